@@ -1,0 +1,234 @@
+//! Every `#[napi]` item of the package: a thin layer that turns JavaScript calls into core
+//! calls and core results into JavaScript values. `index.js` wraps it with the public API.
+//!
+//! Errors cross as `[CODE] message`; `index.js` turns the code into an exported error class.
+//! Threadsafe functions here are weak: they never keep Node alive by themselves; `index.js`
+//! holds the event loop exactly while adds are pending or a replay is running.
+
+use std::sync::Arc;
+
+use napi::bindgen_prelude::*;
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi_derive::napi;
+
+use crate::day::{self, Day};
+use crate::error::Error as CoreError;
+use crate::group_commit::{Completion, GroupCommit, WriteRequest};
+use crate::pattern::Pattern;
+use crate::position::parse_start;
+use crate::tailer::{Delivery, Sink, Tailer};
+
+fn to_js(err: CoreError) -> napi::Error {
+    napi::Error::new(Status::GenericFailure, format!("[{}] {err}", err.code()))
+}
+
+/// The result of writing `count` consecutive queued events: the first `written` are in the
+/// log from `firstPos` on; the rest failed with the error.
+#[napi(object)]
+pub struct WriteResult {
+    pub count: u32,
+    pub written: u32,
+    pub first_pos: f64,
+    pub prev_pos: Option<f64>,
+    pub logfile: String,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+    pub error_errno: Option<String>,
+}
+
+impl From<Completion> for WriteResult {
+    fn from(c: Completion) -> Self {
+        let o = c.outcome;
+        WriteResult {
+            count: c.count as u32,
+            written: o.written as u32,
+            first_pos: o.first_pos as f64,
+            prev_pos: o.prev_pos.map(|p| p as f64),
+            logfile: o.logfile,
+            error_code: o.error.as_ref().map(|e| e.code().to_string()),
+            error_message: o.error.as_ref().map(|e| e.to_string()),
+            error_errno: o
+                .error
+                .as_ref()
+                .and_then(|e| e.os_code())
+                .map(str::to_string),
+        }
+    }
+}
+
+/// One hand-over to a consumer (see `tailer::Delivery`).
+#[napi(object)]
+pub struct NativeDelivery {
+    pub closed: Option<String>,
+    pub opened: Option<String>,
+    /// `count` lines as a JSON array text whose elements are separated by `"\n,"`.
+    pub lines: Option<String>,
+    pub count: u32,
+    pub first_pos: f64,
+    pub prev_pos: Option<f64>,
+    pub synced_logfile: Option<String>,
+    pub synced_rows: Option<f64>,
+    pub synced_next_pos: Option<f64>,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+}
+
+impl From<Delivery> for NativeDelivery {
+    fn from(d: Delivery) -> Self {
+        NativeDelivery {
+            closed: d.closed,
+            opened: d.opened,
+            lines: (d.count > 0).then_some(d.lines),
+            count: d.count as u32,
+            first_pos: d.first_pos as f64,
+            prev_pos: d.prev_pos.map(|p| p as f64),
+            synced_logfile: d.synced.as_ref().map(|s| s.logfile.clone()),
+            synced_rows: d.synced.as_ref().map(|s| s.rows as f64),
+            synced_next_pos: d.synced.as_ref().map(|s| s.next_pos as f64),
+            error_code: d.error.as_ref().map(|e| e.code().to_string()),
+            error_message: d.error.as_ref().map(|e| e.to_string()),
+        }
+    }
+}
+
+type WrittenFn =
+    ThreadsafeFunction<Vec<Completion>, Unknown<'static>, Vec<WriteResult>, Status, false, true>;
+type DeliverFn =
+    ThreadsafeFunction<Delivery, Unknown<'static>, NativeDelivery, Status, false, true>;
+
+/// A log opened on a pattern.
+#[napi]
+pub struct NativeLog {
+    pattern: Arc<Pattern>,
+    writer: Option<GroupCommit>,
+}
+
+#[napi]
+impl NativeLog {
+    /// Opens a log. Without `onWritten` it is read-only and creates nothing on disk.
+    #[napi(constructor)]
+    pub fn new(
+        pattern: String,
+        on_written: Option<Function<'_, Vec<WriteResult>, Unknown<'static>>>,
+    ) -> Result<Self> {
+        let pattern = Arc::new(Pattern::parse(&pattern).map_err(to_js)?);
+        let writer = match on_written {
+            None => None,
+            Some(callback) => {
+                let tsfn: WrittenFn = callback
+                    .build_threadsafe_function::<Vec<Completion>>()
+                    .weak::<true>()
+                    .callee_handled::<false>()
+                    .build_callback(|ctx| {
+                        Ok(ctx.value.into_iter().map(WriteResult::from).collect())
+                    })?;
+                // As the original does, create the directory at once; failures surface (and
+                // are retried) at the first write.
+                let _ = std::fs::create_dir_all(pattern.base_path());
+                let writer = GroupCommit::spawn(pattern.clone(), move |done| {
+                    tsfn.call(done, ThreadsafeFunctionCallMode::NonBlocking);
+                })
+                .map_err(|e| to_js(CoreError::write("start writer for", pattern.as_str(), e)))?;
+                Some(writer)
+            }
+        };
+        Ok(NativeLog { pattern, writer })
+    }
+
+    /// The identity of the log within the process.
+    #[napi(getter)]
+    pub fn key(&self) -> String {
+        self.pattern.absolute_key()
+    }
+
+    /// The logfile of a day (`YYYYMMDD`).
+    #[napi]
+    pub fn logfile_for(&self, day: u32) -> Result<String> {
+        let day = Day::from_number(day, "day").map_err(to_js)?;
+        Ok(self.pattern.path_for(day))
+    }
+
+    /// Queues `count` lines (`lines`, each ending in a newline) dated `day` for writing.
+    #[napi]
+    pub fn append(&self, day: u32, lines: String, count: u32) -> Result<()> {
+        let writer = self
+            .writer
+            .as_ref()
+            .ok_or_else(|| to_js(CoreError::Stopped))?;
+        let day = Day::from_number(day, "day").map_err(to_js)?;
+        writer
+            .submit(WriteRequest {
+                day,
+                data: lines.into_bytes(),
+                count: count.into(),
+            })
+            .map_err(to_js)
+    }
+
+    /// Starts a consumer at `from` (0: the beginning).
+    #[napi]
+    pub fn consume(
+        &self,
+        from: f64,
+        on_delivery: Function<'_, NativeDelivery, Unknown<'static>>,
+    ) -> Result<NativeConsumer> {
+        let start = parse_start(from as u64).map_err(to_js)?;
+        let tsfn: DeliverFn = on_delivery
+            .build_threadsafe_function::<Delivery>()
+            .weak::<true>()
+            .callee_handled::<false>()
+            .build_callback(|ctx| Ok(NativeDelivery::from(ctx.value)))?;
+        let tailer = Tailer::spawn(self.pattern.clone(), start, TsfnSink(tsfn)).map_err(|e| {
+            to_js(CoreError::read(
+                "start consumer for",
+                self.pattern.as_str(),
+                e,
+            ))
+        })?;
+        Ok(NativeConsumer { tailer })
+    }
+
+    /// Stops the writer once what is queued is written.
+    #[napi]
+    pub fn stop(&mut self) {
+        if let Some(w) = self.writer.take() {
+            w.stop();
+        }
+    }
+}
+
+struct TsfnSink(DeliverFn);
+
+impl Sink for TsfnSink {
+    fn deliver(&mut self, delivery: Delivery) -> bool {
+        self.0
+            .call(delivery, ThreadsafeFunctionCallMode::NonBlocking)
+            == Status::Ok
+    }
+}
+
+/// A running consumer.
+#[napi]
+pub struct NativeConsumer {
+    tailer: Tailer,
+}
+
+#[napi]
+impl NativeConsumer {
+    /// The last delivery is handled; the next may come.
+    #[napi]
+    pub fn ack(&self) {
+        self.tailer.ack();
+    }
+
+    #[napi]
+    pub fn stop(&self) {
+        self.tailer.stop();
+    }
+}
+
+/// Overrides the clock of every log in the process (`null` restores the real clock).
+#[napi]
+pub fn set_test_now(ms: Option<f64>) {
+    day::set_test_now(ms.map(|m| m as i64));
+}

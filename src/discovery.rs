@@ -1,0 +1,212 @@
+//! Finding the logfiles that exist: one walk of the directory under the pattern's fixed prefix,
+//! as deep as the pattern goes and no deeper. Callers keep the sorted list and walk again only
+//! when something new may have appeared, never at every file switch.
+
+use std::fs;
+use std::io;
+use std::os::unix::fs::FileExt;
+
+use crate::day::Day;
+use crate::error::{Error, Result};
+use crate::pattern::{Pattern, STATE_DIR};
+use crate::position::encode;
+
+/// A logfile found on disk.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Logfile {
+    pub day: Day,
+    /// The path in the pattern's form.
+    pub path: String,
+}
+
+/// Every logfile of the pattern dated no later than `until` (all of them for `None`), oldest
+/// first. A missing base directory means no logfiles.
+pub fn list_logfiles(pattern: &Pattern, until: Option<Day>) -> io::Result<Vec<Logfile>> {
+    let mut found = Vec::new();
+    walk(
+        pattern,
+        pattern.base_dir(),
+        pattern.depth(),
+        until,
+        &mut found,
+    )?;
+    found.sort_by_key(|f| f.day);
+    Ok(found)
+}
+
+fn walk(
+    pattern: &Pattern,
+    dir: &str,
+    depth_left: usize,
+    until: Option<Day>,
+    found: &mut Vec<Logfile>,
+) -> io::Result<()> {
+    let listing = match fs::read_dir(if dir.is_empty() { "." } else { dir }) {
+        Ok(listing) => listing,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        // A subdirectory we may not read cannot hold logfiles we could read either.
+        Err(e) if e.kind() == io::ErrorKind::PermissionDenied && depth_left == 0 => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    for entry in listing {
+        let entry = entry?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if name == STATE_DIR {
+            continue;
+        }
+        let path = match dir {
+            "" => name.to_string(),
+            "/" => format!("/{name}"),
+            dir => format!("{dir}/{name}"),
+        };
+        // Follow symlinks, as the original's stat() does.
+        let Ok(meta) = fs::metadata(&path) else {
+            continue;
+        };
+        if meta.is_dir() {
+            if depth_left > 0 {
+                walk(pattern, &path, depth_left - 1, until, found)?;
+            }
+        } else if depth_left == 0 && meta.is_file() {
+            if let Some(day) = pattern.day_of(&path) {
+                if until.is_none_or(|u| day <= u) {
+                    found.push(Logfile { day, path });
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Counts the complete lines of a logfile (0 if it does not exist).
+pub fn count_lines(path: &str) -> io::Result<u64> {
+    let file = match fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    let mut buf = vec![0u8; 1 << 20];
+    let (mut at, mut lines) = (0u64, 0u64);
+    loop {
+        let n = file.read_at(&mut buf, at)?;
+        if n == 0 {
+            return Ok(lines);
+        }
+        lines += memchr::memchr_iter(b'\n', &buf[..n]).count() as u64;
+        at += n as u64;
+    }
+}
+
+/// A day whose lines a caller has already counted.
+#[derive(Clone, Copy, Debug)]
+pub struct KnownDay {
+    pub day: Day,
+    pub lines: u64,
+    /// The position before the day's first line.
+    pub prev_last: Option<u64>,
+}
+
+/// The position of the last line before `day`: the last line of the newest non-empty logfile
+/// older than it, or `None` if there is none. Empty logfiles (the original package creates
+/// them) are passed over.
+pub fn last_position_before(
+    pattern: &Pattern,
+    day: Day,
+    known: Option<KnownDay>,
+) -> Result<Option<u64>> {
+    let files =
+        list_logfiles(pattern, None).map_err(|e| Error::read("list", pattern.base_path(), e))?;
+    for f in files.iter().rev().filter(|f| f.day < day) {
+        if let Some(k) = known.filter(|k| k.day == f.day) {
+            return Ok(if k.lines > 0 {
+                Some(encode(k.day, k.lines - 1))
+            } else {
+                k.prev_last
+            });
+        }
+        let lines = count_lines(&f.path).map_err(|e| Error::read("read", &f.path, e))?;
+        if lines > 0 {
+            return Ok(Some(encode(f.day, lines - 1)));
+        }
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn touch(path: &std::path::Path) {
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, b"").unwrap();
+    }
+
+    #[test]
+    fn finds_sorted_logfiles_and_ignores_others() {
+        let tmp = tempfile::tempdir().unwrap();
+        let base = tmp.path().to_str().unwrap();
+        let p = Pattern::parse(&format!("{base}/ev-%y-%m-%d.log")).unwrap();
+        for name in [
+            "ev-2026-11-02.log",
+            "ev-2026-11-01.log",
+            "ev-2026-11-01.log.idx",
+            "other.txt",
+            ".eventlog/ev-_y-_m-_d.log.lock",
+            "ev-2026-11-31.log",
+        ] {
+            touch(&tmp.path().join(name));
+        }
+        let files = list_logfiles(&p, None).unwrap();
+        let days: Vec<u32> = files.iter().map(|f| f.day.number()).collect();
+        assert_eq!(days, vec![20261101, 20261102]);
+        assert_eq!(files[0].path, format!("{base}/ev-2026-11-01.log"));
+    }
+
+    #[test]
+    fn nested_patterns_and_future_days() {
+        let tmp = tempfile::tempdir().unwrap();
+        let base = tmp.path().to_str().unwrap();
+        let p = Pattern::parse(&format!("{base}/%y/%m/%d.log")).unwrap();
+        for name in [
+            "2025/12/31.log",
+            "2026/01/01.log",
+            "2026/01/02.log",
+            "2026/01.log",
+        ] {
+            touch(&tmp.path().join(name));
+        }
+        let until = Day::from_number(20260101, "t").unwrap();
+        let files = list_logfiles(&p, Some(until)).unwrap();
+        let days: Vec<u32> = files.iter().map(|f| f.day.number()).collect();
+        assert_eq!(days, vec![20251231, 20260101]);
+    }
+
+    #[test]
+    fn last_position_skips_empty_and_later_days() {
+        let tmp = tempfile::tempdir().unwrap();
+        let base = tmp.path().to_str().unwrap();
+        let p = Pattern::parse(&format!("{base}/ev-%y-%m-%d.log")).unwrap();
+        fs::write(tmp.path().join("ev-2026-11-01.log"), "a\nb\n").unwrap();
+        fs::write(tmp.path().join("ev-2026-11-02.log"), "").unwrap();
+        fs::write(tmp.path().join("ev-2026-11-04.log"), "c\n").unwrap();
+        let day = |n| Day::from_number(n, "t").unwrap();
+        let last = last_position_before(&p, day(20261103), None).unwrap();
+        assert_eq!(last, Some(2026110100000001));
+        assert_eq!(last_position_before(&p, day(20261101), None).unwrap(), None);
+        let known = KnownDay {
+            day: day(20261104),
+            lines: 3,
+            prev_last: None,
+        };
+        let last = last_position_before(&p, day(20261105), Some(known)).unwrap();
+        assert_eq!(last, Some(2026110400000002));
+    }
+
+    #[test]
+    fn missing_directory_is_empty() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = Pattern::parse(&format!("{}/nope/%y-%m-%d", tmp.path().display())).unwrap();
+        assert!(list_logfiles(&p, None).unwrap().is_empty());
+    }
+}

@@ -1,0 +1,114 @@
+//! The one error type of the core. Every variant has a stable code that the binding hands to
+//! JavaScript, where `index.js` maps it to an exported error class.
+
+use std::io;
+use std::path::PathBuf;
+
+/// Everything that can go wrong in the core.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The filename pattern does not hold `%y`, `%m` and `%d` exactly once each.
+    #[error("invalid filename pattern {pattern:?}: {reason}")]
+    InvalidPattern { pattern: String, reason: String },
+
+    /// A position or date names a year outside 1970..=9999.
+    #[error("invalid year in {what}: {value}")]
+    InvalidYear { what: String, value: u64 },
+
+    /// A position or date names a month outside 1..=12.
+    #[error("invalid month in {what}: {value}")]
+    InvalidMonth { what: String, value: u64 },
+
+    /// A position or date names a day that the month does not have.
+    #[error("invalid day in {what}: {value}")]
+    InvalidDay { what: String, value: u64 },
+
+    /// Writing to a logfile (or creating it, or its directory) failed; nothing of the failed
+    /// events is visible to readers.
+    #[error("could not {op} {path}: {source}")]
+    Write {
+        op: &'static str,
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+
+    /// Reading a logfile failed, or it changed in a way an append-only log never does.
+    #[error("could not {op} {path}: {source}")]
+    Read {
+        op: &'static str,
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+
+    /// The day's logfile already holds 10^8 events, the most a position can number.
+    #[error("the logfile {path} already holds {limit} events, the most one day can hold; no more events can be added until the next UTC day")]
+    DayFull { path: PathBuf, limit: u64 },
+
+    /// The log, or this consumer, was stopped.
+    #[error("the event log is stopped; open a new one with eventlog(...)")]
+    Stopped,
+}
+
+impl Error {
+    /// A stable code for the JavaScript side (`err.code`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::InvalidPattern { .. } => "ERR_INVALID_PATTERN",
+            Error::InvalidYear { .. } => "ERR_INVALID_YEAR",
+            Error::InvalidMonth { .. } => "ERR_INVALID_MONTH",
+            Error::InvalidDay { .. } => "ERR_INVALID_DAY",
+            Error::Write { .. } => "ERR_WRITE",
+            Error::Read { .. } => "ERR_READ",
+            Error::DayFull { .. } => "ERR_DAY_FULL",
+            Error::Stopped => "ERR_STOPPED",
+        }
+    }
+
+    /// The OS error behind this one, if any (`errno` name such as `ENOSPC`).
+    pub fn os_code(&self) -> Option<&'static str> {
+        match self {
+            Error::Write { source, .. } | Error::Read { source, .. } => errno_name(source),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn write(op: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
+        Error::Write {
+            op,
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn read(op: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
+        Error::Read {
+            op,
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+/// The conventional name of the OS errors users meet on a storage path.
+fn errno_name(err: &io::Error) -> Option<&'static str> {
+    // Values are Linux's; other platforms fall back to the io::ErrorKind text in the message.
+    Some(match err.raw_os_error()? {
+        1 => "EPERM",
+        2 => "ENOENT",
+        5 => "EIO",
+        9 => "EBADF",
+        13 => "EACCES",
+        17 => "EEXIST",
+        20 => "ENOTDIR",
+        21 => "EISDIR",
+        27 => "EFBIG",
+        28 => "ENOSPC",
+        30 => "EROFS",
+        122 => "EDQUOT",
+        _ => return None,
+    })
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

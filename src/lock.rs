@@ -1,0 +1,108 @@
+//! The writers' lock: one advisory lock file per pattern in `.eventlog/`, taken by every writer
+//! of every process around each write. Under it a writer learns how many lines others appended
+//! and which day is newest, so positions and day rollover are one decision, never a race.
+//!
+//! The file also records the newest day any writer has written to (the "head"), so a writer
+//! whose clock is behind appends to that day instead of an older one without listing the
+//! directory at every write.
+
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::PathBuf;
+
+use crate::day::Day;
+use crate::error::{Error, Result};
+use crate::pattern::Pattern;
+
+pub struct WriterLock {
+    file: File,
+    path: PathBuf,
+}
+
+impl WriterLock {
+    /// Opens (creating it and `.eventlog/` if needed) the lock file of a pattern.
+    pub fn open(pattern: &Pattern) -> Result<WriterLock> {
+        let dir = pattern.state_dir();
+        fs::create_dir_all(&dir).map_err(|e| Error::write("create directory", &dir, e))?;
+        let path = dir.join(pattern.state_name(".lock"));
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| Error::write("open lock file", &path, e))?;
+        Ok(WriterLock { file, path })
+    }
+
+    /// Blocks until this process holds the lock; it is released when the guard drops.
+    pub fn lock(&self) -> Result<LockGuard<'_>> {
+        self.file
+            .lock()
+            .map_err(|e| Error::write("lock", &self.path, e))?;
+        Ok(LockGuard { lock: self })
+    }
+}
+
+/// Proof of holding the writers' lock.
+pub struct LockGuard<'a> {
+    lock: &'a WriterLock,
+}
+
+impl LockGuard<'_> {
+    /// The newest day a writer has recorded, if any.
+    pub fn head(&self) -> Result<Option<Day>> {
+        let mut buf = [0u8; 8];
+        match self.lock.file.read_exact_at(&mut buf, 0) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
+            Err(e) => return Err(Error::read("read", &self.lock.path, e)),
+        }
+        let text = std::str::from_utf8(&buf).unwrap_or("");
+        Ok(text
+            .parse::<u32>()
+            .ok()
+            .and_then(|n| Day::from_number(n, "lock file").ok()))
+    }
+
+    /// Records `day` as the newest day written to.
+    pub fn set_head(&self, day: Day) -> Result<()> {
+        let text = format!("{:08}\n", day.number());
+        self.lock
+            .file
+            .write_all_at(text.as_bytes(), 0)
+            .map_err(|e| Error::write("write", &self.lock.path, e))
+    }
+}
+
+impl Drop for LockGuard<'_> {
+    fn drop(&mut self) {
+        // Closing would release it too; an unlock error leaves nothing to repair.
+        let _ = self.lock.file.unlock();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn head_round_trips_and_lock_excludes_other_handles() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = Pattern::parse(&format!("{}/e-%y-%m-%d.log", tmp.path().display())).unwrap();
+        let a = WriterLock::open(&p).unwrap();
+        let b = WriterLock::open(&p).unwrap();
+        {
+            let g = a.lock().unwrap();
+            assert_eq!(g.head().unwrap(), None);
+            g.set_head(Day::from_number(20261126, "t").unwrap())
+                .unwrap();
+            // A second open file description is excluded while the first holds the lock.
+            assert!(b.file.try_lock().is_err());
+        }
+        let g = b.lock().unwrap();
+        assert_eq!(g.head().unwrap().map(Day::number), Some(20261126));
+        assert!(tmp.path().join(".eventlog/e-_y-_m-_d.log.lock").exists());
+    }
+}

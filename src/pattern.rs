@@ -1,0 +1,274 @@
+//! The filename pattern (`data/events-%y-%m-%d.log`): parsing, naming a day's logfile, and
+//! recognising logfiles by name.
+//!
+//! Matching is strict (exact length, literal parts in place, digits where the date goes), so
+//! our own files under `.eventlog/` and stray files are never taken for logfiles.
+
+use std::path::{Path, PathBuf};
+
+use crate::day::Day;
+use crate::error::{Error, Result};
+
+/// The name of the directory, beside the logfiles, that holds our own files (the writer lock).
+/// It starts with a dot, so that neither our matcher nor the original package's can take
+/// anything in it for a logfile: a date digit or a literal never matches the dot.
+pub const STATE_DIR: &str = ".eventlog";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Token {
+    Year,
+    Month,
+    Day,
+}
+
+impl Token {
+    fn width(self) -> usize {
+        match self {
+            Token::Year => 4,
+            Token::Month | Token::Day => 2,
+        }
+    }
+}
+
+/// A parsed filename pattern.
+#[derive(Clone, Debug)]
+pub struct Pattern {
+    raw: String,
+    /// The literal text around the tokens: `lits[0] tok[0] lits[1] tok[1] lits[2] tok[2] lits[3]`.
+    lits: [String; 4],
+    toks: [Token; 3],
+    /// The directory holding everything the pattern can name ("" for the working directory).
+    base_dir: String,
+}
+
+impl Pattern {
+    /// Parses a pattern; the error names the pattern and what is wrong with it.
+    pub fn parse(raw: &str) -> Result<Pattern> {
+        let invalid = |reason: String| Error::InvalidPattern {
+            pattern: raw.to_string(),
+            reason,
+        };
+        let mut found: Vec<(usize, Token)> = Vec::new();
+        for (name, tok) in [
+            ("%y", Token::Year),
+            ("%m", Token::Month),
+            ("%d", Token::Day),
+        ] {
+            let hits: Vec<usize> = raw.match_indices(name).map(|(i, _)| i).collect();
+            match hits.len() {
+                1 => found.push((hits[0], tok)),
+                0 => return Err(invalid(format!("it must contain {name} (and %y, %m and %d exactly once each), e.g. \"data/events-%y-%m-%d.log\""))),
+                _ => return Err(invalid(format!("{name} appears {} times; %y, %m and %d must appear exactly once each", hits.len()))),
+            }
+        }
+        found.sort_by_key(|(i, _)| *i);
+        let mut lits: [String; 4] = Default::default();
+        let mut from = 0;
+        for (k, (i, _)) in found.iter().enumerate() {
+            lits[k] = raw[from..*i].to_string();
+            from = i + 2;
+        }
+        lits[3] = raw[from..].to_string();
+        if raw.ends_with('/') {
+            return Err(invalid(
+                "it names a directory; it must end with a file name".into(),
+            ));
+        }
+        let prefix = &lits[0];
+        let base_dir = match prefix.rfind('/') {
+            Some(0) => "/".to_string(),
+            Some(i) => prefix[..i].to_string(),
+            None => String::new(),
+        };
+        Ok(Pattern {
+            raw: raw.to_string(),
+            toks: [found[0].1, found[1].1, found[2].1],
+            lits,
+            base_dir,
+        })
+    }
+
+    /// The pattern as given.
+    pub fn as_str(&self) -> &str {
+        &self.raw
+    }
+
+    /// The logfile of a day, in the pattern's form (relative stays relative).
+    pub fn path_for(&self, day: Day) -> String {
+        let mut out = String::with_capacity(self.raw.len() + 2);
+        for k in 0..3 {
+            out.push_str(&self.lits[k]);
+            match self.toks[k] {
+                Token::Year => out.push_str(&format!("{:04}", day.year())),
+                Token::Month => out.push_str(&format!("{:02}", day.month())),
+                Token::Day => out.push_str(&format!("{:02}", day.day_of_month())),
+            }
+        }
+        out.push_str(&self.lits[3]);
+        out
+    }
+
+    /// The day a path names, if the path is one this pattern produces for a real date.
+    pub fn day_of(&self, path: &str) -> Option<Day> {
+        let expected_len: usize = self.lits.iter().map(String::len).sum::<usize>()
+            + self.toks.iter().map(|t| t.width()).sum::<usize>();
+        if path.len() != expected_len {
+            return None;
+        }
+        let bytes = path.as_bytes();
+        let (mut at, mut parts) = (0, [0u32; 3]);
+        for k in 0..4 {
+            let lit = self.lits[k].as_bytes();
+            if &bytes[at..at + lit.len()] != lit {
+                return None;
+            }
+            at += lit.len();
+            if k == 3 {
+                break;
+            }
+            let tok = self.toks[k];
+            let digits = &bytes[at..at + tok.width()];
+            if !digits.iter().all(u8::is_ascii_digit) {
+                return None;
+            }
+            let value = digits
+                .iter()
+                .fold(0u32, |v, d| v * 10 + u32::from(d - b'0'));
+            parts[match tok {
+                Token::Year => 0,
+                Token::Month => 1,
+                Token::Day => 2,
+            }] = value;
+            at += tok.width();
+        }
+        Day::from_ymd(parts[0], parts[1], parts[2], path).ok()
+    }
+
+    /// The directory under which every logfile of this pattern lives ("" is the working
+    /// directory).
+    pub fn base_dir(&self) -> &str {
+        &self.base_dir
+    }
+
+    /// `base_dir` as a path that can be opened ("." for the working directory).
+    pub fn base_path(&self) -> PathBuf {
+        if self.base_dir.is_empty() {
+            PathBuf::from(".")
+        } else {
+            PathBuf::from(&self.base_dir)
+        }
+    }
+
+    /// How many directory levels below `base_dir` the logfiles lie (0 when they sit in it).
+    pub fn depth(&self) -> usize {
+        self.below_base().matches('/').count()
+    }
+
+    /// The part of the pattern below `base_dir`.
+    fn below_base(&self) -> &str {
+        let skip = match self.base_dir.as_str() {
+            "" => 0,
+            "/" => 1,
+            dir => dir.len() + 1,
+        };
+        &self.raw[skip..]
+    }
+
+    /// Our own directory beside the logfiles.
+    pub fn state_dir(&self) -> PathBuf {
+        self.base_path().join(STATE_DIR)
+    }
+
+    /// A file name, unique to this pattern within `state_dir`, for our per-pattern files.
+    pub fn state_name(&self, suffix: &str) -> String {
+        let rest: String = self
+            .below_base()
+            .chars()
+            .map(|c| match c {
+                '/' => '~',
+                '%' => '_',
+                c => c,
+            })
+            .collect();
+        format!("{rest}{suffix}")
+    }
+
+    /// The pattern resolved against the working directory: the identity of a log within the
+    /// process (several instances of one log share in-process wake-ups).
+    pub fn absolute_key(&self) -> String {
+        let p = Path::new(&self.raw);
+        if p.is_absolute() {
+            return self.raw.clone();
+        }
+        match std::env::current_dir() {
+            Ok(cwd) => cwd.join(p).to_string_lossy().into_owned(),
+            Err(_) => self.raw.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(n: u32) -> Day {
+        Day::from_number(n, "t").unwrap()
+    }
+
+    #[test]
+    fn names_a_days_logfile() {
+        let p = Pattern::parse("data/events-%y-%m-%d.log").unwrap();
+        assert_eq!(p.path_for(day(20260105)), "data/events-2026-01-05.log");
+        assert_eq!(p.base_dir(), "data");
+        assert_eq!(p.depth(), 0);
+    }
+
+    #[test]
+    fn tokens_in_any_order_and_nested_dirs() {
+        let p = Pattern::parse("logs/%d/x%m/%y.log").unwrap();
+        assert_eq!(p.path_for(day(20261126)), "logs/26/x11/2026.log");
+        assert_eq!(p.day_of("logs/26/x11/2026.log"), Some(day(20261126)));
+        assert_eq!(p.depth(), 2);
+        let q = Pattern::parse("%y%m%d").unwrap();
+        assert_eq!(q.path_for(day(20260102)), "20260102");
+        assert_eq!(q.base_dir(), "");
+        assert_eq!(q.day_of("20260102"), Some(day(20260102)));
+    }
+
+    #[test]
+    fn recognises_only_its_own_logfiles() {
+        let p = Pattern::parse("data/events-%y-%m-%d.log").unwrap();
+        assert_eq!(p.day_of("data/events-2026-11-26.log"), Some(day(20261126)));
+        assert_eq!(p.day_of("data/events-2026-11-26.log.idx"), None);
+        assert_eq!(p.day_of("data/events-2026-13-26.log"), None);
+        assert_eq!(p.day_of("data/events-2026-02-30.log"), None);
+        assert_eq!(p.day_of("data/events-20a6-11-26.log"), None);
+        assert_eq!(p.day_of("data/.eventlog/events-_y-_m-_d.log.lock"), None);
+    }
+
+    #[test]
+    fn rejects_patterns_without_each_token_once() {
+        for bad in [
+            "",
+            "events.log",
+            "e-%y-%m.log",
+            "e-%y-%m-%d-%d.log",
+            "x/%y%m%d/",
+        ] {
+            let err = Pattern::parse(bad).unwrap_err();
+            assert_eq!(err.code(), "ERR_INVALID_PATTERN");
+            assert!(err.to_string().contains(&format!("{bad:?}")), "{err}");
+        }
+    }
+
+    #[test]
+    fn absolute_and_root_patterns() {
+        let p = Pattern::parse("/tmp/ev/%y-%m-%d.log").unwrap();
+        assert_eq!(p.base_dir(), "/tmp/ev");
+        assert_eq!(p.state_dir(), PathBuf::from("/tmp/ev/.eventlog"));
+        assert_eq!(p.state_name(".lock"), "_y-_m-_d.log.lock");
+        let r = Pattern::parse("/e-%y-%m-%d.log").unwrap();
+        assert_eq!(r.base_dir(), "/");
+        assert_eq!(r.depth(), 0);
+    }
+}

@@ -1,0 +1,573 @@
+//! A consumer's reader thread: replays the logfiles in position order, then follows new lines
+//! and new days live. It hands JavaScript one delivery at a time (a batch of raw JSON lines as
+//! one array text) and reads the next batch while JavaScript works on the last, waiting for
+//! its acknowledgement before handing it over.
+//!
+//! Wake-ups come from writers in this process (`wake`), from the file watcher for writes by
+//! other processes, and from a slow poll as a fallback where watching is not possible.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
+use std::sync::Arc;
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+use notify::{RecommendedWatcher, RecursiveMode, Watcher};
+
+use crate::day::today;
+use crate::debug::debug;
+use crate::discovery::{last_position_before, list_logfiles, Logfile};
+use crate::error::Error;
+use crate::pattern::Pattern;
+use crate::position::{encode, Start};
+use crate::reader::{LineReader, Stop};
+use crate::wake::{self, Signal};
+
+/// Most lines in one delivery.
+pub const BATCH_LINES: usize = 1024;
+/// Most bytes in one delivery (a single longer line still goes whole).
+pub const BATCH_BYTES: usize = 1 << 20;
+/// How often an idle consumer looks for changes the watcher may have missed.
+const POLL: Duration = Duration::from_millis(250);
+/// Every this many polls, an idle consumer lists the directory again.
+const POLLS_PER_RESCAN: u32 = 20;
+
+/// One hand-over to JavaScript, applied in this order: `closed`, `opened`, the lines, `synced`,
+/// `error`.
+#[derive(Debug, Default)]
+pub struct Delivery {
+    /// The logfile the consumer has finished.
+    pub closed: Option<String>,
+    /// The logfile the consumer has started.
+    pub opened: Option<String>,
+    /// `count` lines as the text of a JSON array (`[line,line,…]`).
+    pub lines: String,
+    pub count: usize,
+    /// Position of the first line; the others follow one by one.
+    pub first_pos: u64,
+    /// Position of the line before the first one.
+    pub prev_pos: Option<u64>,
+    /// After these lines the consumer has caught up with everything written so far.
+    pub synced: Option<Synced>,
+    /// Something the user should know of; the consumer goes on.
+    pub error: Option<Error>,
+}
+
+#[derive(Debug)]
+pub struct Synced {
+    /// The logfile caught up in (today's, if there is none yet).
+    pub logfile: String,
+    /// Lines in it.
+    pub rows: u64,
+    /// The position the next line will have in it.
+    pub next_pos: u64,
+}
+
+/// Where deliveries go. Returns `false` once nobody listens any more, which ends the thread.
+pub trait Sink: Send + 'static {
+    fn deliver(&mut self, delivery: Delivery) -> bool;
+}
+
+/// Handle to a consumer's thread.
+pub struct Tailer {
+    tx: Sender<Signal>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Tailer {
+    pub fn spawn(
+        pattern: Arc<Pattern>,
+        start: Option<Start>,
+        sink: impl Sink,
+    ) -> std::io::Result<Tailer> {
+        let (tx, rx) = channel();
+        wake::subscribe(&pattern.absolute_key(), tx.clone());
+        let wake_tx = tx.clone();
+        let thread = thread::Builder::new()
+            .name("eventlog-consumer".into())
+            .spawn(move || {
+                let mut state = State {
+                    pattern,
+                    start,
+                    sink,
+                    rx,
+                    wake_tx,
+                    files: Vec::new(),
+                    idx: None,
+                    reader: None,
+                    skip_until: 0,
+                    last_pos: None,
+                    awaiting_ack: false,
+                    synced: false,
+                    stopped: false,
+                    rescan: true,
+                    closed: None,
+                    opened: None,
+                    watcher: None,
+                    idle_polls: 0,
+                    reported: None,
+                };
+                state.run();
+            })?;
+        Ok(Tailer {
+            tx,
+            thread: Some(thread),
+        })
+    }
+
+    /// JavaScript has handled the last delivery.
+    pub fn ack(&self) {
+        let _ = self.tx.send(Signal::Ack);
+    }
+
+    /// Ends the consumer; no delivery is handed over after this returns to JavaScript's side.
+    pub fn stop(&self) {
+        let _ = self.tx.send(Signal::Stop);
+    }
+
+    /// Stops and waits for the thread (tests).
+    pub fn stop_and_wait(mut self) {
+        self.stop();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+struct State<S: Sink> {
+    pattern: Arc<Pattern>,
+    start: Option<Start>,
+    sink: S,
+    rx: Receiver<Signal>,
+    wake_tx: Sender<Signal>,
+    /// Logfiles known, oldest first, none later than today.
+    files: Vec<Logfile>,
+    /// Index in `files` of the one being read.
+    idx: Option<usize>,
+    reader: Option<LineReader>,
+    /// Lines of the current file before this index are passed over (the start position).
+    skip_until: u64,
+    /// Position of the last line passed (delivered or not).
+    last_pos: Option<u64>,
+    awaiting_ack: bool,
+    /// Caught up, and said so, with nothing delivered since.
+    synced: bool,
+    stopped: bool,
+    /// The directory may hold logfiles not yet in `files`.
+    rescan: bool,
+    closed: Option<String>,
+    opened: Option<String>,
+    watcher: Option<(RecommendedWatcher, PathBuf)>,
+    idle_polls: u32,
+    /// The last error reported, so that a lasting one is reported once.
+    reported: Option<String>,
+}
+
+enum Step {
+    Progress,
+    Idle,
+}
+
+impl<S: Sink> State<S> {
+    fn run(&mut self) {
+        while !self.stopped {
+            match self.step() {
+                Step::Progress => {}
+                Step::Idle => self.wait_idle(),
+            }
+        }
+        debug!("reader", "consumer stopped");
+    }
+
+    fn step(&mut self) -> Step {
+        if self.reader.is_none() && !self.open_first() {
+            self.say_synced();
+            return Step::Idle;
+        }
+        let mut batch = Batch::new();
+        let stop = match self.read_into(&mut batch) {
+            Ok(stop) => stop,
+            Err(e) => {
+                let path = self.current_path();
+                self.report(Error::read("read", path, e));
+                return Step::Idle;
+            }
+        };
+        let mut at_end = stop == Stop::EndOfFile;
+        if at_end && batch.count == 0 && batch.consumed == 0 {
+            if !self.newer_file_known() {
+                self.check_file_integrity();
+                self.say_synced();
+                return Step::Idle;
+            }
+            // Writers move to a new day under their lock, so once a later file exists this
+            // one is complete: read it to the end once more, then move on.
+            match self.read_into(&mut batch) {
+                Ok(Stop::EndOfFile) if batch.count == 0 && batch.consumed == 0 => {
+                    self.next_file();
+                    return Step::Progress;
+                }
+                Ok(stop) => at_end = stop == Stop::EndOfFile,
+                Err(e) => {
+                    let path = self.current_path();
+                    self.report(Error::read("read", path, e));
+                    return Step::Idle;
+                }
+            }
+        }
+        if batch.count == 0 && self.opened.is_none() && self.closed.is_none() {
+            // Only lines before the start position went by.
+            return Step::Progress;
+        }
+        let synced = at_end && !self.newer_file_known();
+        let delivery = self.finish(batch, synced);
+        self.hand_over(delivery);
+        Step::Progress
+    }
+
+    fn read_into(&mut self, batch: &mut Batch) -> std::io::Result<Stop> {
+        let Some(reader) = self.reader.as_mut() else {
+            return Ok(Stop::EndOfFile);
+        };
+        let day = self.files[self.idx.unwrap_or(0)].day;
+        let skip_until = self.skip_until;
+        let last_pos = &mut self.last_pos;
+        let room_lines = BATCH_LINES - batch.count;
+        let room_bytes = BATCH_BYTES.saturating_sub(batch.text.len()).max(1);
+        let mut line_no = reader.lines();
+        reader.read_lines(room_lines, room_bytes, |line| {
+            let pos = encode(day, line_no);
+            line_no += 1;
+            batch.consumed += 1;
+            if line_no <= skip_until {
+                *last_pos = Some(pos);
+                return;
+            }
+            if batch.count == 0 {
+                batch.first_pos = pos;
+                batch.prev_pos = *last_pos;
+                batch.text.push(b'[');
+            } else {
+                batch.text.extend_from_slice(b"\n,");
+            }
+            batch.text.extend_from_slice(line);
+            batch.count += 1;
+            *last_pos = Some(pos);
+        })
+    }
+
+    fn finish(&mut self, batch: Batch, synced: bool) -> Delivery {
+        let mut text = batch.text;
+        if batch.count > 0 {
+            text.push(b']');
+        }
+        let lines = String::from_utf8(text)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        self.synced = synced;
+        Delivery {
+            closed: self.closed.take(),
+            opened: self.opened.take(),
+            lines,
+            count: batch.count,
+            first_pos: batch.first_pos,
+            prev_pos: batch.prev_pos,
+            synced: synced.then(|| self.sync_info()),
+            error: None,
+        }
+    }
+
+    fn sync_info(&self) -> Synced {
+        match (&self.reader, self.idx) {
+            (Some(r), Some(i)) => Synced {
+                logfile: r.path().to_string(),
+                rows: r.lines(),
+                next_pos: encode(self.files[i].day, r.lines()),
+            },
+            _ => {
+                let day = today();
+                Synced {
+                    logfile: self.pattern.path_for(day),
+                    rows: 0,
+                    next_pos: encode(day, 0),
+                }
+            }
+        }
+    }
+
+    fn say_synced(&mut self) {
+        if self.synced && self.closed.is_none() && self.opened.is_none() {
+            return;
+        }
+        self.synced = true;
+        let delivery = Delivery {
+            closed: self.closed.take(),
+            opened: self.opened.take(),
+            synced: Some(self.sync_info()),
+            ..Delivery::default()
+        };
+        self.hand_over(delivery);
+    }
+
+    fn report(&mut self, error: Error) {
+        let text = error.to_string();
+        if self.reported.as_deref() == Some(text.as_str()) {
+            return;
+        }
+        debug!("reader", "{text}");
+        self.reported = Some(text);
+        self.hand_over(Delivery {
+            error: Some(error),
+            ..Delivery::default()
+        });
+    }
+
+    /// Waits for JavaScript to finish the last delivery, then hands over this one.
+    fn hand_over(&mut self, delivery: Delivery) {
+        while self.awaiting_ack && !self.stopped {
+            match self.rx.recv() {
+                Ok(signal) => self.on_signal(signal),
+                Err(_) => self.stopped = true,
+            }
+        }
+        if self.stopped {
+            return;
+        }
+        if delivery.error.is_none() {
+            self.reported = None;
+        }
+        if self.sink.deliver(delivery) {
+            self.awaiting_ack = true;
+        } else {
+            self.stopped = true;
+        }
+    }
+
+    fn on_signal(&mut self, signal: Signal) {
+        match signal {
+            Signal::Ack => self.awaiting_ack = false,
+            Signal::Wake { rescan } => self.rescan |= rescan,
+            Signal::Stop => self.stopped = true,
+        }
+    }
+
+    fn wait_idle(&mut self) {
+        self.watch_current_dir();
+        match self.rx.recv_timeout(POLL) {
+            Ok(signal) => {
+                self.on_signal(signal);
+                // Take every other signal already queued, so a burst of writes is one read.
+                while let Ok(signal) = self.rx.try_recv() {
+                    self.on_signal(signal);
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                self.idle_polls += 1;
+                if self.idle_polls.is_multiple_of(POLLS_PER_RESCAN) {
+                    self.rescan = true;
+                }
+            }
+            Err(RecvTimeoutError::Disconnected) => self.stopped = true,
+        }
+    }
+
+    /// Opens the first logfile at or after the start position, if one exists yet.
+    fn open_first(&mut self) -> bool {
+        if !self.rescan {
+            return false;
+        }
+        self.refresh_files();
+        let from = self.start.map(|s| s.day);
+        let Some(i) = self
+            .files
+            .iter()
+            .position(|f| from.is_none_or(|d| f.day >= d))
+        else {
+            return false;
+        };
+        let day = self.files[i].day;
+        self.skip_until = match self.start {
+            Some(s) if s.day == day => s.line,
+            _ => 0,
+        };
+        match last_position_before(&self.pattern, day, None) {
+            Ok(last) => self.last_pos = last,
+            Err(e) => {
+                self.report(e);
+                return false;
+            }
+        }
+        self.open_index(i)
+    }
+
+    fn open_index(&mut self, i: usize) -> bool {
+        let path = self.files[i].path.clone();
+        match LineReader::open(&path) {
+            Ok(reader) => {
+                debug!("reader", "reading {path}");
+                self.reader = Some(reader);
+                self.idx = Some(i);
+                self.opened = Some(path);
+                true
+            }
+            Err(e) => {
+                self.report(Error::read("open", path, e));
+                false
+            }
+        }
+    }
+
+    fn next_file(&mut self) {
+        let Some(i) = self.idx else { return };
+        if let Some(r) = self.reader.take() {
+            if r.partial_tail() > 0 {
+                let path = r.path().to_string();
+                self.report(Error::read(
+                    "finish",
+                    &path,
+                    std::io::Error::other(format!(
+                        "its last line ({} bytes) has no newline and was skipped; a writer died mid-write",
+                        r.partial_tail()
+                    )),
+                ));
+            }
+            debug!("reader", "finished {}", r.path());
+            self.closed = Some(r.path().to_string());
+        }
+        self.skip_until = 0;
+        self.open_index(i + 1);
+    }
+
+    /// Whether a logfile later than the current one exists (by today's clock).
+    fn newer_file_known(&mut self) -> bool {
+        let Some(i) = self.idx else { return false };
+        if i + 1 < self.files.len() {
+            return true;
+        }
+        let current = self.files[i].day;
+        let today = today();
+        if !self.rescan && today > current && Path::new(&self.pattern.path_for(today)).exists() {
+            self.rescan = true;
+        }
+        if self.rescan {
+            self.refresh_files();
+            if let Some(j) = self.files.iter().position(|f| f.day == current) {
+                self.idx = Some(j);
+                return j + 1 < self.files.len();
+            }
+            // The current file vanished from the listing; go on with what comes after it.
+            return self.files.iter().any(|f| f.day > current);
+        }
+        false
+    }
+
+    fn refresh_files(&mut self) {
+        self.rescan = false;
+        let current = self.idx.map(|i| self.files[i].day);
+        match list_logfiles(&self.pattern, Some(today())) {
+            Ok(mut files) => {
+                if let Some(day) = current {
+                    if !files.iter().any(|f| f.day == day) {
+                        // Keep our place even if the file was deleted under us.
+                        let path = self.pattern.path_for(day);
+                        files.push(Logfile { day, path });
+                        files.sort_by_key(|f| f.day);
+                    }
+                }
+                self.files = files;
+            }
+            Err(e) => {
+                let dir = self.pattern.base_path();
+                self.report(Error::read("list", dir, e));
+            }
+        }
+    }
+
+    /// Reports a logfile that shrank or disappeared under the reader: an append-only log
+    /// never does either.
+    fn check_file_integrity(&mut self) {
+        let Some(reader) = self.reader.as_ref() else {
+            return;
+        };
+        let path = reader.path().to_string();
+        let problem = match reader.sizes() {
+            Ok((size, read)) if size < read => Some(format!(
+                "it shrank to {size} bytes after {read} bytes were read; events were removed from an append-only log"
+            )),
+            Ok(_) if !Path::new(&path).exists() => {
+                Some("it was deleted while being read".to_string())
+            }
+            Ok(_) => None,
+            Err(e) => Some(e.to_string()),
+        };
+        if let Some(problem) = problem {
+            self.report(Error::read("follow", path, std::io::Error::other(problem)));
+        }
+    }
+
+    fn current_path(&self) -> String {
+        self.reader
+            .as_ref()
+            .map(|r| r.path().to_string())
+            .unwrap_or_default()
+    }
+
+    /// Watches the directory of the current logfile (or the pattern's base directory before
+    /// one exists), so that writes by other processes wake us within milliseconds.
+    fn watch_current_dir(&mut self) {
+        let dir = match &self.reader {
+            Some(r) => Path::new(r.path())
+                .parent()
+                .map(|p| {
+                    if p.as_os_str().is_empty() {
+                        PathBuf::from(".")
+                    } else {
+                        p.to_path_buf()
+                    }
+                })
+                .unwrap_or_else(|| PathBuf::from(".")),
+            None => self.pattern.base_path(),
+        };
+        if self.watcher.as_ref().is_some_and(|(_, d)| *d == dir) {
+            return;
+        }
+        self.watcher = None;
+        let tx = self.wake_tx.clone();
+        let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+            let rescan = match &event {
+                Ok(e) => !matches!(e.kind, notify::EventKind::Modify(_)),
+                Err(_) => true,
+            };
+            let _ = tx.send(Signal::Wake { rescan });
+        });
+        match watcher {
+            Ok(mut w) => match w.watch(&dir, RecursiveMode::NonRecursive) {
+                Ok(()) => self.watcher = Some((w, dir)),
+                // No directory yet, or no watches left: the poll covers it.
+                Err(e) => debug!("reader", "cannot watch {}: {e}", dir.display()),
+            },
+            Err(e) => debug!("reader", "no file watcher: {e}"),
+        }
+    }
+}
+
+/// A delivery being filled.
+struct Batch {
+    text: Vec<u8>,
+    count: usize,
+    /// Lines read, delivered or passed over.
+    consumed: usize,
+    first_pos: u64,
+    prev_pos: Option<u64>,
+}
+
+impl Batch {
+    fn new() -> Batch {
+        Batch {
+            text: Vec::with_capacity(64 * 1024),
+            count: 0,
+            consumed: 0,
+            first_pos: 0,
+            prev_pos: None,
+        }
+    }
+}

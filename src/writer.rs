@@ -1,0 +1,331 @@
+//! Appending a batch of lines to the log, under the writers' lock.
+//!
+//! One `append` is one locked section: read the head day, pick the target day (never older
+//! than the newest logfile), count what other processes appended since we last looked (only
+//! the new bytes), repair a torn tail a dead writer left, write the whole batch with one
+//! `write`, release. Positions come from the line count at that moment, so every process's
+//! positions agree with what readers count.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::day::Day;
+use crate::debug::debug;
+use crate::discovery::{last_position_before, list_logfiles, KnownDay};
+use crate::error::{Error, Result};
+use crate::lock::{LockGuard, WriterLock};
+use crate::pattern::Pattern;
+use crate::position::{encode, PER_DAY};
+
+/// What an `append` achieved: the first `written` lines of the batch are in the log (at
+/// `first_pos` onwards); if `error` is set, the rest are not, and no part of them is visible.
+#[derive(Debug)]
+pub struct AppendOutcome {
+    pub written: u64,
+    /// Position of the first written line.
+    pub first_pos: u64,
+    /// Position of the line before it (`None` for the first line ever).
+    pub prev_pos: Option<u64>,
+    /// The logfile the lines went to.
+    pub logfile: String,
+    /// The batch opened a day no writer had written to before.
+    pub new_day: bool,
+    pub error: Option<Error>,
+}
+
+impl AppendOutcome {
+    fn failed(error: Error) -> Self {
+        AppendOutcome {
+            written: 0,
+            first_pos: 0,
+            prev_pos: None,
+            logfile: String::new(),
+            new_day: false,
+            error: Some(error),
+        }
+    }
+}
+
+/// The logfile a writer has open.
+struct OpenDay {
+    day: Day,
+    path: String,
+    file: File,
+    /// Bytes of the file that we have counted lines in (always ends at a line end).
+    len: u64,
+    /// Lines in those bytes.
+    lines: u64,
+    /// Position of the last line before this day (the previous non-empty logfile's last).
+    prev_last: Option<u64>,
+}
+
+/// Appends batches of lines to one pattern's logfiles. Cheap to create: files are opened on
+/// the first append and reopened after failures, so a log whose directory is missing or
+/// broken recovers once the cause is gone.
+pub struct Appender {
+    pattern: Arc<Pattern>,
+    lock: Option<WriterLock>,
+    current: Option<OpenDay>,
+}
+
+impl Appender {
+    pub fn new(pattern: Arc<Pattern>) -> Appender {
+        Appender {
+            pattern,
+            lock: None,
+            current: None,
+        }
+    }
+
+    /// Appends `count` lines (`data`, each ending in `\n`) for `day`, or for the newest day
+    /// that has a logfile if that is later.
+    pub fn append(&mut self, day: Day, data: &[u8], count: u64) -> AppendOutcome {
+        if self.lock.is_none() {
+            match WriterLock::open(&self.pattern) {
+                Ok(lock) => self.lock = Some(lock),
+                Err(e) => return AppendOutcome::failed(e),
+            }
+        }
+        let Some(lock) = self.lock.take() else {
+            return AppendOutcome::failed(Error::Stopped);
+        };
+        let outcome = match lock.lock() {
+            Ok(guard) => self.append_locked(&guard, day, data, count),
+            Err(e) => AppendOutcome::failed(e),
+        };
+        self.lock = Some(lock);
+        if outcome.error.is_some() {
+            // Reopen everything next time: the cause may be a replaced file or directory.
+            self.current = None;
+        }
+        outcome
+    }
+
+    fn append_locked(
+        &mut self,
+        guard: &LockGuard<'_>,
+        day: Day,
+        data: &[u8],
+        count: u64,
+    ) -> AppendOutcome {
+        let (target, new_day) = match self.choose_day(guard, day) {
+            Ok(chosen) => chosen,
+            Err(e) => return AppendOutcome::failed(e),
+        };
+        if self.current.as_ref().map(|c| c.day) != Some(target) {
+            if let Err(e) = self.switch_to(target) {
+                return AppendOutcome::failed(e);
+            }
+        }
+        if new_day {
+            if let Err(e) = guard.set_head(target) {
+                return AppendOutcome::failed(e);
+            }
+        }
+        let Some(cur) = self.current.as_mut() else {
+            return AppendOutcome::failed(Error::Stopped);
+        };
+        if let Err(e) = catch_up(&self.pattern, cur) {
+            return AppendOutcome::failed(e);
+        }
+        if cur.lines + count > PER_DAY {
+            return AppendOutcome::failed(Error::DayFull {
+                path: cur.path.clone().into(),
+                limit: PER_DAY,
+            });
+        }
+        let first_pos = encode(cur.day, cur.lines);
+        let prev_pos = if cur.lines > 0 {
+            Some(first_pos - 1)
+        } else {
+            cur.prev_last
+        };
+        let (written_bytes, error) = write_fully(&mut cur.file, data);
+        let (lines_ok, bytes_ok) = if error.is_none() {
+            (count, data.len() as u64)
+        } else {
+            complete_prefix(&data[..written_bytes])
+        };
+        let mut error = error.map(|e| Error::write("write to", &cur.path, e));
+        if bytes_ok < written_bytes as u64 {
+            // A torn line of ours: cut it off so that nothing partial stays (readers never
+            // deliver a line without its newline, so none has seen it).
+            if let Err(e) = cur.file.set_len(cur.len + bytes_ok) {
+                debug!("writer", "could not cut torn tail of {}: {e}", cur.path);
+                error = Some(Error::write("truncate torn tail of", &cur.path, e));
+            }
+        }
+        cur.len += bytes_ok;
+        cur.lines += lines_ok;
+        debug!(
+            "writer",
+            "wrote {lines_ok} of {count} events to {} at {first_pos}", cur.path
+        );
+        AppendOutcome {
+            written: lines_ok,
+            first_pos,
+            prev_pos,
+            logfile: cur.path.clone(),
+            new_day,
+            error,
+        }
+    }
+
+    /// The day to write to: the requested day, or the newest day any writer has written to if
+    /// that is later (a clock behind another's, or stepped back). Returns whether it is newer
+    /// than every existing logfile.
+    fn choose_day(&mut self, guard: &LockGuard<'_>, day: Day) -> Result<(Day, bool)> {
+        let mut head = guard.head()?;
+        if head.is_none() || self.current.is_none() {
+            // The lock file may be new, or stale where other software wrote logfiles.
+            let newest = list_logfiles(&self.pattern, None)
+                .map_err(|e| Error::read("list", self.pattern.base_path(), e))?
+                .last()
+                .map(|f| f.day);
+            head = head.max(newest);
+        }
+        let target = head.map_or(day, |h| h.max(day));
+        Ok((target, head.is_none_or(|h| target > h)))
+    }
+
+    /// Moves to `day`'s logfile, creating it, and learns the position just before its first
+    /// line.
+    fn switch_to(&mut self, day: Day) -> Result<()> {
+        if let Some(old) = self.current.as_mut() {
+            // Others may have appended to the old day before moving on; count them first.
+            catch_up(&self.pattern, old)?;
+        }
+        let old = self.current.take();
+        let path = self.pattern.path_for(day);
+        if let Some(parent) = Path::new(&path).parent() {
+            if !parent.as_os_str().is_empty() {
+                fs::create_dir_all(parent)
+                    .map_err(|e| Error::write("create directory", parent, e))?;
+            }
+        }
+        let file = OpenOptions::new()
+            .append(true)
+            .create(true)
+            .read(true)
+            .open(&path)
+            .map_err(|e| Error::write("open", &path, e))?;
+        let known = old.as_ref().map(|o| KnownDay {
+            day: o.day,
+            lines: o.lines,
+            prev_last: o.prev_last,
+        });
+        let prev_last = last_position_before(&self.pattern, day, known)?;
+        debug!("writer", "writing to {path}");
+        self.current = Some(OpenDay {
+            day,
+            path,
+            file,
+            len: 0,
+            lines: 0,
+            prev_last,
+        });
+        Ok(())
+    }
+}
+
+/// Writes all of `data`, returning how much was written and the error that stopped it.
+fn write_fully(file: &mut File, data: &[u8]) -> (usize, Option<io::Error>) {
+    let mut done = 0;
+    while done < data.len() {
+        match file.write(&data[done..]) {
+            Ok(0) => return (done, Some(io::ErrorKind::WriteZero.into())),
+            Ok(n) => done += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return (done, Some(e)),
+        }
+    }
+    (done, None)
+}
+
+/// The complete lines at the start of `bytes`: how many, and how many bytes they span.
+fn complete_prefix(bytes: &[u8]) -> (u64, u64) {
+    match memchr::memrchr(b'\n', bytes) {
+        Some(i) => (
+            memchr::memchr_iter(b'\n', bytes).count() as u64,
+            i as u64 + 1,
+        ),
+        None => (0, 0),
+    }
+}
+
+/// Counts the lines others appended to `cur` since we last looked (reading only the new
+/// bytes), and repairs a torn tail: bytes after the last newline can only be left by a writer
+/// that died mid-write, since we hold the lock. They are moved to a sidecar file under
+/// `.eventlog/torn/` and cut off, so the next line does not glue onto them. Positions do not
+/// shift: a line without its newline never had one.
+fn catch_up(pattern: &Pattern, cur: &mut OpenDay) -> Result<()> {
+    let size = cur
+        .file
+        .metadata()
+        .map_err(|e| Error::read("stat", &cur.path, e))?
+        .len();
+    if size == cur.len {
+        return Ok(());
+    }
+    if size < cur.len {
+        debug!(
+            "writer",
+            "{} shrank from {} to {size} bytes; recounting", cur.path, cur.len
+        );
+        cur.len = 0;
+        cur.lines = 0;
+    }
+    let mut at = cur.len;
+    let mut buf = vec![0u8; (size - at).min(1 << 20) as usize];
+    let mut last_line_end = cur.len;
+    while at < size {
+        let want = ((size - at) as usize).min(buf.len());
+        let n = cur
+            .file
+            .read_at(&mut buf[..want], at)
+            .map_err(|e| Error::read("read", &cur.path, e))?;
+        if n == 0 {
+            break;
+        }
+        let chunk = &buf[..n];
+        cur.lines += memchr::memchr_iter(b'\n', chunk).count() as u64;
+        if let Some(i) = memchr::memrchr(b'\n', chunk) {
+            last_line_end = at + i as u64 + 1;
+        }
+        at += n as u64;
+    }
+    cur.len = last_line_end;
+    if at > last_line_end {
+        repair_torn_tail(pattern, cur, at)?;
+    }
+    Ok(())
+}
+
+fn repair_torn_tail(pattern: &Pattern, cur: &mut OpenDay, end: u64) -> Result<()> {
+    let mut fragment = vec![0u8; (end - cur.len) as usize];
+    cur.file
+        .read_exact_at(&mut fragment, cur.len)
+        .map_err(|e| Error::read("read", &cur.path, e))?;
+    let dir = pattern.state_dir().join("torn");
+    fs::create_dir_all(&dir).map_err(|e| Error::write("create directory", &dir, e))?;
+    let name = Path::new(&cur.path)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let sidecar = dir.join(format!("{name}@{}", cur.len));
+    fs::write(&sidecar, &fragment).map_err(|e| Error::write("save torn tail to", &sidecar, e))?;
+    cur.file
+        .set_len(cur.len)
+        .map_err(|e| Error::write("truncate torn tail of", &cur.path, e))?;
+    debug!(
+        "writer",
+        "repaired torn tail of {} ({} bytes kept in {})",
+        cur.path,
+        fragment.len(),
+        sidecar.display()
+    );
+    Ok(())
+}
