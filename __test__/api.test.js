@@ -1,0 +1,180 @@
+'use strict'
+// Opening a log, add() and its refusals, read-only logs, and the exported error classes.
+
+const assert = require('node:assert/strict')
+const fs = require('node:fs')
+const path = require('node:path')
+const { test } = require('node:test')
+
+const eventlog = require('..')
+const { tmpdir, readLog, within } = require('./helpers')
+
+test('the string form opens the pattern it names and returns { add, consume, filename, stop }', async (t) => {
+  const dir = tmpdir(t)
+  const pattern = path.join(dir, 'data/events-%y-%m-%d.log')
+  const log = eventlog(pattern)
+  t.after(() => log.stop())
+  assert.deepEqual(Object.keys(log).sort(), ['add', 'consume', 'filename', 'stop'])
+  assert.equal(log.filename, pattern)
+  const r = log.add({ type: 'x' })
+  assert.match(r.id, /^[0-9A-Za-z]{32}$/)
+  const today = new Date().toISOString().slice(0, 10)
+  assert.equal(r.logfile, path.join(dir, `data/events-${today}.log`))
+  const written = await within(5000, r.promise)
+  assert.equal(written.id, r.id)
+  assert.equal(written.pos, Number(today.replaceAll('-', '')) * 1e8)
+  assert.equal(written.prevPos, undefined)
+  assert.deepEqual(readLog(r.logfile), [{ event: { type: 'x' }, meta: { id: r.id } }])
+})
+
+test('the options form and the no-argument form work', async (t) => {
+  const dir = tmpdir(t)
+  const a = eventlog({ filename: path.join(dir, '%y/%m/%d/ev.log') })
+  const b = eventlog()
+  t.after(() => {
+    a.stop()
+    b.stop()
+  })
+  assert.match(b.filename, /events-%y-%m-%d\.log$/)
+  const [ra, rb] = [a.add(1), b.add(2)]
+  await within(5000, Promise.all([ra.promise, rb.promise]))
+  assert.ok(fs.existsSync(ra.logfile) && fs.existsSync(rb.logfile))
+  assert.match(ra.logfile, /\d{4}\/\d{2}\/\d{2}\/ev\.log$/)
+})
+
+test('relative patterns stay relative in logfile', async (t) => {
+  const dir = tmpdir(t)
+  const cwd = process.cwd()
+  process.chdir(dir)
+  t.after(() => process.chdir(cwd))
+  const log = eventlog('rel/e-%y%m%d.log')
+  t.after(() => log.stop())
+  const r = log.add('x')
+  assert.match(r.logfile, /^rel\/e-\d{8}\.log$/)
+  await within(5000, r.promise)
+  assert.ok(fs.existsSync(path.join(dir, r.logfile)))
+})
+
+test('a pattern without each of %y %m %d exactly once throws at once, naming the pattern', () => {
+  for (const bad of ['events.log', 'e-%y-%m.log', 'e-%y-%m-%d-%d.log', '']) {
+    assert.throws(
+      () => eventlog(bad),
+      (err) => err instanceof eventlog.InvalidPatternError && err.code === 'ERR_INVALID_PATTERN' && err.message.includes(JSON.stringify(bad)),
+    )
+  }
+  assert.throws(() => eventlog(42), TypeError)
+})
+
+test('events JSON.stringify cannot encode are refused at once and nothing is written', async (t) => {
+  const dir = tmpdir(t)
+  const log = eventlog(path.join(dir, 'e-%y-%m-%d.log'))
+  t.after(() => log.stop())
+  const circular = {}
+  circular.self = circular
+  for (const bad of [undefined, circular, 10n, { n: 1n }, () => 1, Symbol('s'), { toJSON: () => undefined }]) {
+    assert.throws(
+      () => log.add(bad),
+      (err) => err instanceof eventlog.InvalidEventError && err.code === 'ERR_INVALID_EVENT',
+    )
+  }
+  // The log keeps working, and only the good event is on disk.
+  const r = log.add({ ok: true })
+  await within(5000, r.promise)
+  assert.deepEqual(readLog(r.logfile).map((l) => l.event), [{ ok: true }])
+})
+
+test('the line on disk is exactly JSON.stringify({ event, meta: { id } })', async (t) => {
+  const dir = tmpdir(t)
+  const log = eventlog(path.join(dir, 'e-%y-%m-%d.log'))
+  t.after(() => log.stop())
+  const event = { b: 1, a: [1, 'two', null], u: undefined, d: new Date(0), nested: { toJSON: () => 'custom' } }
+  const r = log.add(event)
+  await within(5000, r.promise)
+  const text = fs.readFileSync(r.logfile, 'utf8')
+  assert.equal(text, JSON.stringify({ event, meta: { id: r.id } }) + '\n')
+})
+
+test('positions count up within a day and prevPos links each event to the one before', async (t) => {
+  const dir = tmpdir(t)
+  const log = eventlog(path.join(dir, 'e-%y-%m-%d.log'))
+  t.after(() => log.stop())
+  const results = await within(10000, Promise.all(Array.from({ length: 500 }, (_, i) => log.add({ i }).promise)))
+  for (let i = 1; i < results.length; i++) {
+    assert.equal(results[i].pos, results[i - 1].pos + 1)
+    assert.equal(results[i].prevPos, results[i - 1].pos)
+  }
+  assert.equal(results[0].prevPos, undefined)
+})
+
+test('a read-only log rejects add with ReadOnlyError and creates nothing', async (t) => {
+  const dir = tmpdir(t)
+  const log = eventlog({ filename: path.join(dir, 'sub/e-%y-%m-%d.log'), readOnly: true })
+  t.after(() => log.stop())
+  const p = log.add({ x: 1 })
+  await assert.rejects(p, eventlog.ReadOnlyError)
+  await assert.rejects(p.promise, (err) => err.code === 'ERR_READ_ONLY')
+  const c = log.consume(() => {})
+  c.stop()
+  assert.deepEqual(fs.readdirSync(dir), [])
+})
+
+test('add after stop rejects with StoppedError; stop is idempotent', async (t) => {
+  const dir = tmpdir(t)
+  const log = eventlog(path.join(dir, 'e-%y-%m-%d.log'))
+  log.stop()
+  log.stop()
+  await assert.rejects(log.add(1).promise, eventlog.StoppedError)
+  assert.throws(() => log.consume(() => {}), eventlog.StoppedError)
+})
+
+test('consume checks its arguments', (t) => {
+  const dir = tmpdir(t)
+  const log = eventlog(path.join(dir, 'e-%y-%m-%d.log'))
+  t.after(() => log.stop())
+  assert.throws(() => log.consume('nope'), TypeError)
+  assert.throws(() => log.consume(() => {}, -1), TypeError)
+  assert.throws(() => log.consume(() => {}, 1.5), TypeError)
+  assert.throws(() => log.consume(() => {}, 0, 'x'), TypeError)
+  assert.throws(() => log.consume(() => {}, 2026130100000000), eventlog.InvalidMonthError)
+  assert.throws(() => log.consume(() => {}, 2026023000000000), eventlog.InvalidDayError)
+})
+
+test('error classes are exported with stable codes', () => {
+  const expected = {
+    InvalidYearError: 'ERR_INVALID_YEAR',
+    InvalidMonthError: 'ERR_INVALID_MONTH',
+    InvalidDayError: 'ERR_INVALID_DAY',
+    ReadOnlyError: 'ERR_READ_ONLY',
+    TimeIsInFutureError: 'ERR_TIME_IS_IN_FUTURE',
+    WriteError: 'ERR_WRITE',
+    InvalidPatternError: 'ERR_INVALID_PATTERN',
+    InvalidEventError: 'ERR_INVALID_EVENT',
+    DayFullError: 'ERR_DAY_FULL',
+    StoppedError: 'ERR_STOPPED',
+    ReadError: 'ERR_READ',
+    CorruptLineError: 'ERR_CORRUPT_LINE',
+    CallbackError: 'ERR_CALLBACK',
+  }
+  for (const [name, code] of Object.entries(expected)) {
+    const Cls = eventlog[name]
+    const err = new Cls()
+    assert.ok(err instanceof Error && err instanceof eventlog.EventlogError, name)
+    assert.equal(err.code, code)
+    assert.equal(err.name, name)
+    assert.ok(err.message.length > 0)
+  }
+  assert.ok(new eventlog.DayFullError() instanceof eventlog.WriteError)
+  assert.equal(new eventlog.ReadOnlyError().message, 'This event log is read only.')
+})
+
+test('a write failure rejects with a WriteError carrying the OS error, and the log recovers', async (t) => {
+  const dir = tmpdir(t)
+  // The pattern's directory is a file: nothing can be written until it is removed.
+  fs.writeFileSync(path.join(dir, 'blocked'), 'not a directory')
+  const log = eventlog(path.join(dir, 'blocked/e-%y-%m-%d.log'))
+  t.after(() => log.stop())
+  await assert.rejects(within(5000, log.add({ n: 1 }).promise), (err) => err instanceof eventlog.WriteError && err.code === 'ERR_WRITE' && /ENOTDIR|EEXIST/.test(err.errno))
+  fs.rmSync(path.join(dir, 'blocked'))
+  const ok = await within(5000, log.add({ n: 2 }).promise)
+  assert.equal(ok.pos % 1e8, 0)
+})

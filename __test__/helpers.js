@@ -1,0 +1,106 @@
+'use strict'
+// Shared test helpers: temporary directories, bounded waits, and child Node processes with a
+// deadline (a hang fails the test instead of the run).
+
+const { spawn } = require('node:child_process')
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+
+const ROOT = path.join(__dirname, '..')
+
+function tmpdir(t) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'eventlog-test-'))
+  if (t) t.after(() => fs.rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+/** Rejects if `promise` has not settled within `ms`. */
+function within(ms, promise, what = 'operation') {
+  let timer
+  return Promise.race([
+    promise,
+    new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms)
+    }),
+  ]).finally(() => clearTimeout(timer))
+}
+
+/** A promise and its resolver. */
+function deferred() {
+  let resolve, reject
+  const promise = new Promise((res, rej) => {
+    resolve = res
+    reject = rej
+  })
+  return { promise, resolve, reject }
+}
+
+/** Collects events from a consumer until `n` arrived (bounded). */
+function collect(log, n, { from, ms = 10000 } = {}) {
+  const events = []
+  const done = deferred()
+  const consumer = log.consume((event, meta) => {
+    if (events.length === n) return
+    events.push({ event, meta })
+    if (events.length === n) done.resolve()
+  }, from)
+  return within(ms, done.promise, `collecting ${n} events`).then(
+    () => {
+      consumer.stop()
+      return events
+    },
+    (err) => {
+      consumer.stop()
+      throw err
+    },
+  )
+}
+
+/**
+ * Runs `node -e script` (where `eventlog` is this package, already required) and resolves
+ * `{ code, signal, stdout, stderr, ms }`; kills it and rejects after `timeoutMs`.
+ */
+function runNode(script, { timeoutMs = 20000, cwd = ROOT, env = {}, args = [] } = {}) {
+  return new Promise((resolve, reject) => {
+    const started = Date.now()
+    const preamble = `const eventlog = require(${JSON.stringify(ROOT)});\n`
+    const child = spawn(process.execPath, ['-e', preamble + script, ...args], {
+      cwd,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => (stdout += d))
+    child.stderr.on('data', (d) => (stderr += d))
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`child did not exit within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`))
+    }, timeoutMs)
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer)
+      resolve({ code, signal, stdout, stderr, ms: Date.now() - started })
+    })
+  })
+}
+
+/** The lines of a logfile, parsed. */
+function readLog(file) {
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l))
+}
+
+/** Writes logfile lines in the on-disk format. */
+function writeLines(file, events) {
+  fs.mkdirSync(path.dirname(file), { recursive: true })
+  const text = events.map((event, i) => JSON.stringify({ event, meta: { id: `id${String(i).padStart(30, '0')}` } }) + '\n')
+  fs.appendFileSync(file, text.join(''))
+}
+
+const DAY_MS = 86400000
+
+module.exports = { ROOT, tmpdir, within, deferred, collect, runNode, readLog, writeLines, DAY_MS }

@@ -1,0 +1,116 @@
+// Types of the public API of `eventlog` (hand-written; the generated binding types are in
+// native.d.ts and are not part of the API).
+
+import type { EventEmitter } from 'node:events'
+
+declare namespace eventlog {
+  /** Options for `eventlog(options)`. */
+  interface Options {
+    /**
+     * The filename pattern: a path holding `%y` (4-digit year), `%m` and `%d` (2-digit month
+     * and day) exactly once each, e.g. `"data/events-%y-%m-%d.log"`. Default: a new temporary
+     * directory with `events-%y-%m-%d.log`.
+     */
+    filename?: string
+    /** Open without writing: `add` rejects with `ReadOnlyError`, nothing is created on disk. */
+    readOnly?: boolean
+  }
+
+  /** What `add` returns at once. */
+  interface AddResult {
+    /** 32 random characters from `[0-9A-Za-z]`. */
+    id: string
+    /** The logfile the event goes to. */
+    logfile: string
+    /** Resolves once the event is written; rejects with a `WriteError` if it could not be. */
+    promise: Promise<Written>
+  }
+
+  /** Where an event was written. */
+  interface Written {
+    id: string
+    /** `YYYYMMDD * 10^8 + n`, n counting the day's events from 0. */
+    pos: number
+    /** The position of the event before, or `undefined` for the first event ever. */
+    prevPos: number | undefined
+  }
+
+  /** The second argument of a consume callback. */
+  interface Meta {
+    id: string
+    pos: number
+    prevPos: number | undefined
+  }
+
+  /** What `onSync` receives each time the consumer has caught up. */
+  interface SyncInfo {
+    /** The logfile caught up in (today's, if none exists yet). */
+    logfile: string
+    /** Lines in it. */
+    rows: number
+  }
+
+  /** Emits `open` and `close` with a logfile path, and `error` with an `EventlogError`. */
+  interface LiveMeta extends EventEmitter {}
+
+  interface Consumer {
+    /** Ends this consumer; no callback is called afterwards. */
+    stop(): void
+    liveMeta: LiveMeta
+  }
+
+  interface EventLog {
+    /**
+     * Appends an event. Throws `InvalidEventError` at once for a value `JSON.stringify` cannot
+     * encode (circular, BigInt, undefined, a function); nothing is written then. On a
+     * read-only log it returns a promise rejected with `ReadOnlyError`, as the original does.
+     */
+    add(event: unknown): AddResult
+    /**
+     * Calls `callback(event, meta)` for every event from `fromPosition` (default: the
+     * beginning), history first, then live. A returned thenable holds back the next event
+     * until it settles. `onSync` is called each time the consumer has caught up.
+     */
+    consume(
+      callback: (event: any, meta: Meta) => unknown,
+      fromPosition?: number,
+      onSync?: (info: SyncInfo) => void,
+    ): Consumer
+    /** The pattern as given. */
+    filename: string
+    /** Stops the writer (queued events are still written) and every consumer. */
+    stop(): void
+  }
+
+  /** Base class of every error the package throws; `code` is stable. */
+  class EventlogError extends Error {
+    readonly code: string
+  }
+  class InvalidYearError extends EventlogError {}
+  class InvalidMonthError extends EventlogError {}
+  class InvalidDayError extends EventlogError {}
+  class ReadOnlyError extends EventlogError {}
+  class TimeIsInFutureError extends EventlogError {}
+  /** Writing failed; `cause.code` holds the OS error (ENOSPC, EACCES, …) when there is one. */
+  class WriteError extends EventlogError {
+    errno?: string
+  }
+  class InvalidPatternError extends EventlogError {}
+  class InvalidEventError extends EventlogError {}
+  /** The day already holds 10^8 events. */
+  class DayFullError extends WriteError {}
+  class StoppedError extends EventlogError {}
+  class ReadError extends EventlogError {}
+  /** A line of a logfile is not a JSON event; it was skipped (it still counts as a position). */
+  class CorruptLineError extends EventlogError {}
+  /** A consume callback (or onSync) threw or rejected; `cause` is what it threw. */
+  class CallbackError extends EventlogError {}
+
+  /** Replaces the clock of every log in the process (epoch ms); `null` restores it. */
+  function __setTestNow(ms: number | null): void
+}
+
+/** Opens an event log on a filename pattern, an options object, or a temporary directory. */
+declare function eventlog(pattern?: string | eventlog.Options): eventlog.EventLog
+
+export = eventlog
