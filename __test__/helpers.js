@@ -59,13 +59,15 @@ function collect(log, n, { from, ms = 10000 } = {}) {
 
 /**
  * Runs `node -e script` (where `eventlog` is this package, already required) and resolves
- * `{ code, signal, stdout, stderr, ms }`; kills it and rejects after `timeoutMs`.
+ * `{ code, signal, stdout, stderr, ms }`; kills it and rejects after `timeoutMs`. With `file`,
+ * runs that file as it is instead.
  */
-function runNode(script, { timeoutMs = 20000, cwd = ROOT, env = {}, args = [] } = {}) {
+function runNode(script, { timeoutMs = 20000, cwd = ROOT, env = {}, args = [], file } = {}) {
   return new Promise((resolve, reject) => {
     const started = Date.now()
     const preamble = `const eventlog = require(${JSON.stringify(ROOT)});\n`
-    const child = spawn(process.execPath, ['-e', preamble + script, ...args], {
+    const argv = file ? [file, ...args] : ['-e', preamble + script, ...args]
+    const child = spawn(process.execPath, argv, {
       cwd,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,0 +1,111 @@
+'use strict'
+// Several processes and several instances on one pattern: every writer's resolved position is
+// the position every consumer sees for that id, for events of any size.
+
+const assert = require('node:assert/strict')
+const path = require('node:path')
+const { test } = require('node:test')
+
+const eventlog = require('..')
+const { tmpdir, runNode, within, deferred } = require('./helpers')
+
+const WRITER = `
+  const log = eventlog(process.argv[1])
+  const n = Number(process.argv[2])
+  const sizes = [10, 150, 5000, 70000, 300000]
+  const adds = []
+  for (let i = 0; i < n; i++) {
+    adds.push(log.add({ w: process.pid, i, pad: 'x'.repeat(sizes[i % sizes.length]) }))
+    // Spread the adds over time so the writers interleave.
+    if (i % 7 === 0) adds.push(new Promise((r) => setTimeout(r, 1)).then(() => null))
+  }
+  Promise.all(adds.map((a) => a && a.promise)).then((results) => {
+    const out = results.filter(Boolean).map((r) => r.id + ' ' + r.pos)
+    process.stdout.write(out.join('\\n') + '\\n')
+    log.stop()
+  })
+`
+
+test('4 processes and 2 in-process instances append concurrently; positions agree everywhere', async (t) => {
+  const dir = tmpdir(t)
+  const pattern = path.join(dir, 'e-%y-%m-%d.log')
+  const PER_WRITER = 60
+  const writers = Array.from({ length: 4 }, () => runNode(WRITER, { args: [pattern, String(PER_WRITER)], timeoutMs: 60000 }))
+  const a = eventlog(pattern)
+  const b = eventlog(pattern)
+  t.after(() => {
+    a.stop()
+    b.stop()
+  })
+  const local = []
+  for (let i = 0; i < 30; i++) {
+    local.push((i % 2 ? a : b).add({ local: i, pad: 'y'.repeat(i * 1000) }).promise)
+    await new Promise((r) => setImmediate(r))
+  }
+  const resolved = new Map()
+  for (const r of await within(60000, Promise.all(writers))) {
+    assert.equal(r.code, 0, r.stderr)
+    for (const line of r.stdout.trim().split('\n')) {
+      const [id, pos] = line.split(' ')
+      resolved.set(id, Number(pos))
+    }
+  }
+  for (const r of await Promise.all(local)) resolved.set(r.id, r.pos)
+  const total = 4 * PER_WRITER + 30
+  assert.equal(resolved.size, total)
+
+  // A consumer in this process and one in a fresh process see the same positions.
+  const seen = new Map()
+  const done = deferred()
+  let expectPrev
+  const c = a.consume((event, meta) => {
+    assert.equal(meta.prevPos, expectPrev)
+    expectPrev = meta.pos
+    seen.set(meta.id, meta.pos)
+    if (seen.size === total) done.resolve()
+  })
+  await within(20000, done.promise)
+  c.stop()
+  for (const [id, pos] of resolved) assert.equal(seen.get(id), pos, `position of ${id}`)
+  const positions = [...seen.values()].sort((x, y) => x - y)
+  positions.forEach((p, i) => assert.equal(p % 1e8, i))
+
+  const other = await runNode(
+    `const log = eventlog({ filename: process.argv[1], readOnly: true })
+     const out = []
+     log.consume((e, m) => out.push(m.id + ' ' + m.pos), 0, () => { console.log(out.join('\\n')); log.stop() })`,
+    { args: [pattern], timeoutMs: 30000 },
+  )
+  const lines = other.stdout.trim().split('\n')
+  assert.equal(lines.length, total)
+  for (const line of lines) {
+    const [id, pos] = line.split(' ')
+    assert.equal(resolved.get(id), Number(pos))
+  }
+})
+
+test('a consumer in another process receives live events within a second', async (t) => {
+  const dir = tmpdir(t)
+  const pattern = path.join(dir, 'e-%y-%m-%d.log')
+  const log = eventlog(pattern)
+  t.after(() => log.stop())
+  await log.add({ n: 0 }).promise
+  const child = runNode(
+    `const log = eventlog({ filename: process.argv[1], readOnly: true })
+     let synced = false
+     // Another process's writes do not hold this one open (as with the original), so we do.
+     const alive = setInterval(() => {}, 1000)
+     log.consume((e) => { if (e.n === 1) { console.log('got', Date.now()); log.stop(); clearInterval(alive) } }, 0, () => {
+       if (!synced) { synced = true; console.log('synced') }
+     })`,
+    { args: [pattern], timeoutMs: 20000 },
+  )
+  // Give the child time to start and catch up; then one live event.
+  await new Promise((r) => setTimeout(r, 1500))
+  const sent = Date.now()
+  await log.add({ n: 1 }).promise
+  const r = await child
+  assert.match(r.stdout, /synced/)
+  const got = Number(/got (\d+)/.exec(r.stdout)[1])
+  assert.ok(got - sent < 1000, `delivered after ${got - sent} ms`)
+})

@@ -1,0 +1,247 @@
+'use strict'
+// A plain-Node event log with the benchmarked subset of the API and the same file format: the
+// simplest thing one could write by hand. It is the yardstick for what the Rust core buys.
+// It assumes one writing process (positions come from an in-memory line counter) and that
+// %y, %m and %d appear only in the file name, not in the directories.
+
+const crypto = require('node:crypto')
+const { EventEmitter } = require('node:events')
+const fs = require('node:fs')
+const path = require('node:path')
+
+const PER_DAY = 1e8
+const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
+
+function newId() {
+  const bytes = crypto.randomBytes(32)
+  let id = ''
+  for (let i = 0; i < 32; i++) id += ALPHABET[bytes[i] % 62]
+  return id
+}
+
+function today() {
+  const d = new Date()
+  return d.getUTCFullYear() * 10000 + (d.getUTCMonth() + 1) * 100 + d.getUTCDate()
+}
+
+// Consumers of each log in this process, so add() can wake them without a file watcher.
+const consumersByLog = new Map()
+
+function baseline(options) {
+  const opts = typeof options === 'string' ? { filename: options } : options
+  const filename = path.resolve(opts.filename)
+  const dir = path.dirname(filename)
+  const base = path.basename(filename)
+  const readOnly = Boolean(opts.readOnly)
+  const durable = Boolean(opts.durable)
+  const escaped = base.replace(/[.+?^${}()|[\]\\*]/g, '\\$&')
+  const nameRe = new RegExp(
+    '^' + escaped.replace('%y', '(?<y>\\d{4})').replace('%m', '(?<m>\\d{2})').replace('%d', '(?<d>\\d{2})') + '$',
+  )
+  if (!consumersByLog.has(filename)) consumersByLog.set(filename, new Set())
+  const consumers = consumersByLog.get(filename)
+
+  function fileFor(day) {
+    const y = String(Math.floor(day / 10000))
+    const m = String(Math.floor(day / 100) % 100).padStart(2, '0')
+    const d = String(day % 100).padStart(2, '0')
+    return path.join(dir, base.replace('%y', y).replace('%m', m).replace('%d', d))
+  }
+
+  /** Day files in day order, none after today. */
+  function dayFiles() {
+    let names
+    try {
+      names = fs.readdirSync(dir)
+    } catch {
+      return []
+    }
+    const max = today()
+    const out = []
+    for (const name of names) {
+      const g = nameRe.exec(name)?.groups
+      if (!g) continue
+      const day = Number(g.y) * 10000 + Number(g.m) * 100 + Number(g.d)
+      if (day <= max) out.push({ day, file: path.join(dir, name) })
+    }
+    return out.sort((a, b) => a.day - b.day)
+  }
+
+  // --- writing: one synchronous append per event ----------------------------------------------
+  let fd = null
+  let fdDay = 0
+  let rows = 0
+  let lastPos
+  let stopped = false
+
+  function openDay(day) {
+    if (fd !== null) fs.closeSync(fd)
+    const file = fileFor(day)
+    fs.mkdirSync(dir, { recursive: true })
+    fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT)
+    fdDay = day
+    // Positions continue after whatever the file already holds.
+    const size = fs.fstatSync(fd).size
+    rows = 0
+    if (size > 0) {
+      const buf = fs.readFileSync(file)
+      for (let i = buf.indexOf(10); i !== -1; i = buf.indexOf(10, i + 1)) rows++
+    }
+  }
+
+  function add(event) {
+    const id = newId()
+    if (readOnly || stopped) {
+      const promise = Promise.reject(new Error(readOnly ? 'read only' : 'stopped'))
+      promise.catch(() => {})
+      return { id, logfile: undefined, promise }
+    }
+    const day = today()
+    if (day !== fdDay) openDay(day)
+    fs.writeSync(fd, JSON.stringify({ event, meta: { id } }) + '\n')
+    if (durable) fs.fdatasyncSync(fd)
+    const pos = day * PER_DAY + rows++
+    const prevPos = lastPos
+    lastPos = pos
+    for (const c of consumers) c.wake()
+    return { id, logfile: fileFor(day), promise: Promise.resolve({ id, pos, prevPos }) }
+  }
+
+  // --- reading: replay file by file, then follow ---------------------------------------------
+  const mine = new Set()
+
+  function consume(callback, fromPosition, onSync) {
+    const from = fromPosition || 0
+    const fromDay = Math.floor(from / PER_DAY)
+    const liveMeta = new EventEmitter()
+    const c = {
+      stopped: false,
+      busy: false,
+      again: false,
+      scheduled: false,
+      day: 0,
+      file: null,
+      offset: 0,
+      rows: 0,
+      prevPos: undefined,
+      watcher: null,
+      wake() {
+        if (c.scheduled || c.stopped) return
+        c.scheduled = true
+        setImmediate(() => {
+          c.scheduled = false
+          run()
+        })
+      },
+      stop() {
+        c.stopped = true
+        if (c.watcher) c.watcher.close()
+        consumers.delete(c)
+        mine.delete(c)
+      },
+    }
+
+    // Reads what the current file holds beyond c.offset, whole lines only.
+    async function readRest() {
+      const fdr = fs.openSync(c.file, 'r')
+      let buf
+      try {
+        const size = fs.fstatSync(fdr).size
+        if (size <= c.offset) return 0
+        buf = Buffer.allocUnsafe(size - c.offset)
+        let got = 0
+        while (got < buf.length) {
+          const n = fs.readSync(fdr, buf, got, buf.length - got, c.offset + got)
+          if (n === 0) break
+          got += n
+        }
+        buf = buf.subarray(0, got)
+      } finally {
+        fs.closeSync(fdr)
+      }
+      const end = buf.lastIndexOf(10) + 1 // a line still being written waits for next time
+      if (end === 0) return 0
+      c.offset += end
+      const lines = buf.toString('utf8', 0, end - 1).split('\n')
+      let delivered = 0
+      for (const line of lines) {
+        const pos = c.day * PER_DAY + c.rows++
+        if (pos < from) continue
+        if (c.stopped) return delivered
+        const rec = JSON.parse(line)
+        const meta = { id: rec.meta.id, pos, prevPos: c.prevPos }
+        c.prevPos = pos
+        const ret = callback(rec.event, meta)
+        if (ret && typeof ret.then === 'function') await ret
+        delivered++
+      }
+      return delivered
+    }
+
+    let everSynced = false
+    async function catchUp() {
+      let delivered = 0
+      for (;;) {
+        if (c.file) delivered += await readRest()
+        if (c.stopped) return
+        const next = dayFiles().find((f) => f.day > c.day && f.day >= fromDay)
+        if (!next) break
+        if (c.file) {
+          // A newer day exists, so nobody writes this one any more: finish it first.
+          delivered += await readRest()
+          liveMeta.emit('close', c.file)
+        }
+        c.day = next.day
+        c.file = next.file
+        c.offset = 0
+        c.rows = 0
+        liveMeta.emit('open', c.file)
+      }
+      if ((delivered > 0 || !everSynced) && onSync && !c.stopped) {
+        everSynced = true
+        onSync({ logfile: c.file || fileFor(today()), rows: c.rows })
+      }
+    }
+
+    async function run() {
+      if (c.busy) {
+        c.again = true
+        return
+      }
+      c.busy = true
+      try {
+        do {
+          c.again = false
+          await catchUp()
+        } while (c.again && !c.stopped)
+      } catch (err) {
+        liveMeta.emit('error', err)
+      } finally {
+        c.busy = false
+      }
+    }
+
+    try {
+      // Writes by other processes; non-persistent, like the original, so it holds no process.
+      c.watcher = fs.watch(dir, { persistent: false }, () => c.wake())
+    } catch {
+      // No directory yet: in-process adds still wake us.
+    }
+    consumers.add(c)
+    mine.add(c)
+    c.wake()
+    return { stop: () => c.stop(), liveMeta }
+  }
+
+  function stop() {
+    if (stopped) return
+    stopped = true
+    for (const c of [...mine]) c.stop()
+    if (fd !== null) fs.closeSync(fd)
+    fd = null
+  }
+
+  return { add, consume, stop, filename }
+}
+
+module.exports = baseline

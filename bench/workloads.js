@@ -1,0 +1,368 @@
+'use strict'
+// One workload in one fresh process:
+//   node bench/workloads.js <impl> <workload> <runDir> <n>
+// impl: ours | original | baseline. The log lives in <runDir>/log; history written by the
+// parent is described by <runDir>/manifest.json. A process of its own per measurement keeps
+// JIT state, heap growth, leftover timers (the original leaves some) and peak RSS apart.
+// Prints `{"partial":…}` lines while running (so a timed-out run still tells how far it got)
+// and one `{"result":…}` line at the end, after checking what it measured.
+
+const fs = require('node:fs')
+const path = require('node:path')
+const { performance } = require('node:perf_hooks')
+const { makeEvent, PER_DAY, PATTERN_NAME, todayNumber } = require('./fixtures')
+
+const [impl, workload, runDir, nArg] = process.argv.slice(2)
+const n = Number(nArg)
+const logDir = path.join(runDir, 'log')
+const filename = path.join(logDir, PATTERN_NAME)
+const WARMUP = 20
+const ID_RE = /^[0-9A-Za-z]{32}$/
+
+// The original keeps nothing ref'd while it waits on its (unref'd) timers and watchers, so
+// without this the process could end mid-measurement. Every workload ends in process.exit().
+setInterval(() => {}, 1 << 30)
+
+function load() {
+  if (impl === 'ours') return require(path.join(__dirname, '..'))
+  if (impl === 'original') return require('@rymdtiden/eventlog')
+  if (impl === 'baseline') return require('./baseline')
+  throw new Error(`unknown implementation ${impl}`)
+}
+
+function emit(obj) {
+  process.stdout.write(JSON.stringify(obj) + '\n')
+}
+
+// --- measuring and checking ----------------------------------------------------------------
+
+const failures = []
+function check(cond, message) {
+  if (!cond && failures.length < 20) failures.push(message)
+  return cond
+}
+
+function cpuSince(start) {
+  const d = process.cpuUsage(start)
+  return d.user + d.system
+}
+
+function maxRssMB() {
+  return process.resourceUsage().maxRSS / 1024
+}
+
+function quantile(values, q) {
+  const s = Float64Array.from(values).sort()
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+
+/** add() results: ids echoed, positions consecutive from the start of today's (new) file. */
+function checkAdds(ids, results) {
+  check(results.length === ids.length, `${results.length} add results for ${ids.length} adds`)
+  for (let i = 0; i < results.length; i++) {
+    const r = results[i]
+    if (!check(r && r.id === ids[i], `add #${i}: resolved id ${r && r.id} differs from returned ${ids[i]}`)) break
+    if (i === 0) {
+      check(r.pos % PER_DAY === 0, `first add in an empty log got position ${r.pos}, not line 0`)
+    } else if (!check(r.pos > results[i - 1].pos, `add #${i}: position ${r.pos} not above ${results[i - 1].pos}`)) {
+      break
+    } else {
+      check(r.pos === results[i - 1].pos + 1 || r.pos % PER_DAY === 0, `add #${i}: position ${r.pos} skips`)
+      check(r.prevPos === results[i - 1].pos, `add #${i}: prevPos ${r.prevPos} is not ${results[i - 1].pos}`)
+    }
+  }
+}
+
+/** The files hold exactly the added events, in add order, in the exact original line format. */
+function checkFiles(ids, events) {
+  const names = fs.readdirSync(logDir).filter((f) => f.endsWith('.log')).sort()
+  const lines = []
+  for (const name of names) {
+    const text = fs.readFileSync(path.join(logDir, name), 'utf8')
+    check(text === '' || text.endsWith('\n'), `${name} does not end in a newline`)
+    for (const line of text.split('\n')) if (line) lines.push(line)
+  }
+  check(lines.length === ids.length, `the files hold ${lines.length} lines for ${ids.length} adds`)
+  for (let i = 0; i < Math.min(lines.length, ids.length); i++) {
+    const expected = JSON.stringify({ event: events[i], meta: { id: ids[i] } })
+    if (!check(lines[i] === expected, `line ${i} is ${lines[i].slice(0, 120)}…, expected ${expected.slice(0, 120)}…`)) break
+  }
+  for (const id of ids) if (!check(ID_RE.test(id), `id ${id} is not 32 characters of [0-9A-Za-z]`)) break
+}
+
+/** Positions a replay of the manifest's history must deliver, in order. */
+function expectedPositions(manifest) {
+  const out = new Float64Array(manifest.count)
+  let k = 0
+  for (const [day, count] of manifest.days) for (let i = 0; i < count; i++) out[k++] = day * PER_DAY + i
+  return out
+}
+
+// --- workloads ----------------------------------------------------------------------------
+
+/** Add n events at once, then wait for all the promises. */
+async function addBurst(opts = {}) {
+  const log = load()({ filename, ...opts })
+  const events = Array.from({ length: n }, (_, i) => makeEvent(i))
+  const ids = new Array(n)
+  const promises = new Array(n)
+  const cpu0 = process.cpuUsage()
+  const t0 = performance.now()
+  for (let i = 0; i < n; i++) {
+    const r = log.add(events[i])
+    ids[i] = r.id
+    promises[i] = r.promise
+  }
+  const results = await Promise.all(promises)
+  const ms = performance.now() - t0
+  const cpu = cpuSince(cpu0)
+  log.stop()
+  checkAdds(ids, results)
+  checkFiles(ids, events)
+  return { n, eventsPerSec: (n / ms) * 1000, cpuUsPerEvent: cpu / n, maxRssMB: maxRssMB() }
+}
+
+/** Add n events one after another, each awaited: the latency of add() alone. */
+async function addSequential() {
+  const log = load()({ filename })
+  const events = Array.from({ length: n + WARMUP }, (_, i) => makeEvent(i))
+  const ids = []
+  const results = []
+  const lat = []
+  let cpu0
+  for (let i = 0; i < events.length; i++) {
+    if (i === WARMUP) cpu0 = process.cpuUsage()
+    const t0 = performance.now()
+    const r = log.add(events[i])
+    const res = await r.promise
+    const t1 = performance.now()
+    if (i >= WARMUP) lat.push((t1 - t0) * 1000)
+    ids.push(r.id)
+    results.push(res)
+  }
+  const cpu = cpuSince(cpu0)
+  log.stop()
+  checkAdds(ids, results)
+  checkFiles(ids, events)
+  return { n, medianUs: quantile(lat, 0.5), p99Us: quantile(lat, 0.99), cpuUsPerEvent: cpu / n, maxRssMB: maxRssMB() }
+}
+
+/** Replay the history the parent wrote, from the start, until every event is delivered. */
+async function replay({ asyncCallback }) {
+  const manifest = JSON.parse(fs.readFileSync(path.join(runDir, 'manifest.json'), 'utf8'))
+  const total = manifest.count
+  const pos = new Float64Array(total)
+  const prev = new Float64Array(total)
+  const seq = new Int32Array(total)
+  let count = 0
+  let badIds = 0
+  let tFirst = 0
+  let syncsAfterDone = 0
+  let resolveDone
+  const done = new Promise((r) => (resolveDone = r))
+  // Kept small and identical for every implementation: the work measured is theirs.
+  function onEvent(event, meta) {
+    if (count === 0) tFirst = performance.now()
+    if (count < total) {
+      pos[count] = meta.pos
+      prev[count] = meta.prevPos === undefined || meta.prevPos === null ? -1 : meta.prevPos
+      seq[count] = event.seq
+      if (typeof meta.id !== 'string' || meta.id.length !== 32) badIds++
+    }
+    if (++count === total) resolveDone()
+  }
+  const callback = asyncCallback ? async (event, meta) => onEvent(event, meta) : onEvent
+  // The original has no onSync; it simply never calls this.
+  const onSync = () => {
+    if (count >= total) syncsAfterDone++
+  }
+
+  const cpu0 = process.cpuUsage()
+  const t0 = performance.now()
+  const progress = setInterval(
+    () => emit({ partial: { delivered: count, elapsedMs: performance.now() - t0, openMs: tFirst ? tFirst - t0 : null } }),
+    1000,
+  )
+  // Read-only for all three: only replay is measured, not the original's writer, which
+  // re-reads the newest file to learn positions.
+  const log = load()({ filename, readOnly: true })
+  log.consume(callback, 0, onSync)
+  await done
+  const ms = performance.now() - t0
+  const cpu = cpuSince(cpu0)
+  clearInterval(progress)
+
+  // Nothing more may come: wait for the "caught up" call where there is one, a while otherwise.
+  const until = performance.now() + (impl === 'original' ? 300 : 5000)
+  while (performance.now() < until && (impl === 'original' || syncsAfterDone === 0)) await sleep(10)
+  if (impl !== 'original') check(syncsAfterDone > 0, 'onSync was not called after the last event')
+  check(count === total, `delivered ${count} events, expected ${total}`)
+  check(badIds === 0, `${badIds} events came without a 32-character id`)
+  const want = expectedPositions(manifest)
+  for (let k = 0; k < Math.min(count, total); k++) {
+    if (!check(seq[k] === k, `event #${k} is event ${seq[k]} of the history (order)`)) break
+    if (!check(pos[k] === want[k], `event #${k} has position ${pos[k]}, expected ${want[k]}`)) break
+    if (!check(prev[k] === (k ? want[k - 1] : -1), `event #${k} has prevPos ${prev[k]}, expected ${k ? want[k - 1] : 'none'}`)) break
+  }
+  log.stop()
+  return {
+    n: total,
+    days: manifest.days.length,
+    openMs: tFirst - t0,
+    eventsPerSec: (total / ms) * 1000,
+    mbPerSec: manifest.bytes / 1e6 / (ms / 1000),
+    totalMs: ms,
+    cpuUsPerEvent: cpu / total,
+    maxRssMB: maxRssMB(),
+  }
+}
+
+/** One process adds, its own consumer receives: add() call to callback, one event at a time. */
+async function liveInProcess() {
+  const log = load()({ filename })
+  let waiter = null
+  const delivered = []
+  log.consume((event, meta) => {
+    const t = performance.now()
+    delivered.push({ seq: event.seq, id: meta.id, pos: meta.pos })
+    if (waiter) {
+      const w = waiter
+      waiter = null
+      w(t)
+    }
+  }, 0)
+  const ids = []
+  const results = []
+  const lat = []
+  for (let i = 0; i < n + WARMUP; i++) {
+    // The first (warm-up) deliveries also prove the consumer has caught up.
+    const got = new Promise((r) => (waiter = r))
+    const t0 = performance.now()
+    const r = log.add(makeEvent(i))
+    const t1 = await got
+    if (i >= WARMUP) lat.push((t1 - t0) * 1000)
+    ids.push(r.id)
+    results.push(await r.promise)
+  }
+  await sleep(impl === 'original' ? 300 : 50)
+  log.stop()
+  checkAdds(ids, results)
+  check(delivered.length === ids.length, `delivered ${delivered.length} events for ${ids.length} adds`)
+  for (let i = 0; i < Math.min(delivered.length, ids.length); i++) {
+    const d = delivered[i]
+    if (!check(d.seq === i && d.id === ids[i], `delivery #${i} is event ${d.seq} (${d.id}), expected ${i} (${ids[i]})`)) break
+    if (!check(d.pos === results[i].pos, `delivery #${i} has position ${d.pos}, add() said ${results[i].pos}`)) break
+  }
+  return { n, medianUs: quantile(lat, 0.5), p99Us: quantile(lat, 0.99), maxRssMB: maxRssMB() }
+}
+
+// Cross-process live latency: the parent runs a consumer child and a writer child and relays
+// "delivered" from the consumer to the writer, so the writer adds one event at a time. The
+// latency is taken from wall-clock timestamps carried in the event.
+const wallNow = () => performance.timeOrigin + performance.now()
+const nextMessage = (type) =>
+  new Promise((resolve) => {
+    const on = (m) => {
+      if (m && m.type === type) {
+        process.off('message', on)
+        resolve(m)
+      }
+    }
+    process.on('message', on)
+  })
+
+async function liveConsumer() {
+  const log = load()({ filename, readOnly: true })
+  const delivered = []
+  const lat = []
+  let resolveReady
+  const ready = new Promise((r) => (resolveReady = r))
+  log.consume(
+    (event, meta) => {
+      const t = wallNow()
+      if (event.seq >= WARMUP) lat.push((t - event.t) * 1000)
+      delivered.push({ seq: event.seq, id: meta.id, pos: meta.pos })
+      process.send({ type: 'delivered', seq: event.seq })
+    },
+    0,
+    () => resolveReady(),
+  )
+  await ready
+  process.send({ type: 'ready' })
+  const { adds } = await nextMessage('finish')
+  await sleep(50)
+  log.stop()
+  check(delivered.length === adds.length, `delivered ${delivered.length} events for ${adds.length} adds`)
+  for (let i = 0; i < Math.min(delivered.length, adds.length); i++) {
+    const d = delivered[i]
+    if (!check(d.seq === i && d.id === adds[i].id, `delivery #${i} is event ${d.seq}, expected ${i}`)) break
+    if (!check(d.pos === adds[i].pos, `delivery #${i} has position ${d.pos}, add() said ${adds[i].pos}`)) break
+  }
+  return { n, medianUs: quantile(lat, 0.5), p99Us: quantile(lat, 0.99), maxRssMB: maxRssMB() }
+}
+
+async function liveWriter() {
+  const log = load()({ filename })
+  const ids = []
+  const results = []
+  for (let i = 0; i < n + WARMUP; i++) {
+    const delivered = nextMessage('next')
+    const r = log.add(makeEvent(i, { t: wallNow() }))
+    ids.push(r.id)
+    results.push(await r.promise)
+    await delivered
+  }
+  log.stop()
+  checkAdds(ids, results)
+  return { n, adds: results.map((r) => ({ id: r.id, pos: r.pos })) }
+}
+
+/** Burst of adds that must each be on disk before their promise resolves. */
+async function durableBurst() {
+  if (impl === 'original') return { na: 'the original has no durable mode' }
+  if (impl === 'ours') {
+    // Unknown options are silently accepted, so ask the package whether it knows this one.
+    const root = path.join(__dirname, '..')
+    const source = ['index.js', 'native.d.ts', 'index.d.ts']
+      .map((f) => (fs.existsSync(path.join(root, f)) ? fs.readFileSync(path.join(root, f), 'utf8') : ''))
+      .join('\n')
+    if (!/\bdurable\b/.test(source)) return { na: 'eventlog({ durable: true }) is not implemented (the option is ignored)' }
+    try {
+      load()({ filename, durable: true }).stop()
+    } catch (err) {
+      return { na: `eventlog({ durable: true }) threw: ${err.message}` }
+    }
+    fs.rmSync(logDir, { recursive: true, force: true })
+    fs.mkdirSync(logDir)
+  }
+  return addBurst({ durable: true })
+}
+
+const workloads = {
+  'add-burst': () => addBurst(),
+  'add-seq': addSequential,
+  replay: () => replay({ asyncCallback: false }),
+  'replay-async': () => replay({ asyncCallback: true }),
+  'long-history': () => replay({ asyncCallback: false }),
+  live: liveInProcess,
+  'live-xproc-consumer': liveConsumer,
+  'live-xproc-writer': liveWriter,
+  durable: durableBurst,
+}
+
+async function main() {
+  const run = workloads[workload]
+  if (!run) throw new Error(`unknown workload ${workload}`)
+  const startDay = todayNumber()
+  const metrics = await run()
+  if (todayNumber() !== startDay) failures.push('the UTC day changed during the run; position checks may be off')
+  emit({ result: { impl, workload, ok: failures.length === 0, failures, ...metrics } })
+  process.exit(0)
+}
+
+main().catch((err) => {
+  emit({ result: { impl, workload, ok: false, failures: [`crashed: ${(err && err.stack) || err}`] } })
+  process.exit(1)
+})
