@@ -14,6 +14,14 @@ declare namespace eventlog {
     filename?: string
     /** Open without writing: `add` rejects with `ReadOnlyError`, nothing is created on disk. */
     readOnly?: boolean
+    /**
+     * Resolve an add's promise only once its line is flushed to stable storage with
+     * `fdatasync` (and, for a new day's file, its directory entry too), so a resolved event
+     * survives a power loss. Events queued while one flush runs share the next one (group
+     * commit). Default `false`: resolved means written to the OS (survives a crash of the
+     * process, not of the machine).
+     */
+    durable?: boolean
   }
 
   /** What `add` returns at once. */

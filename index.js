@@ -230,7 +230,7 @@ const PER_DAY = 100000000
 
 /**
  * Opens an event log. `arg` is a filename pattern such as "data/events-%y-%m-%d.log", an
- * options object `{ filename, readOnly }`, or nothing (a new temporary directory).
+ * options object `{ filename, readOnly, durable }`, or nothing (a new temporary directory).
  */
 function eventlog(arg) {
   let options
@@ -249,6 +249,7 @@ function eventlog(arg) {
     throw new TypeError(`eventlog(): filename must be a string pattern, got ${typeof filename}`)
   }
   const readOnly = Boolean(options.readOnly)
+  const durable = Boolean(options.durable)
 
   let stopped = false
   const consumers = new Set()
@@ -270,7 +271,7 @@ function eventlog(arg) {
 
   let nativeLog
   try {
-    nativeLog = new native.NativeLog(filename, readOnly ? undefined : onWritten)
+    nativeLog = new native.NativeLog(filename, readOnly ? undefined : onWritten, durable)
   } catch (err) {
     throw fromNative(err)
   }

@@ -18,8 +18,11 @@ export declare class NativeConsumer {
 
 /** A log opened on a pattern. */
 export declare class NativeLog {
-  /** Opens a log. Without `onWritten` it is read-only and creates nothing on disk. */
-  constructor(pattern: string, onWritten?: ((arg: Array<WriteResult>) => unknown) | undefined | null)
+  /**
+   * Opens a log. Without `onWritten` it is read-only and creates nothing on disk. With
+   * `durable`, writes are flushed to stable storage before they are reported.
+   */
+  constructor(pattern: string, onWritten?: ((arg: Array<WriteResult>) => unknown) | undefined | null, durable?: boolean | undefined | null)
   /** The identity of the log within the process. */
   get key(): string
   /** The logfile of a day (`YYYYMMDD`). */

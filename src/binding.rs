@@ -105,11 +105,13 @@ pub struct NativeLog {
 
 #[napi]
 impl NativeLog {
-    /// Opens a log. Without `onWritten` it is read-only and creates nothing on disk.
+    /// Opens a log. Without `onWritten` it is read-only and creates nothing on disk. With
+    /// `durable`, writes are flushed to stable storage before they are reported.
     #[napi(constructor)]
     pub fn new(
         pattern: String,
         on_written: Option<Function<'_, Vec<WriteResult>, Unknown<'static>>>,
+        durable: Option<bool>,
     ) -> Result<Self> {
         let pattern = Arc::new(Pattern::parse(&pattern).map_err(to_js)?);
         let writer = match on_written {
@@ -125,10 +127,13 @@ impl NativeLog {
                 // As the original does, create the directory at once; failures surface (and
                 // are retried) at the first write.
                 let _ = std::fs::create_dir_all(pattern.base_path());
-                let writer = GroupCommit::spawn(pattern.clone(), move |done| {
-                    tsfn.call(done, ThreadsafeFunctionCallMode::NonBlocking);
-                })
-                .map_err(|e| to_js(CoreError::write("start writer for", pattern.as_str(), e)))?;
+                let writer =
+                    GroupCommit::spawn(pattern.clone(), durable.unwrap_or(false), move |done| {
+                        tsfn.call(done, ThreadsafeFunctionCallMode::NonBlocking);
+                    })
+                    .map_err(|e| {
+                        to_js(CoreError::write("start writer for", pattern.as_str(), e))
+                    })?;
                 Some(writer)
             }
         };

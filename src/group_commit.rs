@@ -47,6 +47,7 @@ impl GroupCommit {
     /// queue order.
     pub fn spawn(
         pattern: Arc<Pattern>,
+        durable: bool,
         mut on_done: impl FnMut(Vec<Completion>) + Send + 'static,
     ) -> std::io::Result<GroupCommit> {
         let shared = Arc::new(Shared {
@@ -58,9 +59,16 @@ impl GroupCommit {
         let thread = thread::Builder::new()
             .name("eventlog-writer".into())
             .spawn(move || {
-                let mut appender = Appender::new(pattern);
+                let mut appender = Appender::new(pattern, durable);
                 while let Some(batch) = next_round(&worker) {
-                    let done = write_round(&mut appender, batch, &key);
+                    let mut done = write_round(&mut appender, batch, &key);
+                    if durable {
+                        // One flush for the whole round: whatever was queued while the last
+                        // one ran shares this one.
+                        if let Err(e) = appender.sync() {
+                            fail_unflushed(&mut done, &e);
+                        }
+                    }
                     on_done(done);
                 }
             })?;
@@ -114,6 +122,18 @@ fn next_round(shared: &Shared) -> Option<Vec<WriteRequest>> {
     }
 }
 
+/// A failed flush fails every event of the round: written, but not known to be durable.
+fn fail_unflushed(done: &mut [Completion], error: &Error) {
+    for c in done.iter_mut().filter(|c| c.outcome.error.is_none()) {
+        c.outcome.written = 0;
+        c.outcome.error = Some(Error::write(
+            "flush",
+            &c.outcome.logfile,
+            std::io::Error::other(error.to_string()),
+        ));
+    }
+}
+
 /// Writes a round: consecutive requests for the same day become one append.
 fn write_round(appender: &mut Appender, requests: Vec<WriteRequest>, key: &str) -> Vec<Completion> {
     let mut done = Vec::new();
@@ -144,7 +164,7 @@ mod tests {
         let pattern =
             Arc::new(Pattern::parse(&format!("{}/e-%y-%m-%d.log", tmp.path().display())).unwrap());
         let (tx, rx) = mpsc::channel();
-        let gc = GroupCommit::spawn(pattern, move |done| {
+        let gc = GroupCommit::spawn(pattern, true, move |done| {
             for c in done {
                 tx.send((
                     c.count,

@@ -69,15 +69,43 @@ pub struct Appender {
     pattern: Arc<Pattern>,
     lock: Option<WriterLock>,
     current: Option<OpenDay>,
+    /// Durable mode: `sync` flushes to stable storage; a day switch flushes the old day first.
+    durable: bool,
+    /// A logfile was opened (perhaps created) since the last sync of its directory.
+    dir_unsynced: bool,
 }
 
 impl Appender {
-    pub fn new(pattern: Arc<Pattern>) -> Appender {
+    pub fn new(pattern: Arc<Pattern>, durable: bool) -> Appender {
         Appender {
             pattern,
             lock: None,
             current: None,
+            durable,
+            dir_unsynced: false,
         }
+    }
+
+    /// Flushes what was appended to stable storage (`fdatasync`), and the directory entry of a
+    /// logfile opened since the last sync, so a new day's file survives a power loss too.
+    pub fn sync(&mut self) -> Result<()> {
+        let Some(cur) = self.current.as_ref() else {
+            return Ok(());
+        };
+        cur.file
+            .sync_data()
+            .map_err(|e| Error::write("flush (fdatasync)", &cur.path, e))?;
+        if self.dir_unsynced {
+            let dir = Path::new(&cur.path)
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            File::open(dir)
+                .and_then(|d| d.sync_all())
+                .map_err(|e| Error::write("flush directory", dir, e))?;
+            self.dir_unsynced = false;
+        }
+        Ok(())
     }
 
     /// Appends `count` lines (`data`, each ending in `\n`) for `day`, or for the newest day
@@ -198,6 +226,9 @@ impl Appender {
             // Others may have appended to the old day before moving on; count them first.
             catch_up(&self.pattern, old)?;
         }
+        if self.durable {
+            self.sync()?;
+        }
         let old = self.current.take();
         let path = self.pattern.path_for(day);
         if let Some(parent) = Path::new(&path).parent() {
@@ -219,6 +250,7 @@ impl Appender {
         });
         let prev_last = last_position_before(&self.pattern, day, known)?;
         debug!("writer", "writing to {path}");
+        self.dir_unsynced = true;
         self.current = Some(OpenDay {
             day,
             path,
