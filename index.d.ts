@@ -114,6 +114,34 @@ declare namespace eventlog {
   /** A consume callback (or onSync) threw or rejected; `cause` is what it threw. */
   class CallbackError extends EventlogError {}
 
+  /** One problem `verify` found. */
+  interface VerifyProblem {
+    kind: 'torn-tail' | 'corrupt-line' | 'future-day'
+    file: string
+    /** 1-based line number (0 for a whole file). */
+    line: number
+    /** The position of that line. */
+    pos: number
+    message: string
+  }
+
+  /** What `verify` found. */
+  interface VerifyReport {
+    ok: boolean
+    files: number
+    lines: number
+    events: number
+    /** All problems found; `problems` lists the first 1,000. */
+    problemCount: number
+    problems: VerifyProblem[]
+  }
+
+  /**
+   * Scans every logfile of a pattern for torn tails, corrupt lines and logfiles dated in the
+   * future (readers skip or ignore each of these), with file, line and position.
+   */
+  function verify(pattern: string | { filename: string }): Promise<VerifyReport>
+
   /** Replaces the clock of every log in the process (epoch ms); `null` restores it. */
   function __setTestNow(ms: number | null): void
 }

@@ -55,6 +55,32 @@ export interface NativeDelivery {
 export declare function setTestNow(ms?: number | undefined | null): void
 
 /**
+ * Scans every logfile of a pattern (off the JavaScript thread) for torn tails, corrupt lines
+ * and logfiles dated in the future.
+ */
+export declare function verify(pattern: string): Promise<VerifyReport>
+
+/** One problem `verify` found. */
+export interface VerifyProblem {
+  /** `torn-tail`, `corrupt-line` or `future-day`. */
+  kind: string
+  file: string
+  line: number
+  pos: number
+  message: string
+}
+
+/** What `verify` found. */
+export interface VerifyReport {
+  ok: boolean
+  files: number
+  lines: number
+  events: number
+  problemCount: number
+  problems: Array<VerifyProblem>
+}
+
+/**
  * The result of writing `count` consecutive queued events: the first `written` are in the
  * log from `firstPos` on; the rest failed with the error.
  */

@@ -838,3 +838,4 @@ module.exports = nativeBinding
 module.exports.NativeConsumer = nativeBinding.NativeConsumer
 module.exports.NativeLog = nativeBinding.NativeLog
 module.exports.setTestNow = nativeBinding.setTestNow
+module.exports.verify = nativeBinding.verify

@@ -11,6 +11,7 @@
 //! - `reader`: reading complete lines of one logfile.
 //! - `tailer`: a consumer's thread; replay, then follow, in deliveries of many lines.
 //! - `wake`: in-process wake-ups from writers to consumers.
+//! - `verify`: checking a log for torn tails, corrupt lines and future days.
 //! - `error`, `debug`: the error type with stable codes; `DEBUG=eventlog:*` tracing.
 
 #![deny(clippy::all)]
@@ -25,6 +26,7 @@ pub mod pattern;
 pub mod position;
 pub mod reader;
 pub mod tailer;
+pub mod verify;
 pub mod wake;
 pub mod writer;
 

@@ -181,6 +181,7 @@ impl<S: Sink> State<S> {
 
     fn step(&mut self) -> Step {
         if self.reader.is_none() && !self.open_first() {
+            self.watch_current_dir();
             self.say_synced();
             return Step::Idle;
         }
@@ -197,6 +198,8 @@ impl<S: Sink> State<S> {
         if at_end && batch.count == 0 && batch.consumed == 0 {
             if !self.newer_file_known() {
                 self.check_file_integrity();
+                // Watch before saying we caught up, so a write right after is not missed.
+                self.watch_current_dir();
                 self.say_synced();
                 return Step::Idle;
             }
@@ -351,7 +354,6 @@ impl<S: Sink> State<S> {
     }
 
     fn wait_idle(&mut self) {
-        self.watch_current_dir();
         match self.rx.recv_timeout(POLL) {
             Ok(signal) => {
                 self.on_signal(signal);
@@ -373,7 +375,12 @@ impl<S: Sink> State<S> {
     /// Opens the first logfile at or after the start position, if one exists yet.
     fn open_first(&mut self) -> bool {
         if !self.rescan {
-            return false;
+            // Between listings, a cheap look for today's logfile (the one a writer creates).
+            let today = today();
+            let wanted = self.start.is_none_or(|s| s.day <= today);
+            if !wanted || !Path::new(&self.pattern.path_for(today)).exists() {
+                return false;
+            }
         }
         self.refresh_files();
         let from = self.start.map(|s| s.day);
@@ -569,5 +576,111 @@ impl Batch {
             first_pos: 0,
             prev_pos: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::day::Day;
+    use std::fs;
+    use std::sync::mpsc::{self, Receiver};
+
+    struct ChannelSink(mpsc::Sender<Delivery>);
+    impl Sink for ChannelSink {
+        fn deliver(&mut self, d: Delivery) -> bool {
+            self.0.send(d).is_ok()
+        }
+    }
+
+    fn start(dir: &std::path::Path, from: Option<Start>) -> (Tailer, Receiver<Delivery>) {
+        let p = Arc::new(Pattern::parse(&format!("{}/e-%y-%m-%d.log", dir.display())).unwrap());
+        let (tx, rx) = mpsc::channel();
+        (Tailer::spawn(p, from, ChannelSink(tx)).unwrap(), rx)
+    }
+
+    /// The next delivery (acknowledged), or a panic after 5 s.
+    fn next(t: &Tailer, rx: &Receiver<Delivery>) -> Delivery {
+        let d = rx.recv_timeout(Duration::from_secs(5)).expect("a delivery");
+        t.ack();
+        d
+    }
+
+    fn past_day(days_ago: i64) -> Day {
+        Day::from_epoch_ms(crate::day::now_ms() - days_ago * 86_400_000)
+    }
+
+    fn write(dir: &std::path::Path, day: Day, text: &str) {
+        use std::io::Write;
+        let path = dir.join(format!("e-{day}.log"));
+        let mut f = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .unwrap();
+        f.write_all(text.as_bytes()).unwrap();
+    }
+
+    #[test]
+    fn replays_days_in_order_then_syncs() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (d1, d2) = (past_day(3), past_day(1));
+        write(tmp.path(), d2, "3\n");
+        write(tmp.path(), d1, "1\n2\n");
+        let (t, rx) = start(tmp.path(), None);
+        let a = next(&t, &rx);
+        assert_eq!((a.lines.as_str(), a.count), ("[1\n,2]", 2));
+        assert_eq!((a.first_pos, a.prev_pos), (encode(d1, 0), None));
+        assert!(a.opened.is_some() && a.synced.is_none());
+        let b = next(&t, &rx);
+        assert!(b.closed.is_some() && b.opened.is_some());
+        assert_eq!(
+            (b.lines.as_str(), b.first_pos, b.prev_pos),
+            ("[3]", encode(d2, 0), Some(encode(d1, 1)))
+        );
+        let s = b.synced.expect("caught up after the last day");
+        assert_eq!((s.rows, s.next_pos), (1, encode(d2, 1)));
+        t.stop_and_wait();
+    }
+
+    #[test]
+    fn starts_mid_day_and_never_delivers_a_torn_line() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = past_day(1);
+        write(tmp.path(), d, "0\n1\n2\n{\"torn");
+        let (t, rx) = start(tmp.path(), Some(Start { day: d, line: 1 }));
+        let a = next(&t, &rx);
+        assert_eq!(
+            (a.lines.as_str(), a.first_pos, a.prev_pos),
+            ("[1\n,2]", encode(d, 1), Some(encode(d, 0)))
+        );
+        assert_eq!(a.synced.map(|s| s.rows), Some(3));
+        write(tmp.path(), d, "}\n");
+        wake::notify(
+            &Pattern::parse(&format!("{}/e-%y-%m-%d.log", tmp.path().display()))
+                .unwrap()
+                .absolute_key(),
+            false,
+        );
+        let b = next(&t, &rx);
+        assert_eq!(
+            (b.lines.as_str(), b.first_pos),
+            ("[{\"torn}]", encode(d, 3))
+        );
+        t.stop_and_wait();
+    }
+
+    #[test]
+    fn waits_for_the_first_logfile() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (t, rx) = start(tmp.path(), None);
+        let s = next(&t, &rx);
+        assert_eq!(s.count, 0);
+        assert_eq!(s.synced.map(|s| s.rows), Some(0));
+        write(tmp.path(), today(), "{}\n");
+        // Found by the watcher or, failing that, the poll.
+        let d = next(&t, &rx);
+        assert_eq!((d.count, d.first_pos), (1, encode(today(), 0)));
+        t.stop_and_wait();
     }
 }

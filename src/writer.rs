@@ -73,6 +73,8 @@ pub struct Appender {
     durable: bool,
     /// A logfile was opened (perhaps created) since the last sync of its directory.
     dir_unsynced: bool,
+    /// Most lines in one day's logfile (`PER_DAY`; smaller in tests).
+    per_day: u64,
 }
 
 impl Appender {
@@ -83,6 +85,7 @@ impl Appender {
             current: None,
             durable,
             dir_unsynced: false,
+            per_day: PER_DAY,
         }
     }
 
@@ -159,10 +162,10 @@ impl Appender {
         if let Err(e) = catch_up(&self.pattern, cur) {
             return AppendOutcome::failed(e);
         }
-        if cur.lines + count > PER_DAY {
+        if cur.lines + count > self.per_day {
             return AppendOutcome::failed(Error::DayFull {
                 path: cur.path.clone().into(),
-                limit: PER_DAY,
+                limit: self.per_day,
             });
         }
         let first_pos = encode(cur.day, cur.lines);
@@ -360,4 +363,145 @@ fn repair_torn_tail(pattern: &Pattern, cur: &mut OpenDay, end: u64) -> Result<()
         sidecar.display()
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write as _;
+
+    fn setup() -> (tempfile::TempDir, Arc<Pattern>) {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = Pattern::parse(&format!("{}/e-%y-%m-%d.log", tmp.path().display())).unwrap();
+        (tmp, Arc::new(p))
+    }
+
+    fn day(n: u32) -> Day {
+        Day::from_number(n, "t").unwrap()
+    }
+
+    fn lines(n: usize, tag: &str) -> Vec<u8> {
+        (0..n)
+            .map(|i| format!("{{\"event\":\"{tag}{i}\"}}\n"))
+            .collect::<String>()
+            .into_bytes()
+    }
+
+    #[test]
+    fn counts_lines_other_writers_appended() {
+        let (tmp, p) = setup();
+        let mut a = Appender::new(p.clone(), false);
+        let mut b = Appender::new(p, false);
+        let d = day(20261126);
+        assert_eq!(a.append(d, &lines(2, "a"), 2).first_pos, 2026112600000000);
+        assert_eq!(b.append(d, &lines(3, "b"), 3).first_pos, 2026112600000002);
+        let o = a.append(d, &lines(1, "a"), 1);
+        assert_eq!(
+            (o.first_pos, o.prev_pos),
+            (2026112600000005, Some(2026112600000004))
+        );
+        let text = fs::read_to_string(tmp.path().join("e-2026-11-26.log")).unwrap();
+        assert_eq!(text.lines().count(), 6);
+    }
+
+    #[test]
+    fn repairs_a_torn_tail_and_keeps_its_bytes() {
+        let (tmp, p) = setup();
+        let file = tmp.path().join("e-2026-11-26.log");
+        fs::write(&file, "{\"event\":1}\n{\"event\":2,\"me").unwrap();
+        let mut a = Appender::new(p, false);
+        let o = a.append(day(20261126), &lines(1, "x"), 1);
+        assert!(o.error.is_none());
+        assert_eq!(o.first_pos, 2026112600000001);
+        assert_eq!(
+            fs::read_to_string(&file).unwrap(),
+            "{\"event\":1}\n{\"event\":\"x0\"}\n"
+        );
+        let kept = tmp.path().join(".eventlog/torn/e-2026-11-26.log@12");
+        assert_eq!(fs::read_to_string(kept).unwrap(), "{\"event\":2,\"me");
+    }
+
+    #[test]
+    fn repairs_a_torn_tail_left_after_our_last_write() {
+        let (tmp, p) = setup();
+        let file = tmp.path().join("e-2026-11-26.log");
+        let mut a = Appender::new(p, false);
+        a.append(day(20261126), &lines(1, "a"), 1);
+        // Another writer dies mid-write.
+        let mut f = fs::OpenOptions::new().append(true).open(&file).unwrap();
+        f.write_all(b"{\"half").unwrap();
+        let o = a.append(day(20261126), &lines(1, "b"), 1);
+        assert_eq!(o.first_pos, 2026112600000001);
+        let text = fs::read_to_string(&file).unwrap();
+        assert_eq!(text, "{\"event\":\"a0\"}\n{\"event\":\"b0\"}\n");
+    }
+
+    #[test]
+    fn a_full_day_fails_clearly_and_writes_nothing() {
+        let (tmp, p) = setup();
+        let mut a = Appender::new(p, false);
+        a.per_day = 3;
+        assert!(a.append(day(20261126), &lines(2, "a"), 2).error.is_none());
+        let o = a.append(day(20261126), &lines(2, "b"), 2);
+        assert_eq!(o.written, 0);
+        let err = o.error.unwrap();
+        assert_eq!(err.code(), "ERR_DAY_FULL");
+        assert!(
+            err.to_string().contains("no more events can be added"),
+            "{err}"
+        );
+        let text = fs::read_to_string(tmp.path().join("e-2026-11-26.log")).unwrap();
+        assert_eq!(text.lines().count(), 2);
+    }
+
+    #[test]
+    fn never_writes_into_a_day_older_than_the_newest() {
+        let (tmp, p) = setup();
+        let mut a = Appender::new(p.clone(), false);
+        a.append(day(20261127), &lines(1, "new"), 1);
+        // A writer whose clock is a day behind (a fresh one, and one that was running).
+        let mut behind = Appender::new(p, false);
+        let o = behind.append(day(20261126), &lines(1, "late"), 1);
+        assert_eq!(o.first_pos, 2026112700000001);
+        let o = a.append(day(20261126), &lines(1, "late2"), 1);
+        assert_eq!(o.first_pos, 2026112700000002);
+        assert!(!tmp.path().join("e-2026-11-26.log").exists());
+    }
+
+    #[test]
+    fn rollover_links_prev_pos_and_is_seen_by_other_writers() {
+        let (_tmp, p) = setup();
+        let mut a = Appender::new(p.clone(), true);
+        let mut b = Appender::new(p, false);
+        a.append(day(20261126), &lines(2, "a"), 2);
+        b.append(day(20261126), &lines(1, "b"), 1);
+        let o = b.append(day(20261127), &lines(1, "b"), 1);
+        assert!(o.new_day);
+        assert_eq!(
+            (o.first_pos, o.prev_pos),
+            (2026112700000000, Some(2026112600000002))
+        );
+        // `a` still thinks it is the 26th; it follows the newest day.
+        let o = a.append(day(20261126), &lines(1, "a"), 1);
+        assert_eq!(
+            (o.first_pos, o.prev_pos),
+            (2026112700000001, Some(2026112700000000))
+        );
+        a.sync().unwrap();
+    }
+
+    #[test]
+    fn recovers_when_the_directory_becomes_writable() {
+        let tmp = tempfile::tempdir().unwrap();
+        let blocked = tmp.path().join("blocked");
+        fs::write(&blocked, "a file where the directory should be").unwrap();
+        let p = Arc::new(Pattern::parse(&format!("{}/e-%y-%m-%d.log", blocked.display())).unwrap());
+        let mut a = Appender::new(p, false);
+        let o = a.append(day(20261126), &lines(1, "a"), 1);
+        assert_eq!(o.error.as_ref().map(Error::code), Some("ERR_WRITE"));
+        fs::remove_file(&blocked).unwrap();
+        let o = a.append(day(20261126), &lines(1, "a"), 1);
+        assert!(o.error.is_none(), "{:?}", o.error);
+        assert_eq!(o.first_pos, 2026112600000000);
+    }
 }

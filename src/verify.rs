@@ -1,0 +1,184 @@
+//! Checking a log: every line of every logfile, for what readers would skip or miss. Used by
+//! `eventlog.verify()` (and the coming CLI's `verify`).
+
+use crate::day::Day;
+use crate::discovery::list_logfiles;
+use crate::error::{Error, Result};
+use crate::pattern::Pattern;
+use crate::position::encode;
+use crate::reader::{LineReader, Stop};
+
+/// At most this many problems are listed; the rest are only counted.
+pub const MAX_LISTED: usize = 1000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProblemKind {
+    /// The last line has no newline: a writer died mid-write (readers skip it; the next write
+    /// moves it aside).
+    TornTail,
+    /// A line that is not a JSON event (readers skip it; it still counts as a position).
+    CorruptLine,
+    /// A logfile dated after today: readers ignore it until their clock gets there.
+    FutureDay,
+}
+
+impl ProblemKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ProblemKind::TornTail => "torn-tail",
+            ProblemKind::CorruptLine => "corrupt-line",
+            ProblemKind::FutureDay => "future-day",
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Problem {
+    pub kind: ProblemKind,
+    pub file: String,
+    /// 1-based line number (for a torn tail: the line it would have been).
+    pub line: u64,
+    /// The position of that line.
+    pub pos: u64,
+    pub detail: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Report {
+    pub files: u64,
+    pub lines: u64,
+    pub events: u64,
+    /// All problems found, of which the first `MAX_LISTED` are in `problems`.
+    pub problem_count: u64,
+    pub problems: Vec<Problem>,
+}
+
+impl Report {
+    fn add(&mut self, problem: Problem) {
+        self.problem_count += 1;
+        if self.problems.len() < MAX_LISTED {
+            self.problems.push(problem);
+        }
+    }
+}
+
+/// Scans every logfile of `pattern`, oldest first.
+pub fn verify(pattern: &Pattern, today: Day) -> Result<Report> {
+    let mut report = Report::default();
+    let files =
+        list_logfiles(pattern, None).map_err(|e| Error::read("list", pattern.base_path(), e))?;
+    for f in files {
+        report.files += 1;
+        if f.day > today {
+            report.add(Problem {
+                kind: ProblemKind::FutureDay,
+                file: f.path.clone(),
+                line: 0,
+                pos: encode(f.day, 0),
+                detail: format!(
+                    "dated {}, after today ({today}); readers skip it until then",
+                    f.day
+                ),
+            });
+        }
+        let mut reader = LineReader::open(&f.path).map_err(|e| Error::read("open", &f.path, e))?;
+        let mut corrupt = Vec::new();
+        loop {
+            let mut n = reader.lines();
+            let stop = reader
+                .read_lines(64 * 1024, 64 << 20, |line| {
+                    if !is_event(line) {
+                        corrupt.push((
+                            n,
+                            String::from_utf8_lossy(&line[..line.len().min(80)]).into_owned(),
+                        ));
+                    }
+                    n += 1;
+                })
+                .map_err(|e| Error::read("read", &f.path, e))?;
+            if stop == Stop::EndOfFile {
+                break;
+            }
+        }
+        report.lines += reader.lines();
+        report.events += reader.lines() - corrupt.len() as u64;
+        for (n, start) in corrupt {
+            report.add(Problem {
+                kind: ProblemKind::CorruptLine,
+                file: f.path.clone(),
+                line: n + 1,
+                pos: encode(f.day, n),
+                detail: format!("not a JSON event: {start:?}"),
+            });
+        }
+        if reader.partial_tail() > 0 {
+            report.add(Problem {
+                kind: ProblemKind::TornTail,
+                file: f.path.clone(),
+                line: reader.lines() + 1,
+                pos: encode(f.day, reader.lines()),
+                detail: format!(
+                    "{} bytes without a newline at the end",
+                    reader.partial_tail()
+                ),
+            });
+        }
+    }
+    Ok(report)
+}
+
+/// A line as the package writes it: a JSON object whose `meta.id` is a string.
+fn is_event(line: &[u8]) -> bool {
+    match serde_json::from_slice::<serde_json::Value>(line) {
+        Ok(serde_json::Value::Object(map)) => map
+            .get("meta")
+            .and_then(|m| m.get("id"))
+            .is_some_and(serde_json::Value::is_string),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    #[test]
+    fn reports_torn_tails_corrupt_lines_and_future_days() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = Pattern::parse(&format!("{}/e-%y-%m-%d.log", tmp.path().display())).unwrap();
+        let ok = r#"{"event":1,"meta":{"id":"a"}}"#;
+        fs::write(
+            tmp.path().join("e-2026-11-01.log"),
+            format!("{ok}\nnot json\n{ok}\n{{\"torn"),
+        )
+        .unwrap();
+        fs::write(tmp.path().join("e-2026-11-02.log"), format!("{ok}\n")).unwrap();
+        fs::write(tmp.path().join("e-2026-12-01.log"), format!("{ok}\n")).unwrap();
+        let today = Day::from_number(20261126, "t").unwrap();
+        let r = verify(&p, today).unwrap();
+        assert_eq!((r.files, r.lines, r.events, r.problem_count), (3, 5, 4, 3));
+        let kinds: Vec<_> = r.problems.iter().map(|p| (p.kind, p.line, p.pos)).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                (ProblemKind::CorruptLine, 2, 2026110100000001),
+                (ProblemKind::TornTail, 4, 2026110100000003),
+                (ProblemKind::FutureDay, 0, 2026120100000000),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_clean_log_has_no_problems() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = Pattern::parse(&format!("{}/e-%y-%m-%d.log", tmp.path().display())).unwrap();
+        fs::write(
+            tmp.path().join("e-2026-11-01.log"),
+            "{\"meta\":{\"id\":\"x\"}}\n",
+        )
+        .unwrap();
+        let r = verify(&p, Day::from_number(20261126, "t").unwrap()).unwrap();
+        assert_eq!((r.files, r.events, r.problem_count), (1, 1, 0));
+    }
+}
