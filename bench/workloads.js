@@ -23,12 +23,13 @@ const ID_RE = /^[0-9A-Za-z]{32}$/
 // without this the process could end mid-measurement. Every workload ends in process.exit().
 setInterval(() => {}, 1 << 30)
 
-function load() {
+// Loaded before any clock starts: module loading is process start-up, not opening a log.
+const eventlog = (() => {
   if (impl === 'ours') return require(path.join(__dirname, '..'))
   if (impl === 'original') return require('@rymdtiden/eventlog')
   if (impl === 'baseline') return require('./baseline')
   throw new Error(`unknown implementation ${impl}`)
-}
+})()
 
 function emit(obj) {
   process.stdout.write(JSON.stringify(obj) + '\n')
@@ -104,7 +105,7 @@ function expectedPositions(manifest) {
 
 /** Add n events at once, then wait for all the promises. */
 async function addBurst(opts = {}) {
-  const log = load()({ filename, ...opts })
+  const log = eventlog({ filename, ...opts })
   const events = Array.from({ length: n }, (_, i) => makeEvent(i))
   const ids = new Array(n)
   const promises = new Array(n)
@@ -126,7 +127,7 @@ async function addBurst(opts = {}) {
 
 /** Add n events one after another, each awaited: the latency of add() alone. */
 async function addSequential() {
-  const log = load()({ filename })
+  const log = eventlog({ filename })
   const events = Array.from({ length: n + WARMUP }, (_, i) => makeEvent(i))
   const ids = []
   const results = []
@@ -187,7 +188,7 @@ async function replay({ asyncCallback }) {
   )
   // Read-only for all three: only replay is measured, not the original's writer, which
   // re-reads the newest file to learn positions.
-  const log = load()({ filename, readOnly: true })
+  const log = eventlog({ filename, readOnly: true })
   log.consume(callback, 0, onSync)
   await done
   const ms = performance.now() - t0
@@ -221,7 +222,7 @@ async function replay({ asyncCallback }) {
 
 /** One process adds, its own consumer receives: add() call to callback, one event at a time. */
 async function liveInProcess() {
-  const log = load()({ filename })
+  const log = eventlog({ filename })
   let waiter = null
   const delivered = []
   log.consume((event, meta) => {
@@ -274,7 +275,7 @@ const nextMessage = (type) =>
   })
 
 async function liveConsumer() {
-  const log = load()({ filename, readOnly: true })
+  const log = eventlog({ filename, readOnly: true })
   const delivered = []
   const lat = []
   let resolveReady
@@ -304,7 +305,7 @@ async function liveConsumer() {
 }
 
 async function liveWriter() {
-  const log = load()({ filename })
+  const log = eventlog({ filename })
   const ids = []
   const results = []
   for (let i = 0; i < n + WARMUP; i++) {
@@ -330,7 +331,7 @@ async function durableBurst() {
       .join('\n')
     if (!/\bdurable\b/.test(source)) return { na: 'eventlog({ durable: true }) is not implemented (the option is ignored)' }
     try {
-      load()({ filename, durable: true }).stop()
+      eventlog({ filename, durable: true }).stop()
     } catch (err) {
       return { na: `eventlog({ durable: true }) threw: ${err.message}` }
     }

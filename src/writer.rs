@@ -368,7 +368,6 @@ fn repair_torn_tail(pattern: &Pattern, cur: &mut OpenDay, end: u64) -> Result<()
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write as _;
 
     fn setup() -> (tempfile::TempDir, Arc<Pattern>) {
         let tmp = tempfile::tempdir().unwrap();
