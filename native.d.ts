@@ -31,7 +31,10 @@ export declare class NativeLog {
   append(day: number, lines: string, count: number): void
   /** Starts a consumer at `from` (0: the beginning). */
   consume(from: number, onDelivery: (arg: NativeDelivery) => unknown): NativeConsumer
-  /** Stops the writer once what is queued is written. */
+  /**
+   * Lets go of the writer; what this instance queued is still written and reported (the
+   * writer thread ends once no instance holds it).
+   */
   stop(): void
 }
 

@@ -13,7 +13,7 @@ use napi_derive::napi;
 
 use crate::day::{self, Day};
 use crate::error::Error as CoreError;
-use crate::group_commit::{Completion, GroupCommit, WriteRequest};
+use crate::group_commit::{Completion, GroupCommit, Reply, WriteRequest};
 use crate::pattern::Pattern;
 use crate::position::parse_start;
 use crate::tailer::{Delivery, Sink, Tailer};
@@ -100,7 +100,8 @@ type DeliverFn =
 #[napi]
 pub struct NativeLog {
     pattern: Arc<Pattern>,
-    writer: Option<GroupCommit>,
+    /// The process's writer of this pattern, and where it reports this instance's results.
+    writer: Option<(Arc<GroupCommit>, Reply)>,
 }
 
 #[napi]
@@ -127,14 +128,14 @@ impl NativeLog {
                 // As the original does, create the directory at once; failures surface (and
                 // are retried) at the first write.
                 let _ = std::fs::create_dir_all(pattern.base_path());
-                let writer =
-                    GroupCommit::spawn(pattern.clone(), durable.unwrap_or(false), move |done| {
-                        tsfn.call(done, ThreadsafeFunctionCallMode::NonBlocking);
-                    })
+                let writer = GroupCommit::shared(pattern.clone(), durable.unwrap_or(false))
                     .map_err(|e| {
                         to_js(CoreError::write("start writer for", pattern.as_str(), e))
                     })?;
-                Some(writer)
+                let reply: Reply = Arc::new(move |done| {
+                    tsfn.call(done, ThreadsafeFunctionCallMode::NonBlocking);
+                });
+                Some((writer, reply))
             }
         };
         Ok(NativeLog { pattern, writer })
@@ -156,7 +157,7 @@ impl NativeLog {
     /// Queues `count` lines (`lines`, each ending in a newline) dated `day` for writing.
     #[napi]
     pub fn append(&self, day: u32, lines: String, count: u32) -> Result<()> {
-        let writer = self
+        let (writer, reply) = self
             .writer
             .as_ref()
             .ok_or_else(|| to_js(CoreError::Stopped))?;
@@ -166,6 +167,7 @@ impl NativeLog {
                 day,
                 data: lines.into_bytes(),
                 count: count.into(),
+                reply: reply.clone(),
             })
             .map_err(to_js)
     }
@@ -193,12 +195,11 @@ impl NativeLog {
         Ok(NativeConsumer { tailer })
     }
 
-    /// Stops the writer once what is queued is written.
+    /// Lets go of the writer; what this instance queued is still written and reported (the
+    /// writer thread ends once no instance holds it).
     #[napi]
     pub fn stop(&mut self) {
-        if let Some(w) = self.writer.take() {
-            w.stop();
-        }
+        self.writer = None;
     }
 }
 

@@ -74,6 +74,40 @@ impl Error {
         }
     }
 
+    /// A copy for each of several requests that one failure failed (`io::Error` is not
+    /// `Clone`; the copy keeps the OS error number and the message).
+    pub fn duplicate(&self) -> Error {
+        let copy_io = |e: &io::Error| match e.raw_os_error() {
+            Some(code) => io::Error::from_raw_os_error(code),
+            None => io::Error::new(e.kind(), e.to_string()),
+        };
+        match self {
+            Error::InvalidPattern { pattern, reason } => Error::InvalidPattern {
+                pattern: pattern.clone(),
+                reason: reason.clone(),
+            },
+            Error::InvalidYear { what, value } => Error::InvalidYear {
+                what: what.clone(),
+                value: *value,
+            },
+            Error::InvalidMonth { what, value } => Error::InvalidMonth {
+                what: what.clone(),
+                value: *value,
+            },
+            Error::InvalidDay { what, value } => Error::InvalidDay {
+                what: what.clone(),
+                value: *value,
+            },
+            Error::Write { op, path, source } => Error::write(op, path, copy_io(source)),
+            Error::Read { op, path, source } => Error::read(op, path, copy_io(source)),
+            Error::DayFull { path, limit } => Error::DayFull {
+                path: path.clone(),
+                limit: *limit,
+            },
+            Error::Stopped => Error::Stopped,
+        }
+    }
+
     pub(crate) fn write(op: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
         Error::Write {
             op,

@@ -1,15 +1,21 @@
-//! The writer thread of a log: everything queued while it was busy goes out in the next
-//! locked write, and the results go back in one completion call per round, never one per
-//! event.
+//! The writer thread of a log, shared by every instance of that log in the process (one per
+//! pattern and durability mode): everything queued while it was busy goes out in the next
+//! locked write (and, when durable, the next flush), and each instance hears back once per
+//! round, never once per event.
 
-use std::sync::{Arc, Condvar, Mutex};
-use std::thread::{self, JoinHandle};
+use std::sync::{Arc, Condvar, Mutex, Weak};
+use std::thread;
 
 use crate::day::Day;
+use crate::debug::debug;
 use crate::error::Error;
 use crate::pattern::Pattern;
 use crate::wake;
 use crate::writer::{AppendOutcome, Appender};
+
+/// Where the results of a request go: called on the writer thread with the completions of
+/// that sender's requests of one round, in queue order.
+pub type Reply = Arc<dyn Fn(Vec<Completion>) + Send + Sync>;
 
 /// Lines to append: `count` lines in `data`, each ending in `\n`, dated `day` by the clock at
 /// the time they were added.
@@ -17,9 +23,11 @@ pub struct WriteRequest {
     pub day: Day,
     pub data: Vec<u8>,
     pub count: u64,
+    pub reply: Reply,
 }
 
-/// What became of `count` consecutive queued lines.
+/// What became of `count` consecutive queued lines of one sender.
+#[derive(Debug)]
 pub struct Completion {
     pub count: u64,
     pub outcome: AppendOutcome,
@@ -36,46 +44,64 @@ struct Shared {
     ready: Condvar,
 }
 
-/// Handle to a log's writer thread.
+/// Handle to a writer thread; the thread finishes what is queued and ends when the last
+/// handle is dropped.
 pub struct GroupCommit {
     shared: Arc<Shared>,
-    thread: Option<JoinHandle<()>>,
 }
 
+type Registry = Vec<(String, bool, Weak<GroupCommit>)>;
+static WRITERS: Mutex<Registry> = Mutex::new(Vec::new());
+
 impl GroupCommit {
-    /// Starts the writer thread. `on_done` runs on it after each round, with the results in
-    /// queue order.
-    pub fn spawn(
-        pattern: Arc<Pattern>,
-        durable: bool,
-        mut on_done: impl FnMut(Vec<Completion>) + Send + 'static,
-    ) -> std::io::Result<GroupCommit> {
+    /// The writer of `pattern` in this process, started if there is none.
+    pub fn shared(pattern: Arc<Pattern>, durable: bool) -> std::io::Result<Arc<GroupCommit>> {
+        let key = pattern.absolute_key();
+        let mut writers = WRITERS.lock().unwrap_or_else(|e| e.into_inner());
+        writers.retain(|(_, _, w)| w.strong_count() > 0);
+        let found = writers
+            .iter()
+            .find(|(k, d, _)| *k == key && *d == durable)
+            .and_then(|(_, _, w)| w.upgrade());
+        if let Some(writer) = found {
+            return Ok(writer);
+        }
+        let writer = Arc::new(GroupCommit::spawn(pattern, durable)?);
+        writers.push((key, durable, Arc::downgrade(&writer)));
+        Ok(writer)
+    }
+
+    /// Starts a writer thread of its own (`shared` is what the binding uses).
+    pub fn spawn(pattern: Arc<Pattern>, durable: bool) -> std::io::Result<GroupCommit> {
         let shared = Arc::new(Shared {
             queue: Mutex::new(Queue::default()),
             ready: Condvar::new(),
         });
         let worker = shared.clone();
         let key = pattern.absolute_key();
-        let thread = thread::Builder::new()
+        thread::Builder::new()
             .name("eventlog-writer".into())
             .spawn(move || {
                 let mut appender = Appender::new(pattern, durable);
-                while let Some(batch) = next_round(&worker) {
-                    let mut done = write_round(&mut appender, batch, &key);
+                while let Some(requests) = next_round(&worker) {
+                    let mut done = write_round(&mut appender, requests, &key);
                     if durable {
                         // One flush for the whole round: whatever was queued while the last
                         // one ran shares this one.
-                        if let Err(e) = appender.sync() {
+                        let result = appender.sync();
+                        debug!(
+                            "writer",
+                            "flushed {} events with one fdatasync",
+                            done.iter().map(|(_, c)| c.outcome.written).sum::<u64>()
+                        );
+                        if let Err(e) = result {
                             fail_unflushed(&mut done, &e);
                         }
                     }
-                    on_done(done);
+                    reply_all(done);
                 }
             })?;
-        Ok(GroupCommit {
-            shared,
-            thread: Some(thread),
-        })
+        Ok(GroupCommit { shared })
     }
 
     /// Queues lines for the next round.
@@ -89,22 +115,14 @@ impl GroupCommit {
         self.shared.ready.notify_one();
         Ok(())
     }
+}
 
-    /// Lets the thread finish what is queued, then end. Does not wait for it.
-    pub fn stop(&self) {
+impl Drop for GroupCommit {
+    fn drop(&mut self) {
         if let Ok(mut q) = self.shared.queue.lock() {
             q.stopping = true;
         }
         self.shared.ready.notify_one();
-    }
-
-    /// Stops and waits for the queue to be written (for tests and orderly shutdown off the
-    /// JavaScript thread).
-    pub fn stop_and_wait(mut self) {
-        self.stop();
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }
 
@@ -122,35 +140,91 @@ fn next_round(shared: &Shared) -> Option<Vec<WriteRequest>> {
     }
 }
 
-/// A failed flush fails every event of the round: written, but not known to be durable.
-fn fail_unflushed(done: &mut [Completion], error: &Error) {
-    for c in done.iter_mut().filter(|c| c.outcome.error.is_none()) {
-        c.outcome.written = 0;
-        c.outcome.error = Some(Error::write(
-            "flush",
-            &c.outcome.logfile,
-            std::io::Error::other(error.to_string()),
-        ));
-    }
-}
-
-/// Writes a round: consecutive requests for the same day become one append.
-fn write_round(appender: &mut Appender, requests: Vec<WriteRequest>, key: &str) -> Vec<Completion> {
-    let mut done = Vec::new();
+/// Writes a round: consecutive requests for the same day become one append, whoever sent
+/// them; the outcome is then split back per request.
+fn write_round(
+    appender: &mut Appender,
+    requests: Vec<WriteRequest>,
+    key: &str,
+) -> Vec<(Reply, Completion)> {
+    let mut done = Vec::with_capacity(requests.len());
     let mut iter = requests.into_iter().peekable();
     while let Some(first) = iter.next() {
-        let (day, mut data, mut count) = (first.day, first.data, first.count);
+        let day = first.day;
+        let mut group = vec![first];
         while let Some(next) = iter.next_if(|r| r.day == day) {
-            data.extend_from_slice(&next.data);
-            count += next.count;
+            group.push(next);
         }
-        let outcome = appender.append(day, &data, count);
+        let outcome = if group.len() == 1 {
+            appender.append(day, &group[0].data, group[0].count)
+        } else {
+            let data: Vec<u8> = group.iter().flat_map(|r| r.data.iter().copied()).collect();
+            appender.append(day, &data, group.iter().map(|r| r.count).sum())
+        };
         if outcome.written > 0 {
             wake::notify(key, outcome.new_day);
         }
-        done.push(Completion { count, outcome });
+        split(&outcome, group, &mut done);
     }
     done
+}
+
+/// Splits one append's outcome over the requests it was made of: the first `written` lines
+/// succeeded, the rest failed with the error.
+fn split(outcome: &AppendOutcome, group: Vec<WriteRequest>, done: &mut Vec<(Reply, Completion)>) {
+    let mut offset = 0u64;
+    for r in group {
+        let written = outcome.written.saturating_sub(offset).min(r.count);
+        let first_pos = outcome.first_pos + offset;
+        let prev_pos = if offset == 0 {
+            outcome.prev_pos
+        } else {
+            Some(first_pos - 1)
+        };
+        let error = (written < r.count).then(|| {
+            outcome
+                .error
+                .as_ref()
+                .map_or(Error::Stopped, Error::duplicate)
+        });
+        done.push((
+            r.reply,
+            Completion {
+                count: r.count,
+                outcome: AppendOutcome {
+                    written,
+                    first_pos,
+                    prev_pos,
+                    logfile: outcome.logfile.clone(),
+                    new_day: outcome.new_day,
+                    error,
+                },
+            },
+        ));
+        offset += r.count;
+    }
+}
+
+/// A failed flush fails every event of the round: written, but not known to be durable.
+fn fail_unflushed(done: &mut [(Reply, Completion)], error: &Error) {
+    for (_, c) in done.iter_mut().filter(|(_, c)| c.outcome.error.is_none()) {
+        c.outcome.written = 0;
+        c.outcome.error = Some(error.duplicate());
+    }
+}
+
+/// Hands each sender its completions, in order, with one call per sender.
+fn reply_all(done: Vec<(Reply, Completion)>) {
+    let mut pending: Vec<(Reply, Vec<Completion>)> = Vec::new();
+    for (reply, completion) in done {
+        match pending.iter_mut().find(|(r, _)| Arc::ptr_eq(r, &reply)) {
+            Some((_, list)) => list.push(completion),
+            None => pending.push((reply, vec![completion])),
+        }
+    }
+    for (reply, list) in pending {
+        reply(list);
+    }
 }
 
 #[cfg(test)]
@@ -158,41 +232,100 @@ mod tests {
     use super::*;
     use std::sync::mpsc;
 
+    fn request(day: Day, tag: &str, count: u64, reply: &Reply) -> WriteRequest {
+        let data = (0..count)
+            .map(|i| format!("{{\"{tag}\":{i}}}\n"))
+            .collect::<String>();
+        WriteRequest {
+            day,
+            data: data.into_bytes(),
+            count,
+            reply: reply.clone(),
+        }
+    }
+
     #[test]
-    fn queued_requests_are_written_in_order_with_positions() {
+    fn instances_share_a_writer_and_each_hears_back_about_its_own_lines() {
         let tmp = tempfile::tempdir().unwrap();
         let pattern =
             Arc::new(Pattern::parse(&format!("{}/e-%y-%m-%d.log", tmp.path().display())).unwrap());
+        let a = GroupCommit::shared(pattern.clone(), true).unwrap();
+        let b = GroupCommit::shared(pattern.clone(), true).unwrap();
+        assert!(Arc::ptr_eq(&a, &b));
         let (tx, rx) = mpsc::channel();
-        let gc = GroupCommit::spawn(pattern, true, move |done| {
+        let (tx_a, tx_b) = (tx.clone(), tx);
+        let reply_a: Reply = Arc::new(move |done| {
             for c in done {
-                tx.send((
+                tx_a.send(("a", c)).unwrap();
+            }
+        });
+        let reply_b: Reply = Arc::new(move |done| {
+            for c in done {
+                tx_b.send(("b", c)).unwrap();
+            }
+        });
+        let day = Day::from_number(20261126, "t").unwrap();
+        a.submit(request(day, "a", 2, &reply_a)).unwrap();
+        b.submit(request(day, "b", 3, &reply_b)).unwrap();
+        a.submit(request(day, "a", 1, &reply_a)).unwrap();
+        drop((a, b, reply_a, reply_b));
+        let mut got: Vec<_> = rx
+            .iter()
+            .map(|(who, c)| {
+                (
+                    who,
                     c.count,
                     c.outcome.written,
-                    c.outcome.first_pos,
-                    c.outcome.prev_pos,
-                ))
-                .unwrap();
-            }
-        })
-        .unwrap();
-        let day = Day::from_number(20261126, "t").unwrap();
-        for i in 0..3u8 {
-            let data = format!("{{\"n\":{i}}}\n{{\"n\":{i}}}\n").into_bytes();
-            gc.submit(WriteRequest {
-                day,
-                data,
-                count: 2,
+                    c.outcome.first_pos % 100,
+                    c.outcome.prev_pos.map(|p| p % 100),
+                )
             })
-            .unwrap();
-        }
-        gc.stop_and_wait();
-        let results: Vec<_> = rx.iter().collect();
-        let total: u64 = results.iter().map(|r| r.1).sum();
-        assert_eq!(total, 6);
-        assert_eq!(results[0].2, 2026112600000000);
-        assert_eq!(results[0].3, None);
+            .collect();
+        got.sort_by_key(|g| g.3);
+        assert_eq!(
+            got,
+            vec![
+                ("a", 2, 2, 0, None),
+                ("b", 3, 3, 2, Some(1)),
+                ("a", 1, 1, 5, Some(4))
+            ]
+        );
         let text = std::fs::read_to_string(tmp.path().join("e-2026-11-26.log")).unwrap();
         assert_eq!(text.lines().count(), 6);
+    }
+
+    #[test]
+    fn a_partial_append_is_split_between_requests() {
+        let reply: Reply = Arc::new(|_| {});
+        let day = Day::from_number(20261126, "t").unwrap();
+        let outcome = AppendOutcome {
+            written: 3,
+            first_pos: 2026112600000010,
+            prev_pos: Some(2026112600000009),
+            logfile: "f".into(),
+            new_day: false,
+            error: Some(Error::write(
+                "write to",
+                "f",
+                std::io::Error::from_raw_os_error(28),
+            )),
+        };
+        let mut done = Vec::new();
+        split(
+            &outcome,
+            vec![request(day, "x", 2, &reply), request(day, "y", 2, &reply)],
+            &mut done,
+        );
+        let view: Vec<_> = done
+            .iter()
+            .map(|(_, c)| {
+                (
+                    c.outcome.written,
+                    c.outcome.first_pos % 100,
+                    c.outcome.error.as_ref().and_then(Error::os_code),
+                )
+            })
+            .collect();
+        assert_eq!(view, vec![(2, 10, None), (1, 12, Some("ENOSPC"))]);
     }
 }
