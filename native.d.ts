@@ -27,8 +27,12 @@ export declare class NativeLog {
   get key(): string
   /** The logfile of a day (`YYYYMMDD`). */
   logfileFor(day: number): string
-  /** Queues `count` lines (`lines`, each ending in a newline) dated `day` for writing. */
-  append(day: number, lines: string, count: number): void
+  /**
+   * Writes `count` lines (`lines`, each ending in a newline) dated `day`: at once if `direct`
+   * and that cannot block (the result is returned), else queued for the writer thread
+   * (the result comes through `onWritten`; `null` is returned).
+   */
+  append(day: number, lines: string, count: number, direct: boolean): WriteResult | null
   /** Starts a consumer at `from` (0: the beginning). */
   consume(from: number, onDelivery: (arg: NativeDelivery) => unknown): NativeConsumer
   /**

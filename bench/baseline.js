@@ -179,12 +179,15 @@ function baseline(options) {
     }
 
     let everSynced = false
+    let known = [] // day files listed but not yet reached: listing per file would be O(days²)
     async function catchUp() {
       let delivered = 0
       for (;;) {
         if (c.file) delivered += await readRest()
         if (c.stopped) return
-        const next = dayFiles().find((f) => f.day > c.day && f.day >= fromDay)
+        known = known.filter((f) => f.day > c.day && f.day >= fromDay)
+        if (known.length === 0) known = dayFiles().filter((f) => f.day > c.day && f.day >= fromDay)
+        const next = known.shift()
         if (!next) break
         if (c.file) {
           // A newer day exists, so nobody writes this one any more: finish it first.

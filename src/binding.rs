@@ -154,14 +154,30 @@ impl NativeLog {
         Ok(self.pattern.path_for(day))
     }
 
-    /// Queues `count` lines (`lines`, each ending in a newline) dated `day` for writing.
+    /// Writes `count` lines (`lines`, each ending in a newline) dated `day`: at once if `direct`
+    /// and that cannot block (the result is returned), else queued for the writer thread
+    /// (the result comes through `onWritten`; `null` is returned).
     #[napi]
-    pub fn append(&self, day: u32, lines: String, count: u32) -> Result<()> {
+    pub fn append(
+        &self,
+        day: u32,
+        lines: String,
+        count: u32,
+        direct: bool,
+    ) -> Result<Option<WriteResult>> {
         let (writer, reply) = self
             .writer
             .as_ref()
             .ok_or_else(|| to_js(CoreError::Stopped))?;
         let day = Day::from_number(day, "day").map_err(to_js)?;
+        if direct {
+            if let Some(outcome) = writer.append_now(day, lines.as_bytes(), count.into()) {
+                return Ok(Some(WriteResult::from(Completion {
+                    count: count.into(),
+                    outcome,
+                })));
+            }
+        }
         writer
             .submit(WriteRequest {
                 day,
@@ -169,7 +185,8 @@ impl NativeLog {
                 count: count.into(),
                 reply: reply.clone(),
             })
-            .map_err(to_js)
+            .map_err(to_js)?;
+        Ok(None)
     }
 
     /// Starts a consumer at `from` (0: the beginning).

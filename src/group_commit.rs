@@ -3,7 +3,7 @@
 //! locked write (and, when durable, the next flush), and each instance hears back once per
 //! round, never once per event.
 
-use std::sync::{Arc, Condvar, Mutex, Weak};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::thread;
 
 use crate::day::Day;
@@ -42,6 +42,11 @@ struct Queue {
 struct Shared {
     queue: Mutex<Queue>,
     ready: Condvar,
+    /// Held by whoever is writing: the writer thread, or a caller writing directly.
+    appender: Mutex<Appender>,
+    durable: bool,
+    /// The log's identity, for waking its consumers.
+    key: String,
 }
 
 /// Handle to a writer thread; the thread finishes what is queued and ends when the last
@@ -76,15 +81,16 @@ impl GroupCommit {
         let shared = Arc::new(Shared {
             queue: Mutex::new(Queue::default()),
             ready: Condvar::new(),
+            key: pattern.absolute_key(),
+            appender: Mutex::new(Appender::new(pattern, durable)),
+            durable,
         });
         let worker = shared.clone();
-        let key = pattern.absolute_key();
         thread::Builder::new()
             .name("eventlog-writer".into())
             .spawn(move || {
-                let mut appender = Appender::new(pattern, durable);
-                while let Some(requests) = next_round(&worker) {
-                    let mut done = write_round(&mut appender, requests, &key);
+                while let Some((requests, mut appender)) = next_round(&worker) {
+                    let mut done = write_round(&mut appender, requests, &worker.key);
                     if durable {
                         // One flush for the whole round: whatever was queued while the last
                         // one ran shares this one.
@@ -98,10 +104,34 @@ impl GroupCommit {
                             fail_unflushed(&mut done, &e);
                         }
                     }
+                    drop(appender);
                     reply_all(done);
                 }
             })?;
         Ok(GroupCommit { shared })
+    }
+
+    /// Writes at once on the calling thread, if that cannot block on anyone: not durable (a
+    /// flush takes milliseconds), nothing queued or being written in this process, and the
+    /// writers' lock free. Otherwise returns `None` having written nothing, and the caller
+    /// queues the lines instead. This is what makes a lone add as quick as a plain `write`.
+    pub fn append_now(&self, day: Day, data: &[u8], count: u64) -> Option<AppendOutcome> {
+        if self.shared.durable {
+            return None;
+        }
+        let queue = self.shared.queue.lock().ok()?;
+        if !queue.requests.is_empty() || queue.stopping {
+            return None;
+        }
+        // Taken while the queue is held, as the writer thread does: nothing queued before
+        // can be written after this.
+        let mut appender = self.shared.appender.try_lock().ok()?;
+        drop(queue);
+        let outcome = appender.try_append(day, data, count)?;
+        if outcome.written > 0 {
+            wake::notify(&self.shared.key, outcome.new_day);
+        }
+        Some(outcome)
     }
 
     /// Queues lines for the next round.
@@ -126,12 +156,14 @@ impl Drop for GroupCommit {
     }
 }
 
-/// Waits for queued requests; `None` once stopping with nothing left.
-fn next_round(shared: &Shared) -> Option<Vec<WriteRequest>> {
+/// Waits for queued requests and takes them with the appender (locked before the queue is
+/// let go, so a direct write cannot slip in between); `None` once stopping with nothing left.
+fn next_round(shared: &Shared) -> Option<(Vec<WriteRequest>, MutexGuard<'_, Appender>)> {
     let mut q = shared.queue.lock().ok()?;
     loop {
         if !q.requests.is_empty() {
-            return Some(std::mem::take(&mut q.requests));
+            let appender = shared.appender.lock().ok()?;
+            return Some((std::mem::take(&mut q.requests), appender));
         }
         if q.stopping {
             return None;

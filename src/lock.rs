@@ -45,6 +45,17 @@ impl WriterLock {
     }
 }
 
+impl WriterLock {
+    /// Takes the lock only if no one holds it (`None` if another process does).
+    pub fn try_lock(&self) -> Result<Option<LockGuard<'_>>> {
+        match self.file.try_lock() {
+            Ok(()) => Ok(Some(LockGuard { lock: self })),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => Err(Error::write("lock", &self.path, e)),
+        }
+    }
+}
+
 /// Proof of holding the writers' lock.
 pub struct LockGuard<'a> {
     lock: &'a WriterLock,

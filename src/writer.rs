@@ -114,25 +114,49 @@ impl Appender {
     /// Appends `count` lines (`data`, each ending in `\n`) for `day`, or for the newest day
     /// that has a logfile if that is later.
     pub fn append(&mut self, day: Day, data: &[u8], count: u64) -> AppendOutcome {
+        self.append_with(day, data, count, true)
+            .unwrap_or_else(|| AppendOutcome::failed(Error::Stopped))
+    }
+
+    /// Like `append`, but returns `None` at once, writing nothing, if another process holds
+    /// the writers' lock: for callers that must not block on other processes.
+    pub fn try_append(&mut self, day: Day, data: &[u8], count: u64) -> Option<AppendOutcome> {
+        self.append_with(day, data, count, false)
+    }
+
+    fn append_with(
+        &mut self,
+        day: Day,
+        data: &[u8],
+        count: u64,
+        wait: bool,
+    ) -> Option<AppendOutcome> {
         if self.lock.is_none() {
             match WriterLock::open(&self.pattern) {
                 Ok(lock) => self.lock = Some(lock),
-                Err(e) => return AppendOutcome::failed(e),
+                Err(e) => return Some(AppendOutcome::failed(e)),
             }
         }
-        let Some(lock) = self.lock.take() else {
-            return AppendOutcome::failed(Error::Stopped);
-        };
-        let outcome = match lock.lock() {
-            Ok(guard) => self.append_locked(&guard, day, data, count),
-            Err(e) => AppendOutcome::failed(e),
+        let lock = self.lock.take()?;
+        let outcome = {
+            let guard = if wait {
+                lock.lock().map(Some)
+            } else {
+                lock.try_lock()
+            };
+            match guard {
+                Ok(Some(guard)) => Some(self.append_locked(&guard, day, data, count)),
+                Ok(None) => None,
+                Err(e) => Some(AppendOutcome::failed(e)),
+            }
         };
         self.lock = Some(lock);
+        let outcome = outcome?;
         if outcome.error.is_some() {
             // Reopen everything next time: the cause may be a replaced file or directory.
             self.current = None;
         }
-        outcome
+        Some(outcome)
     }
 
     fn append_locked(

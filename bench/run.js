@@ -1,0 +1,301 @@
+#!/usr/bin/env node
+'use strict'
+// npm run bench — compares this package ("ours", the release build), the original
+// @rymdtiden/eventlog 0.1.0 and a plain-Node baseline (bench/baseline.js), workload by workload.
+//
+//   node bench/run.js [--quick] [--runs=N] [--only=workload[,workload]] [--retry-timeouts]
+//
+// Runs are interleaved (every run goes through all workloads, each for all three
+// implementations, starting with a different one each run) so that drift of a noisy machine
+// spreads over all three instead of favouring whoever ran first. Each measurement is a fresh
+// child process in a fresh directory. Prints medians and ratios, writes bench/results/latest.json
+// (bench/results/quick.json for --quick).
+// --quick uses small n and one run: it checks that everything works (exit code 1 if any result
+// check of ours or the baseline fails, or anything crashes); its timings mean nothing.
+
+const { execFileSync } = require('node:child_process')
+const crypto = require('node:crypto')
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+const { runSingle, runCrossProcess } = require('./child')
+const { writeHistory, spread } = require('./fixtures')
+const { IMPLS, summarize, table, notes } = require('./report')
+
+const ROOT = path.join(__dirname, '..')
+const BINARY = path.join(ROOT, 'eventlog.linux-x64-gnu.node')
+
+// --- options ------------------------------------------------------------------------------
+
+const args = process.argv.slice(2)
+const flag = (name) => args.includes(`--${name}`)
+const value = (name) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1]
+const quick = flag('quick')
+const runs = Number(value('runs') || (quick ? 1 : 5))
+const only = value('only')?.split(',')
+const unknown = args.filter((a) => !/^--(quick|retry-timeouts|allow-debug-build|runs=\d+|only=.+)$/.test(a))
+if (unknown.length || !(runs >= 1)) {
+  console.error(`usage: node bench/run.js [--quick] [--runs=N] [--only=workload,…] [--retry-timeouts]\nunknown: ${unknown.join(' ')}`)
+  process.exit(2)
+}
+
+// --- workloads ----------------------------------------------------------------------------
+
+const perSec = (key, label) => ({ key, label, better: 'higher', perEvent: true })
+const lower = (key, label, digits) => ({ key, label, better: 'lower', digits })
+const CPU = lower('cpuUsPerEvent', 'CPU µs/event', 1)
+const RSS = lower('maxRssMB', 'peak RSS MB', 1)
+const q = (full, small) => (quick ? small : full)
+
+const WORKLOADS = [
+  {
+    name: 'add-burst',
+    title: 'add burst',
+    n: q(20000, 2000),
+    metrics: [perSec('eventsPerSec', 'events/s'), CPU, RSS],
+  },
+  {
+    name: 'add-seq',
+    title: 'add sequential',
+    n: q(2000, 200),
+    metrics: [lower('medianUs', 'median µs'), lower('p99Us', 'p99 µs'), CPU],
+  },
+  {
+    name: 'replay',
+    title: 'replay, 3 days',
+    n: q(200000, 5000),
+    history: (n) => spread(n, 3),
+    metrics: [perSec('eventsPerSec', 'events/s'), perSec('mbPerSec', 'MB/s'), CPU, RSS],
+  },
+  {
+    name: 'replay-async',
+    title: 'replay, async callback',
+    n: q(200000, 5000),
+    history: (n) => spread(n, 3),
+    metrics: [perSec('eventsPerSec', 'events/s'), perSec('mbPerSec', 'MB/s'), CPU, RSS],
+  },
+  {
+    name: 'live',
+    title: 'live, same process',
+    n: q(1000, 100),
+    metrics: [lower('medianUs', 'add→callback median µs'), lower('p99Us', 'add→callback p99 µs')],
+  },
+  {
+    name: 'live-xproc',
+    title: 'live, writer ≠ consumer process',
+    n: q(1000, 100),
+    impls: ['ours', 'baseline'],
+    notRun: 'the original is not run here (its cross-process path is a 100 ms file poll)',
+    metrics: [lower('medianUs', 'add→callback median µs'), lower('p99Us', 'add→callback p99 µs')],
+  },
+  {
+    name: 'long-history',
+    title: 'long history',
+    n: q(1000, 20), // day files of 100 events each
+    history: (days) => new Array(days).fill(100),
+    events: (days) => days * 100,
+    label: (days) => `${days.toLocaleString('en-US')} days × 100`,
+    timeouts: { original: q(60000, 30000) },
+    metrics: [lower('openMs', 'open→first callback ms', 1), perSec('eventsPerSec', 'events/s'), CPU, RSS],
+  },
+  {
+    name: 'durable',
+    title: 'durable burst',
+    n: q(2000, 200),
+    impls: ['ours', 'baseline'],
+    notRun: 'the original has no durable mode; the baseline does one fdatasync per event',
+    metrics: [perSec('eventsPerSec', 'events/s'), CPU],
+  },
+]
+for (const w of WORKLOADS) {
+  w.events = w.events ? w.events(w.n) : w.n
+  w.label = w.label ? w.label(w.n) : w.n.toLocaleString('en-US')
+  w.impls = w.impls || IMPLS
+}
+const selected = only ? WORKLOADS.filter((w) => only.includes(w.name)) : WORKLOADS
+if (only && selected.length !== only.length) {
+  console.error(`unknown workload in --only; known: ${WORKLOADS.map((w) => w.name).join(', ')}`)
+  process.exit(2)
+}
+const DEFAULT_TIMEOUT = q(120000, 30000)
+
+// --- the build ----------------------------------------------------------------------------
+
+/** Section names of a 64-bit little-endian ELF file ([] for anything else). */
+function elfSectionNames(buf) {
+  if (buf.length < 64 || buf.readUInt32BE(0) !== 0x7f454c46 || buf[4] !== 2 || buf[5] !== 1) return []
+  const shoff = Number(buf.readBigUInt64LE(0x28))
+  const shentsize = buf.readUInt16LE(0x3a)
+  const shnum = buf.readUInt16LE(0x3c)
+  const strtab = shoff + buf.readUInt16LE(0x3e) * shentsize
+  const strOff = Number(buf.readBigUInt64LE(strtab + 0x18))
+  const names = []
+  for (let i = 0; i < shnum; i++) {
+    const at = strOff + buf.readUInt32LE(shoff + i * shentsize)
+    names.push(buf.toString('latin1', at, buf.indexOf(0, at)))
+  }
+  return names
+}
+
+function checkBuild() {
+  if (!fs.existsSync(BINARY)) {
+    console.error(`${path.relative(process.cwd(), BINARY)} is missing: run \`npm run build\` (the release build) first.`)
+    process.exit(2)
+  }
+  // A debug build (`npm run build:debug`) carries DWARF sections; release builds strip them.
+  // Benchmarking a debug build would make ours look several times slower than it is.
+  const isDebug = elfSectionNames(fs.readFileSync(BINARY)).includes('.debug_info')
+  if (isDebug && !flag('allow-debug-build')) {
+    console.error(`${path.basename(BINARY)} looks like a debug build: run \`npm run build\` (release) first, or pass --allow-debug-build.`)
+    process.exit(2)
+  }
+  const bytes = fs.readFileSync(BINARY)
+  const stat = fs.statSync(BINARY)
+  // The children load a private copy (native.js honours NAPI_RS_NATIVE_LIBRARY_PATH): a
+  // rebuild in the working tree during a long run would otherwise swap the binary under us.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'eventlog-bench-bin-'))
+  const copy = path.join(dir, path.basename(BINARY))
+  fs.writeFileSync(copy, bytes)
+  process.env.NAPI_RS_NATIVE_LIBRARY_PATH = copy
+  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }))
+  return {
+    binary: BINARY,
+    bytes: stat.size,
+    mtime: stat.mtime.toISOString(),
+    sha256: crypto.createHash('sha256').update(bytes).digest('hex'),
+    debug: isDebug,
+  }
+}
+
+// --- running ------------------------------------------------------------------------------
+
+function copyDir(from, to) {
+  fs.mkdirSync(to, { recursive: true })
+  for (const f of fs.readdirSync(from)) fs.copyFileSync(path.join(from, f), path.join(to, f))
+}
+
+async function measure(w, impl, template, timeoutMs) {
+  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), `eventlog-bench-${w.name}-${impl}-`))
+  try {
+    const logDir = path.join(runDir, 'log')
+    if (template) {
+      copyDir(path.join(template, 'log'), logDir)
+      fs.copyFileSync(path.join(template, 'manifest.json'), path.join(runDir, 'manifest.json'))
+      // Let writeback of the copy happen now rather than during the measurement.
+      execFileSync('sync')
+    } else {
+      fs.mkdirSync(logDir)
+    }
+    return w.name === 'live-xproc'
+      ? await runCrossProcess(impl, runDir, w.n, timeoutMs)
+      : await runSingle(impl, w.name, runDir, w.n, timeoutMs)
+  } finally {
+    fs.rmSync(runDir, { recursive: true, force: true })
+  }
+}
+
+function describe(outcome, w) {
+  if (outcome.status === 'timeout') return `timeout (${outcome.timeoutMs / 1000} s)`
+  if (outcome.status === 'error') return `ERROR ${outcome.error}`
+  const r = outcome.result
+  if (r.na) return `n/a: ${r.na}`
+  const m = w.metrics[0]
+  const v = r[m.key]
+  return `${typeof v === 'number' ? v.toLocaleString('en-US', { maximumFractionDigits: 1 }) : v} ${m.label}${r.ok ? '' : '  CHECK FAILED: ' + r.failures[0]}`
+}
+
+async function main() {
+  const build = checkBuild()
+  const startedAt = new Date()
+  const outcomes = Object.fromEntries(selected.map((w) => [w.name, Object.fromEntries(w.impls.map((i) => [i, []]))]))
+  console.log(`eventlog benchmark: ${runs} run(s)${quick ? ', quick mode (timings are not meaningful)' : ''}; node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model}`)
+
+  for (let run = 0; run < runs; run++) {
+    for (const w of selected) {
+      let template = null
+      if (w.history) {
+        // One history per workload and run, copied for each implementation.
+        template = fs.mkdtempSync(path.join(os.tmpdir(), `eventlog-bench-fixture-`))
+        const manifest = writeHistory(path.join(template, 'log'), w.history(w.n))
+        fs.writeFileSync(path.join(template, 'manifest.json'), JSON.stringify(manifest))
+      }
+      try {
+        const order = w.impls.map((_, i) => w.impls[(i + run) % w.impls.length])
+        for (const impl of order) {
+          const earlier = outcomes[w.name][impl]
+          if (earlier.some((o) => o.status === 'timeout') && !flag('retry-timeouts')) {
+            // It will not get faster; a further run would only cost another full timeout.
+            earlier.push({ ...earlier.find((o) => o.status === 'timeout'), repeated: true })
+            console.log(`run ${run + 1}/${runs}  ${w.name.padEnd(12)} ${impl.padEnd(8)} skipped (timed out before)`)
+            continue
+          }
+          const timeoutMs = w.timeouts?.[impl] ?? DEFAULT_TIMEOUT
+          const outcome = await measure(w, impl, template, timeoutMs)
+          earlier.push(outcome)
+          console.log(`run ${run + 1}/${runs}  ${w.name.padEnd(12)} ${impl.padEnd(8)} ${describe(outcome, w)}`)
+        }
+      } finally {
+        if (template) fs.rmSync(template, { recursive: true, force: true })
+      }
+    }
+  }
+
+  const summaries = {}
+  for (const w of selected) {
+    summaries[w.name] = {}
+    for (const impl of w.impls) summaries[w.name][impl] = summarize(w, outcomes[w.name][impl])
+  }
+  console.log(`\nMedians of ${runs} run(s). Ratios > 1 mean ours is better: throughput ours ÷ theirs; latency, CPU, RSS, open time theirs ÷ ours.\n`)
+  console.log(table(selected, summaries))
+  const explained = notes(selected, summaries, outcomes)
+  for (const w of selected) if (w.notRun) explained.push(`${w.name}: ${w.notRun}`)
+  if (explained.length) console.log('\n' + explained.join('\n'))
+
+  const resultsDir = path.join(__dirname, 'results')
+  fs.mkdirSync(resultsDir, { recursive: true })
+  // Quick runs only prove things work; keep them from replacing the last real measurement.
+  const file = path.join(resultsDir, quick ? 'quick.json' : 'latest.json')
+  const report = {
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    args,
+    quick,
+    runs,
+    node: process.version,
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    cpus: os.cpus().map((c) => c.model),
+    build,
+    workloads: selected.map((w) => ({
+      name: w.name,
+      title: w.title,
+      n: w.n,
+      events: w.events,
+      metrics: w.metrics,
+      summary: summaries[w.name],
+      outcomes: outcomes[w.name],
+    })),
+  }
+  fs.writeFileSync(file, JSON.stringify(report, null, 2) + '\n')
+  console.log(`\nFull results: ${path.relative(process.cwd(), file)}`)
+
+  // The original's own defects (it reorders concurrent adds) are reported, not fatal; ours and
+  // the baseline must pass every check, and nothing may crash. In quick mode nothing may time out.
+  const fatal = []
+  for (const w of selected) {
+    for (const impl of w.impls) {
+      const s = summaries[w.name][impl]
+      if (s.errors.length) fatal.push(`${w.name}/${impl}: error`)
+      if (s.checksFailed && impl !== 'original') fatal.push(`${w.name}/${impl}: check failed`)
+      if (s.timeouts && (quick || impl !== 'original')) fatal.push(`${w.name}/${impl}: timeout`)
+    }
+  }
+  if (fatal.length) {
+    console.error(`\nFAILED: ${fatal.join(', ')}`)
+    process.exit(1)
+  }
+}
+
+main().catch((err) => {
+  console.error(err)
+  process.exit(1)
+})
