@@ -330,7 +330,11 @@ function eventlog(arg) {
       // Directly (on this thread, when that cannot block) only if nothing of ours is in
       // flight, so results still arrive in order.
       const result = nativeLog.append(batchDay, text, count, pending === count)
-      if (result) onWritten([result])
+      if (result) {
+        onWritten([result])
+        // This process's consumers pick the lines up now (on this thread if idle).
+        for (const c of group.consumers) c.poll(result.newDay)
+      }
     } catch (err) {
       // These are the last `count` queued; nothing of them was written.
       const failed = waiting.splice(waiting.length - 3 * count, 3 * count)
@@ -592,6 +596,10 @@ class Consumer {
     }
     this.updateHold()
     if (!this.stopped) this.handle.ack()
+  }
+
+  poll(newDay) {
+    if (!this.stopped && this.handle !== null) this.handle.poll(newDay)
   }
 
   failed(err, pos) {

@@ -13,6 +13,11 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 export declare class NativeConsumer {
   /** The last delivery is handled; the next may come. */
   ack(): void
+  /**
+   * Called right after a direct write in this process (`newDay`: it opened a logfile):
+   * looks for the new lines now, on this thread, if the consumer is idle, else wakes it.
+   */
+  poll(newDay: boolean): void
   stop(): void
 }
 
@@ -93,6 +98,8 @@ export interface VerifyReport {
  */
 export interface WriteResult {
   count: number
+  /** The write opened a logfile no writer had written to before. */
+  newDay: boolean
   written: number
   firstPos: number
   prevPos?: number

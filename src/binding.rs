@@ -27,6 +27,8 @@ fn to_js(err: CoreError) -> napi::Error {
 #[napi(object)]
 pub struct WriteResult {
     pub count: u32,
+    /// The write opened a logfile no writer had written to before.
+    pub new_day: bool,
     pub written: u32,
     pub first_pos: f64,
     pub prev_pos: Option<f64>,
@@ -41,6 +43,7 @@ impl From<Completion> for WriteResult {
         let o = c.outcome;
         WriteResult {
             count: c.count as u32,
+            new_day: o.new_day,
             written: o.written as u32,
             first_pos: o.first_pos as f64,
             prev_pos: o.prev_pos.map(|p| p as f64),
@@ -242,6 +245,13 @@ impl NativeConsumer {
     #[napi]
     pub fn ack(&self) {
         self.tailer.ack();
+    }
+
+    /// Called right after a direct write in this process (`newDay`: it opened a logfile):
+    /// looks for the new lines now, on this thread, if the consumer is idle, else wakes it.
+    #[napi]
+    pub fn poll(&self, new_day: bool) {
+        self.tailer.poll(new_day);
     }
 
     #[napi]

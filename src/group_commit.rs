@@ -115,6 +115,7 @@ impl GroupCommit {
     /// flush takes milliseconds), nothing queued or being written in this process, and the
     /// writers' lock free. Otherwise returns `None` having written nothing, and the caller
     /// queues the lines instead. This is what makes a lone add as quick as a plain `write`.
+    /// The caller must then wake the consumers of the log in this process.
     pub fn append_now(&self, day: Day, data: &[u8], count: u64) -> Option<AppendOutcome> {
         if self.shared.durable {
             return None;
@@ -127,11 +128,8 @@ impl GroupCommit {
         // can be written after this.
         let mut appender = self.shared.appender.try_lock().ok()?;
         drop(queue);
-        let outcome = appender.try_append(day, data, count)?;
-        if outcome.written > 0 {
-            wake::notify(&self.shared.key, outcome.new_day);
-        }
-        Some(outcome)
+        // The caller wakes this process's consumers itself (see `Tailer::poll`).
+        appender.try_append(day, data, count)
     }
 
     /// Queues lines for the next round.

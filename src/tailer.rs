@@ -5,10 +5,16 @@
 //!
 //! Wake-ups come from writers in this process (`wake`), from the file watcher for writes by
 //! other processes, and from a slow poll as a fallback where watching is not possible.
+//!
+//! The state sits behind a mutex so that, right after a write in this process, the
+//! JavaScript thread can take one step of an idle consumer itself (`Tailer::poll`): the new
+//! lines then reach the callback without two thread hand-offs, which cost more than
+//! everything else on the live path.
 
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
@@ -64,6 +70,7 @@ pub struct Synced {
 }
 
 /// Where deliveries go. Returns `false` once nobody listens any more, which ends the thread.
+/// Called from the consumer's thread, or from the thread that calls `Tailer::poll`.
 pub trait Sink: Send + 'static {
     fn deliver(&mut self, delivery: Delivery) -> bool;
 }
@@ -71,6 +78,7 @@ pub trait Sink: Send + 'static {
 /// Handle to a consumer's thread.
 pub struct Tailer {
     tx: Sender<Signal>,
+    state: Arc<Mutex<State>>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -82,41 +90,62 @@ impl Tailer {
     ) -> std::io::Result<Tailer> {
         let (tx, rx) = channel();
         wake::subscribe(&pattern.absolute_key(), tx.clone());
-        let wake_tx = tx.clone();
+        let state = Arc::new(Mutex::new(State {
+            pattern,
+            start,
+            sink: Box::new(sink),
+            wake_tx: tx.clone(),
+            files: Vec::new(),
+            idx: None,
+            reader: None,
+            skip_until: 0,
+            last_pos: None,
+            awaiting_ack: false,
+            deferred: VecDeque::new(),
+            synced: false,
+            stopped: false,
+            rescan: true,
+            closed: None,
+            opened: None,
+            watcher: None,
+            idle_polls: 0,
+            reported: None,
+        }));
+        let shared = state.clone();
         let thread = thread::Builder::new()
             .name("eventlog-consumer".into())
-            .spawn(move || {
-                let mut state = State {
-                    pattern,
-                    start,
-                    sink,
-                    rx,
-                    wake_tx,
-                    files: Vec::new(),
-                    idx: None,
-                    reader: None,
-                    skip_until: 0,
-                    last_pos: None,
-                    awaiting_ack: false,
-                    synced: false,
-                    stopped: false,
-                    rescan: true,
-                    closed: None,
-                    opened: None,
-                    watcher: None,
-                    idle_polls: 0,
-                    reported: None,
-                };
-                state.run();
-            })?;
+            .spawn(move || run(&shared, &rx))?;
         Ok(Tailer {
             tx,
+            state,
             thread: Some(thread),
         })
     }
 
-    /// JavaScript has handled the last delivery.
+    /// Tells the consumer that this process has just written (`rescan`: a new logfile). If
+    /// it is idle and free, takes its step right here (never blocking), so the new lines
+    /// reach JavaScript without thread hand-offs; otherwise wakes its thread.
+    pub fn poll(&self, rescan: bool) {
+        if let Ok(mut state) = self.state.try_lock() {
+            if !state.awaiting_ack && !state.stopped {
+                state.rescan |= rescan;
+                state.step(None);
+                return;
+            }
+        }
+        let _ = self.tx.send(Signal::Wake { rescan });
+    }
+
+    /// JavaScript has handled the last delivery. Recorded directly when the thread is idle
+    /// (so that a `poll` right after finds the consumer free); a thread waiting to hand over
+    /// more, or holding deferred deliveries, is told through its channel.
     pub fn ack(&self) {
+        if let Ok(mut state) = self.state.try_lock() {
+            state.awaiting_ack = false;
+            if state.deferred.is_empty() {
+                return;
+            }
+        }
         let _ = self.tx.send(Signal::Ack);
     }
 
@@ -134,11 +163,10 @@ impl Tailer {
     }
 }
 
-struct State<S: Sink> {
+struct State {
     pattern: Arc<Pattern>,
     start: Option<Start>,
-    sink: S,
-    rx: Receiver<Signal>,
+    sink: Box<dyn Sink>,
     wake_tx: Sender<Signal>,
     /// Logfiles known, oldest first, none later than today.
     files: Vec<Logfile>,
@@ -150,6 +178,8 @@ struct State<S: Sink> {
     /// Position of the last line passed (delivered or not).
     last_pos: Option<u64>,
     awaiting_ack: bool,
+    /// Deliveries made while one awaited its acknowledgement on a thread that may not wait.
+    deferred: VecDeque<Delivery>,
     /// Caught up, and said so, with nothing delivered since.
     synced: bool,
     stopped: bool,
@@ -168,21 +198,56 @@ enum Step {
     Idle,
 }
 
-impl<S: Sink> State<S> {
-    fn run(&mut self) {
-        while !self.stopped {
-            match self.step() {
-                Step::Progress => {}
-                Step::Idle => self.wait_idle(),
-            }
+/// The consumer's thread: steps while there is work, waits (without the lock) when idle.
+fn run(state: &Mutex<State>, rx: &Receiver<Signal>) {
+    let lock = || state.lock().unwrap_or_else(|e| e.into_inner());
+    loop {
+        let mut st: MutexGuard<'_, State> = lock();
+        if st.stopped {
+            break;
         }
-        debug!("reader", "consumer stopped");
+        if let Step::Progress = st.step(Some(rx)) {
+            continue;
+        }
+        drop(st);
+        let signal = rx.recv_timeout(POLL);
+        let mut st = lock();
+        match signal {
+            Ok(signal) => {
+                st.on_signal(signal);
+                // Take every other signal already queued, so a burst of writes is one read.
+                while let Ok(signal) = rx.try_recv() {
+                    st.on_signal(signal);
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                st.idle_polls += 1;
+                if st.idle_polls.is_multiple_of(POLLS_PER_RESCAN) {
+                    st.rescan = true;
+                }
+            }
+            Err(RecvTimeoutError::Disconnected) => st.stopped = true,
+        }
     }
+    debug!("reader", "consumer stopped");
+}
 
-    fn step(&mut self) -> Step {
-        if self.reader.is_none() && !self.open_first() {
+impl State {
+    /// One step: hand over what is deferred, or read and hand over one delivery, or find
+    /// nothing to do (`Idle`). `rx` is where to wait for acknowledgements; without it
+    /// (`poll`), deliveries that would have to wait are deferred instead.
+    fn step(&mut self, rx: Option<&Receiver<Signal>>) -> Step {
+        if !self.awaiting_ack {
+            if let Some(d) = self.deferred.pop_front() {
+                self.hand_over(d, rx);
+                return Step::Progress;
+            }
+        } else if rx.is_none() {
+            return Step::Idle;
+        }
+        if self.reader.is_none() && !self.open_first(rx) {
             self.watch_current_dir();
-            self.say_synced();
+            self.say_synced(rx);
             return Step::Idle;
         }
         let mut batch = Batch::new();
@@ -190,30 +255,30 @@ impl<S: Sink> State<S> {
             Ok(stop) => stop,
             Err(e) => {
                 let path = self.current_path();
-                self.report(Error::read("read", path, e));
+                self.report(Error::read("read", path, e), rx);
                 return Step::Idle;
             }
         };
         let mut at_end = stop == Stop::EndOfFile;
         if at_end && batch.count == 0 && batch.consumed == 0 {
-            if !self.newer_file_known() {
-                self.check_file_integrity();
+            if !self.newer_file_known(rx) {
+                self.check_file_integrity(rx);
                 // Watch before saying we caught up, so a write right after is not missed.
                 self.watch_current_dir();
-                self.say_synced();
+                self.say_synced(rx);
                 return Step::Idle;
             }
             // Writers move to a new day under their lock, so once a later file exists this
             // one is complete: read it to the end once more, then move on.
             match self.read_into(&mut batch) {
                 Ok(Stop::EndOfFile) if batch.count == 0 && batch.consumed == 0 => {
-                    self.next_file();
+                    self.next_file(rx);
                     return Step::Progress;
                 }
                 Ok(stop) => at_end = stop == Stop::EndOfFile,
                 Err(e) => {
                     let path = self.current_path();
-                    self.report(Error::read("read", path, e));
+                    self.report(Error::read("read", path, e), rx);
                     return Step::Idle;
                 }
             }
@@ -222,9 +287,9 @@ impl<S: Sink> State<S> {
             // Only lines before the start position went by.
             return Step::Progress;
         }
-        let synced = at_end && !self.newer_file_known();
+        let synced = at_end && !self.newer_file_known(rx);
         let delivery = self.finish(batch, synced);
-        self.hand_over(delivery);
+        self.hand_over(delivery, rx);
         Step::Progress
     }
 
@@ -297,7 +362,7 @@ impl<S: Sink> State<S> {
         }
     }
 
-    fn say_synced(&mut self) {
+    fn say_synced(&mut self, rx: Option<&Receiver<Signal>>) {
         if self.synced && self.closed.is_none() && self.opened.is_none() {
             return;
         }
@@ -308,30 +373,45 @@ impl<S: Sink> State<S> {
             synced: Some(self.sync_info()),
             ..Delivery::default()
         };
-        self.hand_over(delivery);
+        self.hand_over(delivery, rx);
     }
 
-    fn report(&mut self, error: Error) {
+    fn report(&mut self, error: Error, rx: Option<&Receiver<Signal>>) {
         let text = error.to_string();
         if self.reported.as_deref() == Some(text.as_str()) {
             return;
         }
         debug!("reader", "{text}");
         self.reported = Some(text);
-        self.hand_over(Delivery {
-            error: Some(error),
-            ..Delivery::default()
-        });
+        self.hand_over(
+            Delivery {
+                error: Some(error),
+                ..Delivery::default()
+            },
+            rx,
+        );
     }
 
-    /// Waits for JavaScript to finish the last delivery, then hands over this one.
-    fn hand_over(&mut self, delivery: Delivery) {
+    /// Waits for JavaScript to finish the last delivery, then hands over this one (or, with
+    /// no `rx` to wait on, defers it).
+    fn hand_over(&mut self, delivery: Delivery, rx: Option<&Receiver<Signal>>) {
+        let Some(rx) = rx.filter(|_| self.awaiting_ack) else {
+            if self.awaiting_ack {
+                self.deferred.push_back(delivery);
+                return;
+            }
+            return self.send(delivery);
+        };
         while self.awaiting_ack && !self.stopped {
-            match self.rx.recv() {
+            match rx.recv() {
                 Ok(signal) => self.on_signal(signal),
                 Err(_) => self.stopped = true,
             }
         }
+        self.send(delivery);
+    }
+
+    fn send(&mut self, delivery: Delivery) {
         if self.stopped {
             return;
         }
@@ -353,27 +433,8 @@ impl<S: Sink> State<S> {
         }
     }
 
-    fn wait_idle(&mut self) {
-        match self.rx.recv_timeout(POLL) {
-            Ok(signal) => {
-                self.on_signal(signal);
-                // Take every other signal already queued, so a burst of writes is one read.
-                while let Ok(signal) = self.rx.try_recv() {
-                    self.on_signal(signal);
-                }
-            }
-            Err(RecvTimeoutError::Timeout) => {
-                self.idle_polls += 1;
-                if self.idle_polls.is_multiple_of(POLLS_PER_RESCAN) {
-                    self.rescan = true;
-                }
-            }
-            Err(RecvTimeoutError::Disconnected) => self.stopped = true,
-        }
-    }
-
     /// Opens the first logfile at or after the start position, if one exists yet.
-    fn open_first(&mut self) -> bool {
+    fn open_first(&mut self, rx: Option<&Receiver<Signal>>) -> bool {
         if !self.rescan {
             // Between listings, a cheap look for today's logfile (the one a writer creates).
             let today = today();
@@ -382,7 +443,7 @@ impl<S: Sink> State<S> {
                 return false;
             }
         }
-        self.refresh_files();
+        self.refresh_files(rx);
         let from = self.start.map(|s| s.day);
         let Some(i) = self
             .files
@@ -399,14 +460,14 @@ impl<S: Sink> State<S> {
         match last_position_before(&self.pattern, day, None) {
             Ok(last) => self.last_pos = last,
             Err(e) => {
-                self.report(e);
+                self.report(e, rx);
                 return false;
             }
         }
-        self.open_index(i)
+        self.open_index(i, rx)
     }
 
-    fn open_index(&mut self, i: usize) -> bool {
+    fn open_index(&mut self, i: usize, rx: Option<&Receiver<Signal>>) -> bool {
         let path = self.files[i].path.clone();
         match LineReader::open(&path) {
             Ok(reader) => {
@@ -417,13 +478,13 @@ impl<S: Sink> State<S> {
                 true
             }
             Err(e) => {
-                self.report(Error::read("open", path, e));
+                self.report(Error::read("open", path, e), rx);
                 false
             }
         }
     }
 
-    fn next_file(&mut self) {
+    fn next_file(&mut self, rx: Option<&Receiver<Signal>>) {
         let Some(i) = self.idx else { return };
         if let Some(r) = self.reader.take() {
             if r.partial_tail() > 0 {
@@ -435,17 +496,17 @@ impl<S: Sink> State<S> {
                         "its last line ({} bytes) has no newline and was skipped; a writer died mid-write",
                         r.partial_tail()
                     )),
-                ));
+                ), rx);
             }
             debug!("reader", "finished {}", r.path());
             self.closed = Some(r.path().to_string());
         }
         self.skip_until = 0;
-        self.open_index(i + 1);
+        self.open_index(i + 1, rx);
     }
 
     /// Whether a logfile later than the current one exists (by today's clock).
-    fn newer_file_known(&mut self) -> bool {
+    fn newer_file_known(&mut self, rx: Option<&Receiver<Signal>>) -> bool {
         let Some(i) = self.idx else { return false };
         if i + 1 < self.files.len() {
             return true;
@@ -456,7 +517,7 @@ impl<S: Sink> State<S> {
             self.rescan = true;
         }
         if self.rescan {
-            self.refresh_files();
+            self.refresh_files(rx);
             if let Some(j) = self.files.iter().position(|f| f.day == current) {
                 self.idx = Some(j);
                 return j + 1 < self.files.len();
@@ -467,7 +528,7 @@ impl<S: Sink> State<S> {
         false
     }
 
-    fn refresh_files(&mut self) {
+    fn refresh_files(&mut self, rx: Option<&Receiver<Signal>>) {
         self.rescan = false;
         let current = self.idx.map(|i| self.files[i].day);
         match list_logfiles(&self.pattern, Some(today())) {
@@ -484,14 +545,14 @@ impl<S: Sink> State<S> {
             }
             Err(e) => {
                 let dir = self.pattern.base_path();
-                self.report(Error::read("list", dir, e));
+                self.report(Error::read("list", dir, e), rx);
             }
         }
     }
 
     /// Reports a logfile that shrank or disappeared under the reader: an append-only log
     /// never does either.
-    fn check_file_integrity(&mut self) {
+    fn check_file_integrity(&mut self, rx: Option<&Receiver<Signal>>) {
         let Some(reader) = self.reader.as_ref() else {
             return;
         };
@@ -507,7 +568,10 @@ impl<S: Sink> State<S> {
             Err(e) => Some(e.to_string()),
         };
         if let Some(problem) = problem {
-            self.report(Error::read("follow", path, std::io::Error::other(problem)));
+            self.report(
+                Error::read("follow", path, std::io::Error::other(problem)),
+                rx,
+            );
         }
     }
 
@@ -540,9 +604,14 @@ impl<S: Sink> State<S> {
         self.watcher = None;
         let tx = self.wake_tx.clone();
         let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-            let rescan = match &event {
-                Ok(e) => !matches!(e.kind, notify::EventKind::Modify(_)),
-                Err(_) => true,
+            use notify::event::{EventKind, ModifyKind};
+            let rescan = match event.map(|e| e.kind) {
+                // Opens and closes (our own reads among them) change nothing.
+                Ok(EventKind::Access(_)) => return,
+                // Appends: read on, no need to list the directory.
+                Ok(EventKind::Modify(ModifyKind::Data(_) | ModifyKind::Any)) => false,
+                // Created, removed or renamed files, and anything unclear: list again.
+                _ => true,
             };
             let _ = tx.send(Signal::Wake { rescan });
         });
@@ -678,8 +747,11 @@ mod tests {
         assert_eq!(s.count, 0);
         assert_eq!(s.synced.map(|s| s.rows), Some(0));
         write(tmp.path(), today(), "{}\n");
-        // Found by the watcher or, failing that, the poll.
-        let d = next(&t, &rx);
+        // Found by the watcher or, failing that, the poll; the file may be seen empty first.
+        let mut d = next(&t, &rx);
+        while d.count == 0 {
+            d = next(&t, &rx);
+        }
         assert_eq!((d.count, d.first_pos), (1, encode(today(), 0)));
         t.stop_and_wait();
     }
