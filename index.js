@@ -252,6 +252,21 @@ function refreshHolds(group) {
 // ---------------------------------------------------------------------------------------------
 // Opening a log
 
+const KNOWN_OPTIONS = new Set(['filename', 'readOnly', 'durable'])
+const warnedOptions = new Set()
+
+/** A misspelt option (`durabel: true`) would silently do nothing: say so, once per name. */
+function warnUnknownOptions(options) {
+  for (const key of Object.keys(options)) {
+    if (KNOWN_OPTIONS.has(key) || warnedOptions.has(key)) continue
+    warnedOptions.add(key)
+    process.emitWarning(`eventlog(): unknown option "${key}" is ignored; the options are ${[...KNOWN_OPTIONS].join(', ')}`, {
+      type: 'EventlogWarning',
+      code: 'EVENTLOG_UNKNOWN_OPTION',
+    })
+  }
+}
+
 const PER_DAY = 100000000
 
 // One executor for every add() promise: no closure per add.
@@ -284,6 +299,7 @@ function eventlog(arg) {
   }
   const readOnly = Boolean(options.readOnly)
   const durable = Boolean(options.durable)
+  warnUnknownOptions(options)
 
   let stopped = false
   const consumers = new Set()

@@ -178,3 +178,18 @@ test('a write failure rejects with a WriteError carrying the OS error, and the l
   const ok = await within(5000, log.add({ n: 2 }).promise)
   assert.equal(ok.pos % 1e8, 0)
 })
+
+test('an unknown option is ignored with a warning, once per name', async (t) => {
+  const dir = tmpdir(t)
+  const warnings = []
+  const onWarning = (w) => w.code === 'EVENTLOG_UNKNOWN_OPTION' && warnings.push(w.message)
+  process.on('warning', onWarning)
+  t.after(() => process.off('warning', onWarning))
+  const a = eventlog({ filename: path.join(dir, 'a-%y-%m-%d.log'), durabel: true })
+  const b = eventlog({ filename: path.join(dir, 'b-%y-%m-%d.log'), durabel: true })
+  a.stop()
+  b.stop()
+  await new Promise((r) => setImmediate(r))
+  assert.equal(warnings.length, 1)
+  assert.match(warnings[0], /unknown option "durabel"/)
+})

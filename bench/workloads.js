@@ -323,21 +323,6 @@ async function liveWriter() {
 /** Burst of adds that must each be on disk before their promise resolves. */
 async function durableBurst() {
   if (impl === 'original') return { na: 'the original has no durable mode' }
-  if (impl === 'ours') {
-    // Unknown options are silently accepted, so ask the package whether it knows this one.
-    const root = path.join(__dirname, '..')
-    const source = ['index.js', 'native.d.ts', 'index.d.ts']
-      .map((f) => (fs.existsSync(path.join(root, f)) ? fs.readFileSync(path.join(root, f), 'utf8') : ''))
-      .join('\n')
-    if (!/\bdurable\b/.test(source)) return { na: 'eventlog({ durable: true }) is not implemented (the option is ignored)' }
-    try {
-      eventlog({ filename, durable: true }).stop()
-    } catch (err) {
-      return { na: `eventlog({ durable: true }) threw: ${err.message}` }
-    }
-    fs.rmSync(logDir, { recursive: true, force: true })
-    fs.mkdirSync(logDir)
-  }
   return addBurst({ durable: true })
 }
 
