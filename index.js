@@ -530,6 +530,8 @@ class Consumer {
     this.syncedNext = 0
     this.warned = false
     this.delivery = null
+    /** Deliveries received and not yet worked through (the core sends at most two ahead). */
+    this.queue = []
     this.records = null
     this.index = 0
     this.waitingPos = 0
@@ -548,6 +550,11 @@ class Consumer {
 
   onDelivery(d) {
     if (this.stopped) return
+    this.queue.push(d)
+    if (this.queue.length === 1) this.begin(d)
+  }
+
+  begin(d) {
     this.delivery = d
     if (d.closed !== undefined) this.liveMeta.emit('close', d.closed)
     if (d.opened !== undefined) this.liveMeta.emit('open', d.opened)
@@ -611,7 +618,10 @@ class Consumer {
       }
     }
     this.updateHold()
-    if (!this.stopped) this.handle.ack()
+    if (this.stopped) return
+    this.handle.ack()
+    this.queue.shift()
+    if (this.queue.length > 0) this.begin(this.queue[0])
   }
 
   poll(newDay) {

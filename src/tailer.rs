@@ -1,7 +1,6 @@
 //! A consumer's reader thread: replays the logfiles in position order, then follows new lines
-//! and new days live. It hands JavaScript one delivery at a time (a batch of raw JSON lines as
-//! one array text) and reads the next batch while JavaScript works on the last, waiting for
-//! its acknowledgement before handing it over.
+//! and new days live. It hands JavaScript deliveries (batches of raw JSON lines as one array
+//! text), at most `WINDOW` unacknowledged at a time, reading on while JavaScript works.
 //!
 //! Wake-ups come from writers in this process (`wake`), from the file watcher for writes by
 //! other processes, and from a slow poll as a fallback where watching is not possible.
@@ -37,6 +36,9 @@ pub const BATCH_BYTES: usize = 1 << 20;
 const POLL: Duration = Duration::from_millis(250);
 /// Every this many polls, an idle consumer lists the directory again.
 const POLLS_PER_RESCAN: u32 = 20;
+/// Deliveries JavaScript may hold at once: while it works through one, the next is already
+/// there, so the hand-off latency is hidden (it dominates with many small day files).
+const WINDOW: usize = 2;
 
 /// One hand-over to JavaScript, applied in this order: `closed`, `opened`, the lines, `synced`,
 /// `error`.
@@ -100,7 +102,7 @@ impl Tailer {
             reader: None,
             skip_until: 0,
             last_pos: None,
-            awaiting_ack: false,
+            in_flight: 0,
             deferred: VecDeque::new(),
             synced: false,
             stopped: false,
@@ -127,7 +129,7 @@ impl Tailer {
     /// reach JavaScript without thread hand-offs; otherwise wakes its thread.
     pub fn poll(&self, rescan: bool) {
         if let Ok(mut state) = self.state.try_lock() {
-            if !state.awaiting_ack && !state.stopped {
+            if !state.window_full() && !state.stopped {
                 state.rescan |= rescan;
                 state.step(None);
                 return;
@@ -136,15 +138,17 @@ impl Tailer {
         let _ = self.tx.send(Signal::Wake { rescan });
     }
 
-    /// JavaScript has handled the last delivery. Recorded directly when the thread is idle
-    /// (so that a `poll` right after finds the consumer free); a thread waiting to hand over
-    /// more, or holding deferred deliveries, is told through its channel.
+    /// JavaScript has handled a delivery. Recorded directly when the thread is idle (so that
+    /// a `poll` right after finds the consumer free, and the thread sleeps on); a thread
+    /// waiting to hand over more is told through its channel.
     pub fn ack(&self) {
         if let Ok(mut state) = self.state.try_lock() {
-            state.awaiting_ack = false;
-            if state.deferred.is_empty() {
-                return;
+            state.in_flight = state.in_flight.saturating_sub(1);
+            if !state.deferred.is_empty() {
+                // Counted already: only wake the thread to hand the deferred ones over.
+                let _ = self.tx.send(Signal::Wake { rescan: false });
             }
+            return;
         }
         let _ = self.tx.send(Signal::Ack);
     }
@@ -177,8 +181,9 @@ struct State {
     skip_until: u64,
     /// Position of the last line passed (delivered or not).
     last_pos: Option<u64>,
-    awaiting_ack: bool,
-    /// Deliveries made while one awaited its acknowledgement on a thread that may not wait.
+    /// Deliveries handed over and not yet acknowledged (at most `WINDOW`).
+    in_flight: usize,
+    /// Deliveries made while the window was full, on a thread that may not wait.
     deferred: VecDeque<Delivery>,
     /// Caught up, and said so, with nothing delivered since.
     synced: bool,
@@ -237,7 +242,7 @@ impl State {
     /// nothing to do (`Idle`). `rx` is where to wait for acknowledgements; without it
     /// (`poll`), deliveries that would have to wait are deferred instead.
     fn step(&mut self, rx: Option<&Receiver<Signal>>) -> Step {
-        if !self.awaiting_ack {
+        if !self.window_full() {
             if let Some(d) = self.deferred.pop_front() {
                 self.hand_over(d, rx);
                 return Step::Progress;
@@ -392,17 +397,22 @@ impl State {
         );
     }
 
-    /// Waits for JavaScript to finish the last delivery, then hands over this one (or, with
-    /// no `rx` to wait on, defers it).
+    /// Whether as many deliveries as JavaScript may hold are handed over and unacknowledged.
+    fn window_full(&self) -> bool {
+        self.in_flight >= WINDOW
+    }
+
+    /// Waits until the window has room, then hands over this delivery (or, with no `rx` to
+    /// wait on, defers it).
     fn hand_over(&mut self, delivery: Delivery, rx: Option<&Receiver<Signal>>) {
-        let Some(rx) = rx.filter(|_| self.awaiting_ack) else {
-            if self.awaiting_ack {
+        let Some(rx) = rx.filter(|_| self.window_full()) else {
+            if self.window_full() {
                 self.deferred.push_back(delivery);
                 return;
             }
             return self.send(delivery);
         };
-        while self.awaiting_ack && !self.stopped {
+        while self.window_full() && !self.stopped {
             match rx.recv() {
                 Ok(signal) => self.on_signal(signal),
                 Err(_) => self.stopped = true,
@@ -419,7 +429,7 @@ impl State {
             self.reported = None;
         }
         if self.sink.deliver(delivery) {
-            self.awaiting_ack = true;
+            self.in_flight += 1;
         } else {
             self.stopped = true;
         }
@@ -427,7 +437,7 @@ impl State {
 
     fn on_signal(&mut self, signal: Signal) {
         match signal {
-            Signal::Ack => self.awaiting_ack = false,
+            Signal::Ack => self.in_flight = self.in_flight.saturating_sub(1),
             Signal::Wake { rescan } => self.rescan |= rescan,
             Signal::Stop => self.stopped = true,
         }
