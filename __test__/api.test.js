@@ -7,7 +7,7 @@ const path = require('node:path')
 const { test } = require('node:test')
 
 const eventlog = require('..')
-const { tmpdir, readLog, within } = require('./helpers')
+const { tmpdir, readLog, within, runNode } = require('./helpers')
 
 test('the string form opens the pattern it names and returns { add, consume, filename, stop }', async (t) => {
   const dir = tmpdir(t)
@@ -99,6 +99,7 @@ test('positions count up within a day and prevPos links each event to the one be
   const log = eventlog(path.join(dir, 'e-%y-%m-%d.log'))
   t.after(() => log.stop())
   const results = await within(10000, Promise.all(Array.from({ length: 500 }, (_, i) => log.add({ i }).promise)))
+  assert.equal(new Set(results.map((r) => r.id)).size, results.length, 'ids are unique')
   for (let i = 1; i < results.length; i++) {
     assert.equal(results[i].pos, results[i - 1].pos + 1)
     assert.equal(results[i].prevPos, results[i - 1].pos)
@@ -192,4 +193,17 @@ test('an unknown option is ignored with a warning, once per name', async (t) => 
   await new Promise((r) => setImmediate(r))
   assert.equal(warnings.length, 1)
   assert.match(warnings[0], /unknown option "durabel"/)
+})
+
+test('DEBUG=eventlog:* traces writes on stderr; without it nothing is printed', async (t) => {
+  const dir = tmpdir(t)
+  const script = `
+    const log = eventlog(${JSON.stringify(path.join(dir, 'e-%y-%m-%d.log'))})
+    log.add({ a: 1 }).promise.then(() => log.stop())
+  `
+  const on = await runNode(script, { env: { DEBUG: 'eventlog:*' } })
+  assert.equal(on.code, 0, on.stderr)
+  assert.match(on.stderr, /^eventlog:writer wrote 1 of 1 events to .*e-\d{4}-\d{2}-\d{2}\.log at \d{16}$/m)
+  const off = await runNode(script, { env: { DEBUG: '' } })
+  assert.equal(off.stderr, '')
 })
