@@ -4,25 +4,11 @@
 // It assumes one writing process (positions come from an in-memory line counter) and that
 // %y, %m and %d appear only in the file name, not in the directories.
 
-const crypto = require('node:crypto')
 const { EventEmitter } = require('node:events')
 const fs = require('node:fs')
 const path = require('node:path')
 
-const PER_DAY = 1e8
-const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
-
-function newId() {
-  const bytes = crypto.randomBytes(32)
-  let id = ''
-  for (let i = 0; i < 32; i++) id += ALPHABET[bytes[i] % 62]
-  return id
-}
-
-function today() {
-  const d = new Date()
-  return d.getUTCFullYear() * 10000 + (d.getUTCMonth() + 1) * 100 + d.getUTCDate()
-}
+const { PER_DAY, newId, todayNumber: today } = require('./fixtures')
 
 // Consumers of each log in this process, so add() can wake them without a file watcher.
 const consumersByLog = new Map()
