@@ -29,7 +29,7 @@ use crate::reader::{LineReader, Stop};
 use crate::wake::{self, Signal};
 
 /// Most lines in one delivery.
-pub const BATCH_LINES: usize = 1024;
+pub const BATCH_LINES: usize = 256;
 /// Most bytes in one delivery (a single longer line still goes whole).
 pub const BATCH_BYTES: usize = 1 << 20;
 /// How often an idle consumer looks for changes the watcher may have missed.
