@@ -306,8 +306,9 @@ function eventlog(arg) {
 
   // --- writing ---------------------------------------------------------------------------
   // add() creates its promise here, on the JavaScript thread, and queues the line; all lines
-  // added in one tick cross to the core as one string; the core's writer thread answers with
-  // one call per round, which settles the promises in order.
+  // added in one tick cross to the core as one string. The core writes it at once when that
+  // cannot block (the result comes back from the call), or queues it for the log's writer
+  // thread, which answers with one call per round; either way the promises settle in order.
   const waiting = [] // [id, resolve, reject, id, resolve, reject, ...] in queue order
   let waitingHead = 0
   let pending = 0
