@@ -60,9 +60,9 @@ function collect(log, n, { from, ms = 10000 } = {}) {
 /**
  * Runs `node -e script` (where `eventlog` is this package, already required) and resolves
  * `{ code, signal, stdout, stderr, ms }`; kills it and rejects after `timeoutMs`. With `file`,
- * runs that file as it is instead.
+ * runs that file as it is instead; `onStdout(all so far)` follows its output as it comes.
  */
-function runNode(script, { timeoutMs = 20000, cwd = ROOT, env = {}, args = [], file } = {}) {
+function runNode(script, { timeoutMs = 20000, cwd = ROOT, env = {}, args = [], file, onStdout } = {}) {
   return new Promise((resolve, reject) => {
     const started = Date.now()
     const preamble = `const eventlog = require(${JSON.stringify(ROOT)});\n`
@@ -74,7 +74,10 @@ function runNode(script, { timeoutMs = 20000, cwd = ROOT, env = {}, args = [], f
     })
     let stdout = ''
     let stderr = ''
-    child.stdout.on('data', (d) => (stdout += d))
+    child.stdout.on('data', (d) => {
+      stdout += d
+      if (onStdout) onStdout(stdout)
+    })
     child.stderr.on('data', (d) => (stderr += d))
     const timer = setTimeout(() => {
       child.kill('SIGKILL')

@@ -90,6 +90,7 @@ test('a consumer in another process receives live events within a second', async
   const log = eventlog(pattern)
   t.after(() => log.stop())
   await log.add({ n: 0 }).promise
+  const caughtUp = deferred()
   const child = runNode(
     `const log = eventlog({ filename: process.argv[1], readOnly: true })
      let synced = false
@@ -98,10 +99,10 @@ test('a consumer in another process receives live events within a second', async
      log.consume((e) => { if (e.n === 1) { console.log('got', Date.now()); log.stop(); clearInterval(alive) } }, 0, () => {
        if (!synced) { synced = true; console.log('synced') }
      })`,
-    { args: [pattern], timeoutMs: 20000 },
+    { args: [pattern], timeoutMs: 20000, onStdout: (out) => out.includes('synced') && caughtUp.resolve() },
   )
-  // Give the child time to start and catch up; then one live event.
-  await new Promise((r) => setTimeout(r, 1500))
+  // Once the child has caught up, one live event.
+  await within(20000, caughtUp.promise, 'the child catching up')
   const sent = Date.now()
   await log.add({ n: 1 }).promise
   const r = await child
