@@ -347,53 +347,63 @@ function eventlog(arg) {
       // Directly (on this thread, when that cannot block) only if nothing of ours is in
       // flight, so results still arrive in order.
       const result = nativeLog.append(batchDay, text, count, pending === count)
-      if (result) {
-        onWritten([result])
+      if (result !== null) {
+        let newDay = false
+        if (typeof result === 'number') {
+          // Written whole, following the line before: `result` is the first position.
+          settle(count, count, result, result - 1, null)
+          settled()
+        } else {
+          newDay = result.newDay
+          onWritten([result])
+        }
         // This process's consumers pick the lines up now (on this thread if idle).
-        for (const c of group.consumers) c.poll(result.newDay)
+        for (const c of group.consumers) c.poll(newDay)
       }
     } catch (err) {
       // These are the last `count` queued; nothing of them was written.
       const failed = waiting.splice(waiting.length - 3 * count, 3 * count)
-      settleFailed(count)
+      pending -= count
+      group.pending -= count
+      settled()
       const error = fromNative(err)
       for (let i = 2; i < failed.length; i += 3) failed[i](error)
     }
   }
 
-  function settleFailed(count) {
-    pending -= count
-    group.pending -= count
-    if (pending === 0) release()
-    refreshHolds(group)
+  function onWritten(results) {
+    for (const r of results) settle(r.count, r.written, r.firstPos, r.prevPos, r)
+    settled()
   }
 
-  function onWritten(results) {
-    for (const r of results) {
-      const { written, firstPos } = r
-      let at = waitingHead
-      for (let i = 0; i < written; i++) {
-        const pos = firstPos + i
-        waiting[at + 1]({ id: waiting[at], pos, prevPos: i === 0 ? r.prevPos : pos - 1 })
+  /** Settles the next `count` waiting adds: the first `written` at `firstPos` on. */
+  function settle(count, written, firstPos, prevPos, result) {
+    let at = waitingHead
+    for (let i = 0; i < written; i++) {
+      const pos = firstPos + i
+      waiting[at + 1]({ id: waiting[at], pos, prevPos: i === 0 ? prevPos : pos - 1 })
+      at += 3
+    }
+    if (written < count) {
+      const error = fromCode(result.errorCode, result.errorMessage, result.errorErrno)
+      for (let i = written; i < count; i++) {
+        waiting[at + 2](error)
         at += 3
       }
-      if (written < r.count) {
-        const error = fromCode(r.errorCode, r.errorMessage, r.errorErrno)
-        for (let i = written; i < r.count; i++) {
-          waiting[at + 2](error)
-          at += 3
-        }
-      }
-      waitingHead = at
-      if (written > 0) {
-        const day = Math.floor(firstPos / PER_DAY)
-        if (day > newestDay) newestDay = day
-        const last = firstPos + written - 1
-        if (last > group.lastWritten) group.lastWritten = last
-      }
-      pending -= r.count
-      group.pending -= r.count
     }
+    waitingHead = at
+    if (written > 0) {
+      const day = Math.floor(firstPos / PER_DAY)
+      if (day > newestDay) newestDay = day
+      const last = firstPos + written - 1
+      if (last > group.lastWritten) group.lastWritten = last
+    }
+    pending -= count
+    group.pending -= count
+  }
+
+  /** After a round of `settle`s: trims the queue, lets go of the event loop if idle. */
+  function settled() {
     if (waitingHead === waiting.length) {
       waiting.length = 0
       waitingHead = 0

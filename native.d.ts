@@ -34,10 +34,13 @@ export declare class NativeLog {
   logfileFor(day: number): string
   /**
    * Writes `count` lines (`lines`, each ending in a newline) dated `day`: at once if `direct`
-   * and that cannot block (the result is returned), else queued for the writer thread
-   * (the result comes through `onWritten`; `null` is returned).
+   * and that cannot block, else queued for the writer thread (the result comes through
+   * `onWritten`, and this returns `null`). Written at once, the result is the first
+   * position as a plain number when every line was written and the first follows the line
+   * before it in the same day (the usual case, and the cheapest to hand back), else a
+   * `WriteResult`.
    */
-  append(day: number, lines: string, count: number, direct: boolean): WriteResult | null
+  append(day: number, lines: string, count: number, direct: boolean): number | WriteResult | null
   /** Starts a consumer at `from` (0: the beginning). */
   consume(from: number, onDelivery: (arg: NativeDelivery) => unknown): NativeConsumer
   /**

@@ -158,8 +158,11 @@ impl NativeLog {
     }
 
     /// Writes `count` lines (`lines`, each ending in a newline) dated `day`: at once if `direct`
-    /// and that cannot block (the result is returned), else queued for the writer thread
-    /// (the result comes through `onWritten`; `null` is returned).
+    /// and that cannot block, else queued for the writer thread (the result comes through
+    /// `onWritten`, and this returns `null`). Written at once, the result is the first
+    /// position as a plain number when every line was written and the first follows the line
+    /// before it in the same day (the usual case, and the cheapest to hand back), else a
+    /// `WriteResult`.
     #[napi]
     pub fn append(
         &self,
@@ -167,7 +170,7 @@ impl NativeLog {
         lines: String,
         count: u32,
         direct: bool,
-    ) -> Result<Option<WriteResult>> {
+    ) -> Result<Option<Either<f64, WriteResult>>> {
         let (writer, reply) = self
             .writer
             .as_ref()
@@ -175,10 +178,18 @@ impl NativeLog {
         let day = Day::from_number(day, "day").map_err(to_js)?;
         if direct {
             if let Some(outcome) = writer.append_now(day, lines.as_bytes(), count.into()) {
-                return Ok(Some(WriteResult::from(Completion {
-                    count: count.into(),
-                    outcome,
-                })));
+                let plain = outcome.error.is_none()
+                    && !outcome.new_day
+                    && outcome.prev_pos == outcome.first_pos.checked_sub(1)
+                    && outcome.first_pos % crate::position::PER_DAY > 0;
+                return Ok(Some(if plain {
+                    Either::A(outcome.first_pos as f64)
+                } else {
+                    Either::B(WriteResult::from(Completion {
+                        count: count.into(),
+                        outcome,
+                    }))
+                }));
             }
         }
         writer

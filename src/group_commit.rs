@@ -5,6 +5,7 @@
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::thread;
+use std::time::Instant;
 
 use crate::day::Day;
 use crate::debug::debug;
@@ -37,6 +38,8 @@ pub struct Completion {
 struct Queue {
     requests: Vec<WriteRequest>,
     stopping: bool,
+    /// A direct write keeps the writers' lock until then; the writer thread gives it back.
+    lease_until: Option<Instant>,
 }
 
 struct Shared {
@@ -129,7 +132,17 @@ impl GroupCommit {
         let mut appender = self.shared.appender.try_lock().ok()?;
         drop(queue);
         // The caller wakes this process's consumers itself (see `Tailer::poll`).
-        appender.try_append(day, data, count)
+        let outcome = appender.try_append(day, data, count);
+        let lease = appender.lease_deadline();
+        drop(appender);
+        if let Some(until) = lease {
+            // Let go of the appender first: a round takes the queue, then the appender.
+            if let Ok(mut queue) = self.shared.queue.lock() {
+                queue.lease_until = Some(until);
+            }
+            self.shared.ready.notify_one();
+        }
+        outcome
     }
 
     /// Queues lines for the next round.
@@ -162,6 +175,21 @@ fn next_round(shared: &Shared) -> Option<(Vec<WriteRequest>, MutexGuard<'_, Appe
         if !q.requests.is_empty() {
             let appender = shared.appender.lock().ok()?;
             return Some((std::mem::take(&mut q.requests), appender));
+        }
+        if let Some(until) = q.lease_until {
+            let now = Instant::now();
+            if now < until {
+                q = shared.ready.wait_timeout(q, until - now).ok()?.0;
+                continue;
+            }
+            // The lease of a direct write ran out: give the writers' lock back, unless a
+            // newer direct write renewed it.
+            q.lease_until = shared
+                .appender
+                .lock()
+                .ok()
+                .and_then(|mut appender| appender.end_lease_if_expired());
+            continue;
         }
         if q.stopping {
             return None;
@@ -322,6 +350,28 @@ mod tests {
         );
         let text = std::fs::read_to_string(tmp.path().join("e-2026-11-26.log")).unwrap();
         assert_eq!(text.lines().count(), 6);
+    }
+
+    #[test]
+    fn the_writer_thread_gives_back_the_lock_a_direct_write_kept() {
+        let tmp = tempfile::tempdir().unwrap();
+        let pattern =
+            Arc::new(Pattern::parse(&format!("{}/e-%y-%m-%d.log", tmp.path().display())).unwrap());
+        let gc = GroupCommit::shared(pattern.clone(), false).unwrap();
+        let day = Day::from_number(20261126, "t").unwrap();
+        let o = gc.append_now(day, b"{\"a\":1}\n", 1).unwrap();
+        assert_eq!(o.first_pos, 2026112600000000);
+        // Another writer (as another process would) waits for the lock; the lease ends it.
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut other = Appender::new(pattern, false);
+            let o = other.append(day, b"{\"b\":1}\n", 1);
+            tx.send(o.first_pos).unwrap();
+        });
+        let pos = rx
+            .recv_timeout(std::time::Duration::from_secs(2))
+            .expect("the lease ended");
+        assert_eq!(pos, 2026112600000001);
     }
 
     #[test]

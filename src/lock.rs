@@ -46,6 +46,18 @@ impl WriterLock {
 }
 
 impl WriterLock {
+    /// A guard for the lock this handle already holds (kept from an earlier write; see
+    /// `LockGuard::keep`).
+    pub fn assume_held(&self) -> LockGuard<'_> {
+        LockGuard { lock: self }
+    }
+
+    /// Releases a lock kept past its guard.
+    pub fn unlock(&self) {
+        // Closing would release it too; an unlock error leaves nothing to repair.
+        let _ = self.file.unlock();
+    }
+
     /// Takes the lock only if no one holds it (`None` if another process does).
     pub fn try_lock(&self) -> Result<Option<LockGuard<'_>>> {
         match self.file.try_lock() {
@@ -77,6 +89,11 @@ impl LockGuard<'_> {
             .and_then(|n| Day::from_number(n, "lock file").ok()))
     }
 
+    /// Keeps the lock held when the guard goes (release it with `WriterLock::unlock`).
+    pub fn keep(self) {
+        std::mem::forget(self);
+    }
+
     /// Records `day` as the newest day written to.
     pub fn set_head(&self, day: Day) -> Result<()> {
         let text = format!("{:08}\n", day.number());
@@ -89,8 +106,7 @@ impl LockGuard<'_> {
 
 impl Drop for LockGuard<'_> {
     fn drop(&mut self) {
-        // Closing would release it too; an unlock error leaves nothing to repair.
-        let _ = self.lock.file.unlock();
+        self.lock.unlock();
     }
 }
 

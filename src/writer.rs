@@ -11,6 +11,7 @@ use std::io::{self, Write};
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use crate::day::Day;
 use crate::debug::debug;
@@ -75,7 +76,15 @@ pub struct Appender {
     dir_unsynced: bool,
     /// Most lines in one day's logfile (`PER_DAY`; smaller in tests).
     per_day: u64,
+    /// When we took the writers' lock that we still hold after a direct write (a lease).
+    lease: Option<Instant>,
 }
+
+/// How long a direct writer keeps the writers' lock after taking it: adds that follow one
+/// another on the JavaScript thread then cost one `write` each instead of five system calls,
+/// and no other process waits longer than this for it (the writer thread ends expired
+/// leases).
+pub const LEASE: Duration = Duration::from_millis(2);
 
 impl Appender {
     pub fn new(pattern: Arc<Pattern>, durable: bool) -> Appender {
@@ -86,6 +95,7 @@ impl Appender {
             durable,
             dir_unsynced: false,
             per_day: PER_DAY,
+            lease: None,
         }
     }
 
@@ -114,14 +124,35 @@ impl Appender {
     /// Appends `count` lines (`data`, each ending in `\n`) for `day`, or for the newest day
     /// that has a logfile if that is later.
     pub fn append(&mut self, day: Day, data: &[u8], count: u64) -> AppendOutcome {
-        self.append_with(day, data, count, true)
+        self.append_with(day, data, count, true, false)
             .unwrap_or_else(|| AppendOutcome::failed(Error::Stopped))
     }
 
     /// Like `append`, but returns `None` at once, writing nothing, if another process holds
-    /// the writers' lock: for callers that must not block on other processes.
+    /// the writers' lock: for callers that must not block on other processes. Keeps the lock
+    /// for up to `LEASE` after taking it, for the next direct write; `end_lease_if_expired`
+    /// gives it back.
     pub fn try_append(&mut self, day: Day, data: &[u8], count: u64) -> Option<AppendOutcome> {
-        self.append_with(day, data, count, false)
+        self.append_with(day, data, count, false, true)
+    }
+
+    /// When the lease on the writers' lock ends, if one is held.
+    pub fn lease_deadline(&self) -> Option<Instant> {
+        self.lease.map(|since| since + LEASE)
+    }
+
+    /// Gives back the writers' lock if the lease on it has run out; returns the deadline of
+    /// a lease still running.
+    pub fn end_lease_if_expired(&mut self) -> Option<Instant> {
+        let deadline = self.lease_deadline()?;
+        if Instant::now() < deadline {
+            return Some(deadline);
+        }
+        self.lease = None;
+        if let Some(lock) = &self.lock {
+            lock.unlock();
+        }
+        None
     }
 
     fn append_with(
@@ -130,6 +161,7 @@ impl Appender {
         data: &[u8],
         count: u64,
         wait: bool,
+        keep_lock: bool,
     ) -> Option<AppendOutcome> {
         if self.lock.is_none() {
             match WriterLock::open(&self.pattern) {
@@ -138,14 +170,38 @@ impl Appender {
             }
         }
         let lock = self.lock.take()?;
+        // Still holding the lock from a recent direct write: nobody else can have written.
+        let held = match self.lease {
+            Some(since) if since.elapsed() < LEASE => true,
+            Some(_) => {
+                lock.unlock();
+                self.lease = None;
+                false
+            }
+            None => false,
+        };
         let outcome = {
-            let guard = if wait {
+            let guard = if held {
+                Ok(Some(lock.assume_held()))
+            } else if wait {
                 lock.lock().map(Some)
             } else {
                 lock.try_lock()
             };
             match guard {
-                Ok(Some(guard)) => Some(self.append_locked(&guard, day, data, count)),
+                Ok(Some(guard)) => {
+                    let outcome = self.append_locked(&guard, day, data, count, !held);
+                    if keep_lock && outcome.error.is_none() {
+                        if !held {
+                            self.lease = Some(Instant::now());
+                        }
+                        guard.keep();
+                    } else {
+                        // Dropping the guard gives the lock back.
+                        self.lease = None;
+                    }
+                    Some(outcome)
+                }
                 Ok(None) => None,
                 Err(e) => Some(AppendOutcome::failed(e)),
             }
@@ -159,32 +215,43 @@ impl Appender {
         Some(outcome)
     }
 
+    /// `fresh`: the lock was just taken, so others may have written since we last looked.
     fn append_locked(
         &mut self,
         guard: &LockGuard<'_>,
         day: Day,
         data: &[u8],
         count: u64,
+        fresh: bool,
     ) -> AppendOutcome {
-        let (target, new_day) = match self.choose_day(guard, day) {
-            Ok(chosen) => chosen,
-            Err(e) => return AppendOutcome::failed(e),
-        };
-        if self.current.as_ref().map(|c| c.day) != Some(target) {
-            if let Err(e) = self.switch_to(target) {
-                return AppendOutcome::failed(e);
+        // Under a lease on the current (or a later) day, nothing has changed since our last
+        // write: no head to read, no lines to count.
+        let continuing = !fresh && self.current.as_ref().is_some_and(|c| c.day >= day);
+        let mut new_day = false;
+        if !continuing {
+            let target;
+            (target, new_day) = match self.choose_day(guard, day) {
+                Ok(chosen) => chosen,
+                Err(e) => return AppendOutcome::failed(e),
+            };
+            if self.current.as_ref().map(|c| c.day) != Some(target) {
+                if let Err(e) = self.switch_to(target) {
+                    return AppendOutcome::failed(e);
+                }
             }
-        }
-        if new_day {
-            if let Err(e) = guard.set_head(target) {
-                return AppendOutcome::failed(e);
+            if new_day {
+                if let Err(e) = guard.set_head(target) {
+                    return AppendOutcome::failed(e);
+                }
             }
         }
         let Some(cur) = self.current.as_mut() else {
             return AppendOutcome::failed(Error::Stopped);
         };
-        if let Err(e) = catch_up(&self.pattern, cur) {
-            return AppendOutcome::failed(e);
+        if !continuing {
+            if let Err(e) = catch_up(&self.pattern, cur) {
+                return AppendOutcome::failed(e);
+            }
         }
         if cur.lines + count > self.per_day {
             return AppendOutcome::failed(Error::DayFull {
@@ -511,6 +578,27 @@ mod tests {
             (2026112700000001, Some(2026112700000000))
         );
         a.sync().unwrap();
+    }
+
+    #[test]
+    fn a_lease_keeps_the_lock_between_direct_writes_until_it_ends() {
+        let (_tmp, p) = setup();
+        let mut a = Appender::new(p.clone(), false);
+        let mut b = Appender::new(p, false);
+        let d = day(20261126);
+        assert!(a.try_append(d, &lines(1, "a"), 1).is_some());
+        // `a` still holds the lock: another writer cannot take it without waiting.
+        assert!(b.try_append(d, &lines(1, "b"), 1).is_none());
+        let o = a.try_append(d, &lines(1, "a"), 1).unwrap();
+        assert_eq!(o.first_pos, 2026112600000001);
+        assert!(a.lease_deadline().is_some());
+        std::thread::sleep(LEASE + Duration::from_millis(1));
+        assert_eq!(a.end_lease_if_expired(), None);
+        let o = b.try_append(d, &lines(1, "b"), 1).unwrap();
+        assert_eq!(
+            (o.first_pos, o.prev_pos),
+            (2026112600000002, Some(2026112600000001))
+        );
     }
 
     #[test]
