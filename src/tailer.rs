@@ -319,6 +319,7 @@ impl State {
             if batch.count == 0 {
                 batch.first_pos = pos;
                 batch.prev_pos = *last_pos;
+                batch.text.reserve(64 * 1024);
                 batch.text.push(b'[');
             } else {
                 batch.text.extend_from_slice(b"\n,");
@@ -649,7 +650,8 @@ struct Batch {
 impl Batch {
     fn new() -> Batch {
         Batch {
-            text: Vec::with_capacity(64 * 1024),
+            // Allocated with the first line: most live wake-ups find nothing new.
+            text: Vec::new(),
             count: 0,
             consumed: 0,
             first_pos: 0,
