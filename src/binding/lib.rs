@@ -1,3 +1,5 @@
+#![deny(clippy::all)]
+
 //! Every `#[napi]` item of the package: a thin layer that turns JavaScript calls into core
 //! calls and core results into JavaScript values. `index.js` wraps it with the public API.
 //!
@@ -11,12 +13,12 @@ use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 
-use crate::day::{self, Day};
-use crate::error::Error as CoreError;
-use crate::group_commit::{Completion, GroupCommit, Reply, WriteRequest};
-use crate::pattern::Pattern;
-use crate::position::parse_start;
-use crate::tailer::{Delivery, Sink, Tailer};
+use eventlog_core::day::{self, Day};
+use eventlog_core::error::Error as CoreError;
+use eventlog_core::group_commit::{Completion, GroupCommit, Reply, WriteRequest};
+use eventlog_core::pattern::Pattern;
+use eventlog_core::position::parse_start;
+use eventlog_core::tailer::{Delivery, Sink, Tailer};
 
 fn to_js(err: CoreError) -> napi::Error {
     napi::Error::new(Status::GenericFailure, format!("[{}] {err}", err.code()))
@@ -181,7 +183,7 @@ impl NativeLog {
                 let plain = outcome.error.is_none()
                     && !outcome.new_day
                     && outcome.prev_pos == outcome.first_pos.checked_sub(1)
-                    && outcome.first_pos % crate::position::PER_DAY > 0;
+                    && outcome.first_pos % eventlog_core::position::PER_DAY > 0;
                 return Ok(Some(if plain {
                     Either::A(outcome.first_pos as f64)
                 } else {
@@ -304,11 +306,11 @@ pub struct VerifyTask {
 }
 
 impl Task for VerifyTask {
-    type Output = crate::verify::Report;
+    type Output = eventlog_core::verify::Report;
     type JsValue = VerifyReport;
 
     fn compute(&mut self) -> Result<Self::Output> {
-        crate::verify::verify(&self.pattern, day::today()).map_err(to_js)
+        eventlog_core::verify::verify(&self.pattern, day::today()).map_err(to_js)
     }
 
     fn resolve(&mut self, _env: Env, r: Self::Output) -> Result<Self::JsValue> {

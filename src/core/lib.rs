@@ -1,6 +1,6 @@
 //! eventlog: an append-only local event store, one JSON line per event in one file per UTC day.
 //!
-//! The core is plain Rust; only `binding` knows about N-API.
+//! The core is plain Rust with no N-API; the binding crate (`src/binding`) wraps it for Node.js.
 //!
 //! - `pattern`: the filename pattern; naming and recognising logfiles.
 //! - `day`, `position`: UTC days, the (test-overridable) clock, and 16-digit positions.
@@ -29,7 +29,3 @@ pub mod tailer;
 pub mod verify;
 pub mod wake;
 pub mod writer;
-
-// Its `#[napi]` items are reached only from JavaScript, never from Rust tests.
-#[cfg_attr(test, allow(dead_code))]
-mod binding;

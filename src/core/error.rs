@@ -108,7 +108,7 @@ impl Error {
         }
     }
 
-    pub(crate) fn write(op: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
+    pub fn write(op: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
         Error::Write {
             op,
             path: path.into(),
@@ -116,7 +116,7 @@ impl Error {
         }
     }
 
-    pub(crate) fn read(op: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
+    pub fn read(op: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
         Error::Read {
             op,
             path: path.into(),
