@@ -50,6 +50,9 @@ export declare class NativeLog {
   stop(): void
 }
 
+/** Whether `DEBUG` enables `eventlog:<area>` (the one reading of `DEBUG` for the package). */
+export declare function debugEnabled(area: string): boolean
+
 /** One hand-over to a consumer (see `tailer::Delivery`). */
 export interface NativeDelivery {
   closed?: string

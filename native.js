@@ -837,5 +837,6 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.NativeConsumer = nativeBinding.NativeConsumer
 module.exports.NativeLog = nativeBinding.NativeLog
+module.exports.debugEnabled = nativeBinding.debugEnabled
 module.exports.setTestNow = nativeBinding.setTestNow
 module.exports.verify = nativeBinding.verify

@@ -342,3 +342,9 @@ pub fn verify(pattern: String) -> Result<AsyncTask<VerifyTask>> {
     let pattern = Pattern::parse(&pattern).map_err(to_js)?;
     Ok(AsyncTask::new(VerifyTask { pattern }))
 }
+
+/// Whether `DEBUG` enables `eventlog:<area>` (the one reading of `DEBUG` for the package).
+#[napi]
+pub fn debug_enabled(area: String) -> bool {
+    eventlog_core::debug::enabled(&area)
+}

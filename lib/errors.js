@@ -1,0 +1,60 @@
+'use strict'
+// The error classes of the package, each with a stable `code`. The Rust core reports failures
+// as `[CODE] message`; `fromNative` turns those into instances of these classes. This list is
+// the only place a class is named: exports and the code map are made from it.
+
+class EventlogError extends Error {
+  constructor(message, options) {
+    super(message || new.target.defaultMessage, options)
+    this.name = new.target.name
+  }
+}
+
+function define(name, code, defaultMessage, Base = EventlogError) {
+  // A named class per error, so stack traces and `instanceof` read naturally.
+  const cls = { [name]: class extends Base {} }[name]
+  Object.defineProperty(cls.prototype, 'code', { value: code, enumerable: true })
+  cls.code = code
+  cls.defaultMessage = defaultMessage
+  return cls
+}
+
+const classes = {}
+function add(name, code, defaultMessage, base) {
+  classes[name] = define(name, code, defaultMessage, base && classes[base])
+}
+
+// The original package's classes (same names and default messages).
+add('InvalidYearError', 'ERR_INVALID_YEAR', 'Year is invalid.')
+add('InvalidMonthError', 'ERR_INVALID_MONTH', 'Month is invalid.')
+add('InvalidDayError', 'ERR_INVALID_DAY', 'Day is invalid.')
+add('ReadOnlyError', 'ERR_READ_ONLY', 'This event log is read only.')
+add('TimeIsInFutureError', 'ERR_TIME_IS_IN_FUTURE', 'Time is in future.')
+add('WriteError', 'ERR_WRITE', 'An error occured while writing event to logfile.')
+// Ours.
+add('InvalidPatternError', 'ERR_INVALID_PATTERN', 'The filename pattern must contain %y, %m and %d exactly once each.')
+add('InvalidEventError', 'ERR_INVALID_EVENT', 'The event cannot be encoded by JSON.stringify.')
+add('DayFullError', 'ERR_DAY_FULL', 'The day already holds 10^8 events.', 'WriteError')
+add('StoppedError', 'ERR_STOPPED', 'The event log is stopped.')
+add('ReadError', 'ERR_READ', 'An error occurred while reading a logfile.')
+add('CorruptLineError', 'ERR_CORRUPT_LINE', 'A logfile line is not a JSON event; it was skipped.')
+add('CallbackError', 'ERR_CALLBACK', 'A consume() callback threw or rejected.')
+
+const byCode = new Map(Object.values(classes).map((cls) => [cls.code, cls]))
+
+/** An error of the right class for a code and message from the core. */
+function fromCode(code, message, errno) {
+  const Cls = byCode.get(code) || EventlogError
+  const options = errno ? { cause: Object.assign(new Error(errno), { code: errno }) } : undefined
+  const err = new Cls(message, options)
+  if (errno) err.errno = errno
+  return err
+}
+
+/** Converts an error thrown by the native binding; other errors pass through. */
+function fromNative(err) {
+  const m = /^\[(ERR_[A-Z_]+)\] ([\s\S]*)$/.exec(err && err.message)
+  return m ? fromCode(m[1], m[2]) : err
+}
+
+module.exports = { EventlogError, ...classes, classes, fromCode, fromNative }

@@ -1,0 +1,88 @@
+'use strict'
+// eventlog(): one instance of a log. It joins a writer (lib/writer.js) and its consumers
+// (lib/consumer.js) over one core log, and stops them together.
+
+const native = require('./native')
+const { fromNative, ReadOnlyError, StoppedError } = require('./errors')
+const { newId } = require('./ids')
+const { shared } = require('./keepalive')
+const { parseOptions } = require('./options')
+const { Writer } = require('./writer')
+const { Consumer } = require('./consumer')
+
+/**
+ * Opens an event log. `arg` is a filename pattern such as "data/events-%y-%m-%d.log", an
+ * options object `{ filename, readOnly, durable }`, or nothing (a new temporary directory).
+ */
+function eventlog(arg) {
+  const { filename, readOnly, durable } = parseOptions(arg)
+  let writer = null
+  let nativeLog
+  try {
+    if (readOnly) {
+      nativeLog = new native.NativeLog(filename, undefined, durable)
+    } else {
+      // The writer's completion callback must exist before the core log it belongs to.
+      let w = null
+      nativeLog = new native.NativeLog(filename, (results) => w.onWritten(results), durable)
+      w = new Writer(shared(nativeLog.key))
+      w.attach(nativeLog)
+      writer = w
+    }
+  } catch (err) {
+    throw fromNative(err)
+  }
+  const group = shared(nativeLog.key)
+  const consumers = new Set()
+  let stopped = false
+
+  function add(event) {
+    if (writer === null) {
+      // As the original: a rejected promise (which also answers `.promise`, `.id`, `.logfile`).
+      const p = Promise.reject(new ReadOnlyError())
+      return Object.assign(p, { id: newId(), logfile: undefined, promise: p })
+    }
+    return writer.add(event)
+  }
+
+  function consume(callback, fromPosition, onSync) {
+    if (typeof callback !== 'function') {
+      throw new TypeError('consume(callback, fromPosition, onSync): callback must be a function')
+    }
+    if (onSync !== undefined && onSync !== null && typeof onSync !== 'function') {
+      throw new TypeError('consume(callback, fromPosition, onSync): onSync must be a function')
+    }
+    let from = 0
+    if (fromPosition !== undefined && fromPosition !== null) {
+      if (!Number.isSafeInteger(fromPosition) || fromPosition < 0) {
+        throw new TypeError(
+          `consume(): fromPosition must be a position such as 2026112600000000, got ${String(fromPosition)}`,
+        )
+      }
+      from = fromPosition
+    }
+    if (stopped) throw new StoppedError('consume() was called after stop(); open the log again with eventlog(...)')
+    const consumer = new Consumer(group, callback, onSync || null, () => consumers.delete(consumer))
+    try {
+      consumer.start(nativeLog, from)
+    } catch (err) {
+      consumer.stop()
+      throw fromNative(err)
+    }
+    consumers.add(consumer)
+    return { stop: () => consumer.stop(), liveMeta: consumer.liveMeta }
+  }
+
+  function stop() {
+    if (stopped) return
+    stopped = true
+    if (writer !== null) writer.stop()
+    for (const c of consumers) c.stop()
+    // The core finishes what is queued; pending adds still settle.
+    nativeLog.stop()
+  }
+
+  return { add, consume, filename, stop }
+}
+
+module.exports = { eventlog }

@@ -1,0 +1,257 @@
+'use strict'
+// The writing side of one eventlog() instance: add() builds an event's line on the JavaScript
+// thread and queues it; all lines added in one tick cross to the core as one string. The core
+// writes it at once when that cannot block (the result comes back from the call), or queues it
+// for the log's writer thread, which answers with one call per round; either way the adds
+// settle in order.
+//
+// An add's promise is made only when someone reads `promise` (most callers never do): until
+// then settling an add is two field writes. A failed add whose promise nobody read gets its
+// rejected promise at once, so Node reports it as an unhandled rejection exactly as before.
+
+const { fromCode, fromNative, InvalidEventError, StoppedError } = require('./errors')
+const { nowMs, dayOf } = require('./clock')
+const { newId } = require('./ids')
+const { hold, release } = require('./keepalive')
+
+const PER_DAY = 100000000
+
+const PENDING = 0
+const WRITTEN = 1
+const FAILED = 2
+
+// One executor for every add() promise: no closure per promise.
+let capturedResolve
+let capturedReject
+function captureResolvers(resolve, reject) {
+  capturedResolve = resolve
+  capturedReject = reject
+}
+
+/** What add() returns: `{ id, logfile, promise }`, with `promise` made on first read. */
+class Added {
+  constructor(id, logfile) {
+    this.id = id
+    this.logfile = logfile
+    this._state = PENDING
+    this._pos = 0
+    this._prevPos = undefined
+    /** The promise, once made; for a failure, the error until then. */
+    this._promise = undefined
+    this._resolve = undefined
+    this._reject = undefined
+  }
+
+  /** Resolves `{ id, pos, prevPos }` once the event is written; rejects if it could not be. */
+  get promise() {
+    if (this._promise === undefined) {
+      if (this._state === WRITTEN) {
+        this._promise = Promise.resolve({ id: this.id, pos: this._pos, prevPos: this._prevPos })
+      } else {
+        this._promise = new Promise(captureResolvers)
+        this._resolve = capturedResolve
+        this._reject = capturedReject
+      }
+    }
+    return this._promise
+  }
+
+  _written(pos, prevPos) {
+    this._state = WRITTEN
+    if (this._resolve !== undefined) {
+      this._resolve({ id: this.id, pos, prevPos })
+      this._resolve = this._reject = undefined
+    } else {
+      this._pos = pos
+      this._prevPos = prevPos
+    }
+  }
+
+  _failed(error) {
+    this._state = FAILED
+    if (this._reject !== undefined) {
+      this._reject(error)
+      this._resolve = this._reject = undefined
+    } else {
+      // Nobody has read `promise` yet: make it now, rejected, so the failure is as loud as
+      // an unhandled rejection always was.
+      this._promise = Promise.reject(error)
+    }
+  }
+}
+
+/**
+ * The logfile line of an event: exactly `JSON.stringify({ event, meta: { id } })`, built
+ * without the wrapper objects (twice as fast) unless `toJSON` could see the difference (it is
+ * called with the key, "event" in the wrapper). Returns undefined for what JSON cannot encode.
+ */
+function encodeLine(event, id) {
+  if (event !== null && event !== undefined && typeof event.toJSON === 'function') {
+    const line = JSON.stringify({ event, meta: { id } })
+    return line.startsWith('{"event":') ? line : undefined
+  }
+  const body = JSON.stringify(event)
+  return body === undefined ? undefined : '{"event":' + body + ',"meta":{"id":"' + id + '"}}'
+}
+
+function encodeOrThrow(event, id) {
+  let line
+  try {
+    line = encodeLine(event, id)
+  } catch (err) {
+    throw new InvalidEventError(`add(event) takes a value JSON.stringify can encode; this one failed: ${err.message}`, {
+      cause: err,
+    })
+  }
+  if (line === undefined) {
+    throw new InvalidEventError(
+      `add(event) takes a value JSON.stringify can encode; got ${event === null ? 'null' : typeof event}, which encodes to nothing`,
+    )
+  }
+  return line
+}
+
+class Writer {
+  /** `shared`: what the instances of this log in the process share (see keepalive.js). */
+  constructor(shared) {
+    this.shared = shared
+    this.native = null
+    this.stopped = false
+    /** Adds in queue order, from `head` on not yet settled. */
+    this.waiting = []
+    this.head = 0
+    this.pending = 0
+    this.batchLines = []
+    this.batchDay = 0
+    this.flushScheduled = false
+    /** The newest day this instance has written to: add() never names an older logfile. */
+    this.newestDay = 0
+    this.logfileDay = 0
+    this.logfileName = ''
+    this.flushNow = () => this.flush()
+    this.onWritten = (results) => this.written(results)
+  }
+
+  /** The core log to write to (made with `onWritten` as its completion callback). */
+  attach(nativeLog) {
+    this.native = nativeLog
+  }
+
+  logfileFor(day) {
+    if (day !== this.logfileDay) {
+      this.logfileName = this.native.logfileFor(day)
+      this.logfileDay = day
+    }
+    return this.logfileName
+  }
+
+  add(event) {
+    const id = newId()
+    const line = encodeOrThrow(event, id)
+    let day = dayOf(nowMs())
+    if (day < this.newestDay) day = this.newestDay
+    const logfile = this.logfileFor(day)
+    if (this.stopped) {
+      const promise = Promise.reject(new StoppedError('add() was called after stop(); open the log again with eventlog(...)'))
+      return { id, logfile, promise }
+    }
+    const added = new Added(id, logfile)
+    if (this.batchLines.length > 0 && day !== this.batchDay) this.flush()
+    this.batchDay = day
+    this.batchLines.push(line)
+    this.waiting.push(added)
+    if (this.pending++ === 0) hold()
+    if (this.shared.pending++ === 0) this.shared.refreshHolds()
+    if (!this.flushScheduled) {
+      this.flushScheduled = true
+      process.nextTick(this.flushNow)
+    }
+    return added
+  }
+
+  /** Hands this tick's lines to the core. */
+  flush() {
+    this.flushScheduled = false
+    const count = this.batchLines.length
+    if (count === 0) return
+    const text = this.batchLines.join('\n') + '\n'
+    this.batchLines = []
+    try {
+      // Directly (on this thread, when that cannot block) only if nothing of ours is in
+      // flight, so results still arrive in order.
+      const result = this.native.append(this.batchDay, text, count, this.pending === count)
+      if (result === null) return
+      let newDay = false
+      if (typeof result === 'number') {
+        // Written whole, following the line before: `result` is the first position.
+        this.settle(count, count, result, result - 1, null)
+        this.settled()
+      } else {
+        newDay = result.newDay
+        this.written([result])
+      }
+      // This process's consumers pick the lines up now (on this thread if idle).
+      for (const c of this.shared.consumers) c.poll(newDay)
+    } catch (err) {
+      // These are the last `count` queued; nothing of them was written.
+      const failed = this.waiting.splice(this.waiting.length - count, count)
+      this.pending -= count
+      this.shared.pending -= count
+      this.settled()
+      const error = fromNative(err)
+      for (const added of failed) added._failed(error)
+    }
+  }
+
+  /** Results from the core, in queue order. */
+  written(results) {
+    for (const r of results) this.settle(r.count, r.written, r.firstPos, r.prevPos, r)
+    this.settled()
+  }
+
+  /** Settles the next `count` waiting adds: the first `written` at `firstPos` on. */
+  settle(count, written, firstPos, prevPos, result) {
+    const waiting = this.waiting
+    let at = this.head
+    for (let i = 0; i < written; i++) {
+      const pos = firstPos + i
+      waiting[at++]._written(pos, i === 0 ? prevPos : pos - 1)
+    }
+    if (written < count) {
+      const error = fromCode(result.errorCode, result.errorMessage, result.errorErrno)
+      for (let i = written; i < count; i++) waiting[at++]._failed(error)
+    }
+    this.head = at
+    if (written > 0) {
+      const day = Math.floor(firstPos / PER_DAY)
+      if (day > this.newestDay) this.newestDay = day
+      const last = firstPos + written - 1
+      if (last > this.shared.lastWritten) this.shared.lastWritten = last
+    }
+    this.pending -= count
+    this.shared.pending -= count
+  }
+
+  /** After a round of `settle`s: trims the queue, lets go of the event loop if idle. */
+  settled() {
+    const waiting = this.waiting
+    if (this.head === waiting.length) {
+      waiting.length = 0
+      this.head = 0
+    } else if (this.head > 4096 && this.head * 2 > waiting.length) {
+      waiting.splice(0, this.head)
+      this.head = 0
+    }
+    if (this.pending === 0) release()
+    this.shared.refreshHolds()
+  }
+
+  /** Writes what is batched; later adds fail. Queued adds still settle. */
+  stop() {
+    if (this.stopped) return
+    this.flush()
+    this.stopped = true
+  }
+}
+
+module.exports = { Writer, PER_DAY }
