@@ -14,23 +14,24 @@ export declare class NativeConsumer {
   /** The last delivery is handled; the next may come. */
   ack(): void
   /**
-   * Called right after a direct write in this process (`newDay`: it opened a logfile):
-   * looks for the new lines now, on this thread, if the consumer is idle, else wakes it.
+   * Called right after a write in this process (`newDay`: a logfile was opened): looks for
+   * the new lines now, on this thread, if the consumer is idle, else wakes it.
    */
   poll(newDay: boolean): void
   stop(): void
 }
 
-/** A log opened on a pattern. */
+/** One instance of a log. */
 export declare class NativeLog {
   /**
    * Opens a log. Without `onWritten` it is read-only and creates nothing on disk. With
-   * `durable`, writes are flushed to stable storage before they are reported.
+   * `durable`, this instance's writes are flushed to stable storage before they are
+   * reported.
    */
-  constructor(pattern: string, onWritten?: ((arg: Array<WriteResult>) => unknown) | undefined | null, durable?: boolean | undefined | null)
-  /** The identity of the log within the process. */
+  constructor(pattern: string, onWritten?: ((arg: Array<WriteResult>) => unknown) | undefined | null, durable?: boolean | undefined | null, archive?: ArchiveOptionsJs | undefined | null)
+  /** The identity of the log within the process: its pattern, absolute. */
   get key(): string
-  /** The logfile of a day (`YYYYMMDD`). */
+  /** The logfile of a day (`YYYYMMDD`), in the form the pattern was given. */
   logfileFor(day: number): string
   /**
    * Writes `count` lines (`lines`, each ending in a newline) dated `day`: at once if `direct`
@@ -44,29 +45,78 @@ export declare class NativeLog {
   /** Starts a consumer at `from` (0: the beginning). */
   consume(from: number, onDelivery: (arg: NativeDelivery) => unknown): NativeConsumer
   /**
-   * Lets go of the writer; what this instance queued is still written and reported (the
-   * writer thread ends once no instance holds it).
+   * One archive pass now: seals what is over, uploads every sealed day not yet uploaded,
+   * deletes local days as `keepLocalDays` says. Waits for a pass already running.
+   */
+  archive(): Promise<ArchiveReport>
+  /**
+   * Lets go of the log; what this instance queued is still written and reported. The last
+   * instance (and consumer) to let go closes it, off the JavaScript thread: closing waits
+   * for the writer thread and, briefly, for archive work.
    */
   stop(): void
+}
+
+/** A failed day of an archive pass. */
+export interface ArchiveFailure {
+  day: number
+  error: string
+}
+
+/** The `archive` option (checked for types by `lib/options.js`, for meaning by the core). */
+export interface ArchiveOptionsJs {
+  url: string
+  endpoint?: string
+  region?: string
+  keepLocalDays?: number
+  retryTimeoutMs?: number
+  maxRetries?: number
+  pollIntervalMs?: number
+  accessKeyId?: string
+  secretAccessKey?: string
+  sessionToken?: string
+}
+
+/** What `archive()` did: days as `YYYYMMDD` numbers. */
+export interface ArchiveReport {
+  uploaded: Array<number>
+  pruned: Array<number>
+  failed: Array<ArchiveFailure>
 }
 
 /** Whether `DEBUG` enables `eventlog:<area>` (the one reading of `DEBUG` for the package). */
 export declare function debugEnabled(area: string): boolean
 
-/** One hand-over to a consumer (see `tailer::Delivery`). */
+/** One hand-over to a consumer. */
 export interface NativeDelivery {
+  count: number
+  /** The events as a JSON array text, elements separated by `"\n,"`. */
+  events?: string
+  /** 32 characters of id per line. */
+  ids?: string
+  /** Lines passed whole (not in the package's format): `event` and `meta.id` are in them. */
+  raw?: Array<number>
   closed?: string
   opened?: string
-  /** `count` lines as a JSON array text whose elements are separated by `"\n,"`. */
-  lines?: string
-  count: number
   firstPos: number
   prevPos?: number
+  /** The days after the first, when the delivery spans several. */
+  more?: Array<NativeSegment>
   syncedLogfile?: string
   syncedRows?: number
   syncedNextPos?: number
   errorCode?: string
   errorMessage?: string
+}
+
+/** The lines of one more day in a delivery (the first day's are the delivery's own fields). */
+export interface NativeSegment {
+  /** Index of its first line in the delivery. */
+  at: number
+  closed?: string
+  opened?: string
+  firstPos: number
+  prevPos?: number
 }
 
 /** Overrides the clock of every log in the process (`null` restores the real clock). */
@@ -104,7 +154,7 @@ export interface VerifyReport {
  */
 export interface WriteResult {
   count: number
-  /** The write opened a logfile no writer had written to before. */
+  /** The write opened a logfile (a new day, perhaps): consumers look for new days. */
   newDay: boolean
   written: number
   firstPos: number

@@ -21,24 +21,41 @@ const SLICE_MS = 4
 const CORRUPT = Symbol('corrupt line')
 const debug = debugFor('consume')
 
-function parseLines(text, count) {
+/**
+ * The events of a delivery. The core sends our lines as the event texts alone (one JSON array)
+ * and their ids side by side; lines of any other shape come whole, their indices in `raw`.
+ * Returns the parsed values and the set of indices that hold whole lines (`null`: none).
+ */
+function parseEvents(d) {
   try {
-    const recs = JSON.parse(text)
-    if (Array.isArray(recs) && recs.length === count) return recs
+    const values = JSON.parse(d.events)
+    if (Array.isArray(values) && values.length === d.count) {
+      return { values, whole: d.raw === undefined ? null : new Set(d.raw) }
+    }
   } catch {
-    // A line that is not JSON: parse them one by one below.
+    // Some line is not JSON: parse them one by one below.
   }
+  const whole = new Set(d.raw)
   // Lines never hold a newline, so "\n," separates them unambiguously.
-  return text
+  const values = d.events
     .slice(1, -1)
     .split('\n,')
-    .map((line) => {
+    .map((text, k) => {
       try {
-        return JSON.parse(line)
+        return JSON.parse(text)
+      } catch {
+        // An event text that is not JSON alone may still make a JSON line (a duplicate key):
+        // parse the line as it is on disk.
+      }
+      if (whole.has(k)) return CORRUPT
+      whole.add(k)
+      try {
+        return JSON.parse('{"event":' + text + ',"meta":{"id":"' + d.ids.slice(32 * k, 32 * k + 32) + '"}}')
       } catch {
         return CORRUPT
       }
     })
+  return { values, whole }
 }
 
 class Consumer {
@@ -57,8 +74,16 @@ class Consumer {
     this.delivery = null
     /** Deliveries received and not yet worked through (the core sends at most two ahead). */
     this.queue = []
-    this.records = null
+    /** The parsed events of the delivery, and which of them are whole lines. */
+    this.values = null
+    this.whole = null
     this.index = 0
+    /** The day being delivered: where its lines end, its first position and line, its prevPos. */
+    this.segment = 0
+    this.segmentEnd = 0
+    this.segmentPos = 0
+    this.segmentAt = 0
+    this.segmentPrev = undefined
     this.waitingPos = 0
     /** When the current slice of work began (0: none is running). */
     this.sliceStart = 0
@@ -92,37 +117,63 @@ class Consumer {
 
   begin(d) {
     this.delivery = d
-    if (d.closed !== undefined) this.liveMeta.emit('close', d.closed)
-    if (d.opened !== undefined) this.liveMeta.emit('open', d.opened)
+    this.enterSegment(0)
     if (d.count > 0) {
       this.synced = false
-      this.records = parseLines(d.lines, d.count)
+      const { values, whole } = parseEvents(d)
+      this.values = values
+      this.whole = whole
       this.index = 0
     }
     this.drain()
   }
 
+  /**
+   * Enters segment `i` of the delivery (one day's lines, after its close and open events):
+   * segment 0 is described by the delivery's own fields, the others by `more`.
+   */
+  enterSegment(i) {
+    const d = this.delivery
+    const s = i === 0 ? d : d.more[i - 1]
+    if (s.closed !== undefined) this.liveMeta.emit('close', s.closed)
+    if (s.opened !== undefined) this.liveMeta.emit('open', s.opened)
+    this.segment = i
+    this.segmentAt = i === 0 ? 0 : s.at
+    this.segmentPos = s.firstPos
+    this.segmentPrev = s.prevPos
+    this.segmentEnd = d.more !== undefined && i < d.more.length ? d.more[i].at : d.count
+  }
+
   drain() {
-    const recs = this.records
-    if (recs !== null) {
-      const d = this.delivery
-      while (this.index < recs.length) {
+    const d = this.delivery
+    const last = d.more === undefined ? 0 : d.more.length
+    const values = this.values
+    if (values !== null) {
+      const whole = this.whole
+      while (this.index < values.length) {
         if (this.stopped) return
         const k = this.index++
-        const rec = recs[k]
-        const pos = d.firstPos + k
-        if (rec === null || typeof rec !== 'object') {
+        while (k === this.segmentEnd && this.segment < last) this.enterSegment(this.segment + 1)
+        const pos = this.segmentPos + (k - this.segmentAt)
+        const prevPos = k === this.segmentAt ? this.segmentPrev : pos - 1
+        let event = values[k]
+        let id
+        if (whole === null || !whole.has(k)) {
+          id = d.ids.slice(32 * k, 32 * k + 32)
+        } else if (event !== null && typeof event === 'object') {
+          // A whole line: the event and its id are inside it.
+          id = event.meta === null || event.meta === undefined ? undefined : event.meta.id
+          event = event.event
+        } else {
+          event = CORRUPT
+        }
+        if (event === CORRUPT) {
           this.report(new CorruptLineError(`the line at position ${pos} is not a JSON event; it was skipped`))
           continue
         }
-        const meta = rec.meta
         let ret
         try {
-          ret = this.callback(rec.event, {
-            id: meta === null || meta === undefined ? undefined : meta.id,
-            pos,
-            prevPos: k === 0 ? d.prevPos : pos - 1,
-          })
+          ret = this.callback(event, { id, pos, prevPos })
         } catch (err) {
           this.failed(err, pos)
           continue
@@ -133,8 +184,10 @@ class Consumer {
           return
         }
       }
-      this.records = null
+      this.values = null
     }
+    // Days after the last line: empty ones, or one just opened.
+    while (this.segment < last) this.enterSegment(this.segment + 1)
     this.finishDelivery()
   }
 
@@ -208,7 +261,7 @@ class Consumer {
     if (this.stopped) return
     this.stopped = true
     if (this.handle !== null) this.handle.stop()
-    this.records = null
+    this.values = null
     this.updateHold()
     this.shared.consumers.delete(this)
     this.onStop()

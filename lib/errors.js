@@ -39,6 +39,9 @@ add('StoppedError', 'ERR_STOPPED', 'The event log is stopped.')
 add('ReadError', 'ERR_READ', 'An error occurred while reading a logfile.')
 add('CorruptLineError', 'ERR_CORRUPT_LINE', 'A logfile line is not a JSON event; it was skipped.')
 add('CallbackError', 'ERR_CALLBACK', 'A consume() callback threw or rejected.')
+add('InvalidArchiveConfigError', 'ERR_INVALID_ARCHIVE_CONFIG', 'The archive option is malformed.')
+add('ArchiveError', 'ERR_ARCHIVE', 'The archive could not be used.')
+add('ConflictingOptionsError', 'ERR_CONFLICTING_OPTIONS', 'The log is already open in this process with other options.')
 
 const byCode = new Map(Object.values(classes).map((cls) => [cls.code, cls]))
 

@@ -3,28 +3,29 @@
 // (lib/consumer.js) over one core log, and stops them together.
 
 const native = require('./native')
-const { fromNative, ReadOnlyError, StoppedError } = require('./errors')
+const { fromNative, ArchiveError, ReadOnlyError, StoppedError } = require('./errors')
 const { newId } = require('./ids')
-const { shared } = require('./keepalive')
+const { hold, release, shared } = require('./keepalive')
 const { parseOptions } = require('./options')
 const { Writer } = require('./writer')
 const { Consumer } = require('./consumer')
 
 /**
  * Opens an event log. `arg` is a filename pattern such as "data/events-%y-%m-%d.log", an
- * options object `{ filename, readOnly, durable }`, or nothing (a new temporary directory).
+ * options object `{ filename, readOnly, durable, archive }`, or nothing (a new temporary
+ * directory).
  */
 function eventlog(arg) {
-  const { filename, readOnly, durable } = parseOptions(arg)
+  const { filename, readOnly, durable, archive } = parseOptions(arg)
   let writer = null
   let nativeLog
   try {
     if (readOnly) {
-      nativeLog = new native.NativeLog(filename, undefined, durable)
+      nativeLog = new native.NativeLog(filename, undefined, durable, archive)
     } else {
       // The writer's completion callback must exist before the core log it belongs to.
       let w = null
-      nativeLog = new native.NativeLog(filename, (results) => w.onWritten(results), durable)
+      nativeLog = new native.NativeLog(filename, (results) => w.onWritten(results), durable, archive)
       w = new Writer(shared(nativeLog.key))
       w.attach(nativeLog)
       writer = w
@@ -82,7 +83,32 @@ function eventlog(arg) {
     nativeLog.stop()
   }
 
-  return { add, consume, filename, stop }
+  /** One archive pass now; resolves `{ uploaded, pruned, failed }` (days as YYYYMMDD). */
+  function archivePass() {
+    if (stopped) {
+      return Promise.reject(new StoppedError('archive() was called after stop(); open the log again with eventlog(...)'))
+    }
+    if (archive === undefined) {
+      return Promise.reject(new ArchiveError('this log has no archive; open it with the archive option, e.g. { archive: { url: "s3://bucket/prefix" } }'))
+    }
+    if (readOnly) return Promise.reject(new ReadOnlyError('this log is read only; only a writable log uploads to its archive'))
+    hold()
+    return nativeLog.archive().then(
+      (report) => {
+        release()
+        return report
+      },
+      (err) => {
+        release()
+        throw fromNative(err)
+      },
+    )
+  }
+
+  const log = { add, consume, filename, stop }
+  // Ours, beside the original's four (which stay the only enumerable ones).
+  Object.defineProperty(log, 'archive', { value: archivePass, enumerable: false })
+  return log
 }
 
 module.exports = { eventlog }

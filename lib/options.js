@@ -5,7 +5,55 @@ const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 
-const KNOWN_OPTIONS = new Set(['filename', 'readOnly', 'durable'])
+const KNOWN_OPTIONS = new Set(['filename', 'readOnly', 'durable', 'archive'])
+
+// The fields of the `archive` option and their types ('string', 'count': a non-negative safe
+// integer, 'ms': a positive one). The core checks what they mean (the URL's form, …).
+const ARCHIVE_FIELDS = {
+  url: 'string',
+  endpoint: 'string',
+  region: 'string',
+  keepLocalDays: 'count',
+  retryTimeoutMs: 'ms',
+  maxRetries: 'count',
+  pollIntervalMs: 'ms',
+  accessKeyId: 'string',
+  secretAccessKey: 'string',
+  sessionToken: 'string',
+}
+
+/** The `archive` option, checked for types: a misspelt field is an error, never ignored. */
+function parseArchive(archive) {
+  if (archive === undefined || archive === null) return undefined
+  if (typeof archive !== 'object' || Array.isArray(archive)) {
+    throw new TypeError('eventlog(): archive must be an object such as { url: "s3://bucket/prefix" }')
+  }
+  const out = {}
+  for (const [key, value] of Object.entries(archive)) {
+    const type = ARCHIVE_FIELDS[key]
+    if (type === undefined) {
+      throw new TypeError(
+        `eventlog(): archive.${key} is not an archive option; they are ${Object.keys(ARCHIVE_FIELDS).join(', ')}`,
+      )
+    }
+    if (value === undefined || value === null) continue
+    const ok =
+      type === 'string'
+        ? typeof value === 'string'
+        : Number.isSafeInteger(value) && (type === 'count' ? value >= 0 : value > 0)
+    if (!ok) {
+      const wanted = type === 'string' ? 'a string' : type === 'count' ? 'a whole number ≥ 0' : 'a whole number of milliseconds > 0'
+      // Never echo what might be a credential.
+      const shown = /secret|token|key/i.test(key) ? typeof value : JSON.stringify(value)
+      throw new TypeError(`eventlog(): archive.${key} must be ${wanted}, got ${shown}`)
+    }
+    out[key] = value
+  }
+  if (typeof out.url !== 'string') {
+    throw new TypeError('eventlog(): archive.url is required, e.g. { url: "s3://bucket/prefix" }')
+  }
+  return out
+}
 const warnedOptions = new Set()
 
 /** A misspelt option (`durabel: true`) would silently do nothing: say so, once per name. */
@@ -20,7 +68,7 @@ function warnUnknownOptions(options) {
   }
 }
 
-/** `{ filename, readOnly, durable }` from what eventlog() was given. */
+/** `{ filename, readOnly, durable, archive }` from what eventlog() was given. */
 function parseOptions(arg) {
   let options
   if (arg === undefined || arg === null) options = {}
@@ -38,7 +86,12 @@ function parseOptions(arg) {
     throw new TypeError(`eventlog(): filename must be a string pattern, got ${typeof filename}`)
   }
   warnUnknownOptions(options)
-  return { filename, readOnly: Boolean(options.readOnly), durable: Boolean(options.durable) }
+  return {
+    filename,
+    readOnly: Boolean(options.readOnly),
+    durable: Boolean(options.durable),
+    archive: parseArchive(options.archive),
+  }
 }
 
 module.exports = { parseOptions }

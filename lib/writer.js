@@ -180,18 +180,16 @@ class Writer {
       // Directly (on this thread, when that cannot block) only if nothing of ours is in
       // flight, so results still arrive in order.
       const result = this.native.append(this.batchDay, text, count, this.pending === count)
+      // Written at once (the core has let this process's consumers pick the lines up), or
+      // queued (null: the result comes through onWritten).
       if (result === null) return
-      let newDay = false
       if (typeof result === 'number') {
         // Written whole, following the line before: `result` is the first position.
         this.settle(count, count, result, result - 1, null)
         this.settled()
       } else {
-        newDay = result.newDay
         this.written([result])
       }
-      // This process's consumers pick the lines up now (on this thread if idle).
-      for (const c of this.shared.consumers) c.poll(newDay)
     } catch (err) {
       // These are the last `count` queued; nothing of them was written.
       const failed = this.waiting.splice(this.waiting.length - count, count)

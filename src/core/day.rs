@@ -1,7 +1,6 @@
-//! UTC calendar days as `YYYYMMDD` numbers, and the process clock with its test override.
+//! UTC calendar days as `YYYYMMDD` numbers.
 
 use std::fmt;
-use std::sync::atomic::{AtomicI64, Ordering};
 
 use chrono::{DateTime, Datelike, NaiveDate};
 
@@ -54,6 +53,19 @@ impl Day {
         Day(year * 10_000 + date.month() * 100 + date.day())
     }
 
+    /// The day `n` days later (earlier for negative `n`), clamped to 1970..=9999.
+    pub fn add_days(self, n: i64) -> Day {
+        let date = NaiveDate::from_ymd_opt(self.year() as i32, self.month(), self.day_of_month())
+            .unwrap_or_default();
+        let moved = date
+            .checked_add_signed(chrono::TimeDelta::days(n))
+            .unwrap_or(date);
+        let ms = moved
+            .and_hms_opt(0, 0, 0)
+            .map_or(0, |t| t.and_utc().timestamp_millis());
+        Day::from_epoch_ms(ms)
+    }
+
     pub fn number(self) -> u32 {
         self.0
     }
@@ -80,32 +92,6 @@ impl fmt::Display for Day {
     }
 }
 
-/// Sentinel meaning "no override": the real clock is used.
-const REAL_CLOCK: i64 = i64::MIN;
-static TEST_NOW: AtomicI64 = AtomicI64::new(REAL_CLOCK);
-
-/// Replaces the clock of every log in the process (`None` restores the real one). Tests use it
-/// to cross midnight without waiting for it.
-pub fn set_test_now(ms: Option<i64>) {
-    TEST_NOW.store(ms.unwrap_or(REAL_CLOCK), Ordering::Relaxed);
-}
-
-/// Milliseconds since the epoch, from the test override when one is set.
-pub fn now_ms() -> i64 {
-    match TEST_NOW.load(Ordering::Relaxed) {
-        REAL_CLOCK => std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or(0),
-        ms => ms,
-    }
-}
-
-/// Today, in UTC, by the process clock.
-pub fn today() -> Day {
-    Day::from_epoch_ms(now_ms())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,6 +102,20 @@ mod tests {
         assert_eq!(Day::from_epoch_ms(1_795_737_599_999).number(), 20261126);
         assert_eq!(Day::from_epoch_ms(1_795_737_600_000).number(), 20261127);
         assert_eq!(Day::from_epoch_ms(0).number(), 19700101);
+    }
+
+    #[test]
+    fn adds_days_across_months_and_years() {
+        let d = Day::from_number(20261231, "t").unwrap();
+        assert_eq!(d.add_days(1).number(), 20270101);
+        assert_eq!(d.add_days(-31).number(), 20261130);
+        assert_eq!(
+            Day::from_number(20240301, "t")
+                .unwrap()
+                .add_days(-1)
+                .number(),
+            20240229
+        );
     }
 
     #[test]

@@ -1,15 +1,13 @@
-//! Finding the logfiles that exist: one walk of the directory under the pattern's fixed prefix,
-//! as deep as the pattern goes and no deeper. Callers keep the sorted list and walk again only
-//! when something new may have appeared, never at every file switch.
+//! Finding the logfiles on local disk: one walk of the directory under the pattern's fixed
+//! prefix, as deep as the pattern goes and no deeper. The catalog (`catalog.rs`) keeps the
+//! sorted list and walks again only when something new may have appeared.
 
 use std::fs;
 use std::io;
 use std::os::unix::fs::FileExt;
 
 use crate::day::Day;
-use crate::error::{Error, Result};
 use crate::pattern::{Pattern, STATE_DIR};
-use crate::position::encode;
 
 /// A logfile found on disk.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -60,23 +58,38 @@ fn walk(
             "/" => format!("/{name}"),
             dir => format!("{dir}/{name}"),
         };
-        // Follow symlinks, as the original's stat() does.
-        let Ok(meta) = fs::metadata(&path) else {
-            continue;
-        };
-        if meta.is_dir() {
-            if depth_left > 0 {
-                walk(pattern, &path, depth_left - 1, until, found)?;
+        if depth_left == 0 {
+            // Match the name before asking what it is: most entries here are logfiles, and
+            // the directory entry's type saves a stat() for each (symlinks are followed, as
+            // the original's stat() does).
+            let Some(day) = pattern.day_of(&path) else {
+                continue;
+            };
+            if until.is_some_and(|u| day > u) || !is_file(&entry, &path) {
+                continue;
             }
-        } else if depth_left == 0 && meta.is_file() {
-            if let Some(day) = pattern.day_of(&path) {
-                if until.is_none_or(|u| day <= u) {
-                    found.push(Logfile { day, path });
-                }
-            }
+            found.push(Logfile { day, path });
+        } else if is_dir(&entry, &path) {
+            walk(pattern, &path, depth_left - 1, until, found)?;
         }
     }
     Ok(())
+}
+
+fn is_file(entry: &fs::DirEntry, path: &str) -> bool {
+    match entry.file_type() {
+        Ok(t) if t.is_symlink() => fs::metadata(path).is_ok_and(|m| m.is_file()),
+        Ok(t) => t.is_file(),
+        Err(_) => false,
+    }
+}
+
+fn is_dir(entry: &fs::DirEntry, path: &str) -> bool {
+    match entry.file_type() {
+        Ok(t) if t.is_symlink() => fs::metadata(path).is_ok_and(|m| m.is_dir()),
+        Ok(t) => t.is_dir(),
+        Err(_) => false,
+    }
 }
 
 /// Counts the complete lines of a logfile (0 if it does not exist).
@@ -96,41 +109,6 @@ pub fn count_lines(path: &str) -> io::Result<u64> {
         lines += memchr::memchr_iter(b'\n', &buf[..n]).count() as u64;
         at += n as u64;
     }
-}
-
-/// A day whose lines a caller has already counted.
-#[derive(Clone, Copy, Debug)]
-pub struct KnownDay {
-    pub day: Day,
-    pub lines: u64,
-    /// The position before the day's first line.
-    pub prev_last: Option<u64>,
-}
-
-/// The position of the last line before `day`: the last line of the newest non-empty logfile
-/// older than it, or `None` if there is none. Empty logfiles (the original package creates
-/// them) are passed over.
-pub fn last_position_before(
-    pattern: &Pattern,
-    day: Day,
-    known: Option<KnownDay>,
-) -> Result<Option<u64>> {
-    let files =
-        list_logfiles(pattern, None).map_err(|e| Error::read("list", pattern.base_path(), e))?;
-    for f in files.iter().rev().filter(|f| f.day < day) {
-        if let Some(k) = known.filter(|k| k.day == f.day) {
-            return Ok(if k.lines > 0 {
-                Some(encode(k.day, k.lines - 1))
-            } else {
-                k.prev_last
-            });
-        }
-        let lines = count_lines(&f.path).map_err(|e| Error::read("read", &f.path, e))?;
-        if lines > 0 {
-            return Ok(Some(encode(f.day, lines - 1)));
-        }
-    }
-    Ok(None)
 }
 
 #[cfg(test)]
@@ -180,27 +158,6 @@ mod tests {
         let files = list_logfiles(&p, Some(until)).unwrap();
         let days: Vec<u32> = files.iter().map(|f| f.day.number()).collect();
         assert_eq!(days, vec![20251231, 20260101]);
-    }
-
-    #[test]
-    fn last_position_skips_empty_and_later_days() {
-        let tmp = tempfile::tempdir().unwrap();
-        let base = tmp.path().to_str().unwrap();
-        let p = Pattern::parse(&format!("{base}/ev-%y-%m-%d.log")).unwrap();
-        fs::write(tmp.path().join("ev-2026-11-01.log"), "a\nb\n").unwrap();
-        fs::write(tmp.path().join("ev-2026-11-02.log"), "").unwrap();
-        fs::write(tmp.path().join("ev-2026-11-04.log"), "c\n").unwrap();
-        let day = |n| Day::from_number(n, "t").unwrap();
-        let last = last_position_before(&p, day(20261103), None).unwrap();
-        assert_eq!(last, Some(2026110100000001));
-        assert_eq!(last_position_before(&p, day(20261101), None).unwrap(), None);
-        let known = KnownDay {
-            day: day(20261104),
-            lines: 3,
-            prev_last: None,
-        };
-        let last = last_position_before(&p, day(20261105), Some(known)).unwrap();
-        assert_eq!(last, Some(2026110400000002));
     }
 
     #[test]

@@ -49,6 +49,22 @@ pub enum Error {
     /// The log, or this consumer, was stopped.
     #[error("the event log is stopped; open a new one with eventlog(...)")]
     Stopped,
+
+    /// The `archive` option is malformed; `field` names the part (`archive.url`, …).
+    #[error("invalid {field}: {reason}")]
+    InvalidArchiveConfig { field: String, reason: String },
+
+    /// The archive could not be used: unreachable within the retry window, or refusing.
+    #[error("archive {url}: {detail}")]
+    Archive { url: String, detail: String },
+
+    /// Opening the log again in this process with other settings than it is open with.
+    #[error("{0}")]
+    Conflicting(String),
+
+    /// The operation needs a writer, and the log was opened read-only.
+    #[error("this event log is read only; open it without readOnly to {0}")]
+    ReadOnly(&'static str),
 }
 
 impl Error {
@@ -63,6 +79,10 @@ impl Error {
             Error::Read { .. } => "ERR_READ",
             Error::DayFull { .. } => "ERR_DAY_FULL",
             Error::Stopped => "ERR_STOPPED",
+            Error::InvalidArchiveConfig { .. } => "ERR_INVALID_ARCHIVE_CONFIG",
+            Error::Archive { .. } => "ERR_ARCHIVE",
+            Error::Conflicting(_) => "ERR_CONFLICTING_OPTIONS",
+            Error::ReadOnly(_) => "ERR_READ_ONLY",
         }
     }
 
@@ -105,6 +125,16 @@ impl Error {
                 limit: *limit,
             },
             Error::Stopped => Error::Stopped,
+            Error::InvalidArchiveConfig { field, reason } => Error::InvalidArchiveConfig {
+                field: field.clone(),
+                reason: reason.clone(),
+            },
+            Error::Archive { url, detail } => Error::Archive {
+                url: url.clone(),
+                detail: detail.clone(),
+            },
+            Error::Conflicting(m) => Error::Conflicting(m.clone()),
+            Error::ReadOnly(op) => Error::ReadOnly(op),
         }
     }
 

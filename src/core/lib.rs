@@ -1,30 +1,46 @@
-//! eventlog: an append-only local event store, one JSON line per event in one file per UTC day.
+//! eventlog: an append-only event store, one JSON line per event in one file per UTC day, with
+//! an optional archive of past days in an S3-compatible store.
 //!
 //! The core is plain Rust with no N-API; the binding crate (`src/binding`) wraps it for Node.js.
 //!
+//! - `log`: `Log`, which owns everything one pattern has in one process, and closes it.
 //! - `pattern`: the filename pattern; naming and recognising logfiles.
-//! - `day`, `position`: UTC days, the (test-overridable) clock, and 16-digit positions.
-//! - `discovery`: finding the logfiles on disk, and the position before a day.
+//! - `day`, `clock`, `position`: UTC days, the (test-overridable) clock, 16-digit positions.
+//! - `files`: our own files beside the logfiles (locks, indexes, archive records).
+//! - `discovery`: finding the logfiles on local disk.
+//! - `catalog`: the days of a log, local and archived.
+//! - `index`: the sparse offset index of a day (seeks, line counts, upload metadata).
+//! - `history`: catalog, indexes and archive together; what readers and writers ask.
 //! - `lock`: the writers' lock file, shared by every writing process.
-//! - `writer`: appending one batch under the lock (positions, rollover, torn-tail repair).
-//! - `group_commit`: a log's writer thread; one write per round of queued batches.
-//! - `reader`: reading complete lines of one logfile.
-//! - `tailer`: a consumer's thread; replay, then follow, in deliveries of many lines.
-//! - `wake`: in-process wake-ups from writers to consumers.
+//! - `append`: appending one batch under the lock (positions, rollover, torn-tail repair).
+//! - `writer`: a log's writer thread; one write (and flush) per round of queued batches.
+//! - `source`, `reader`: a day's bytes (local file or archived object); its complete lines.
+//! - `delivery`, `tailer`: a consumer's thread; replay, then follow, in deliveries of many lines.
+//! - `wake`: in-process wake-ups from a log's writers to its consumers.
+//! - `archive`: uploads, retention and reading of the S3 archive.
 //! - `verify`: checking a log for torn tails, corrupt lines and future days.
 //! - `error`, `debug`: the error type with stable codes; `DEBUG=eventlog:*` tracing.
 
 #![deny(clippy::all)]
 
+pub mod append;
+pub mod archive;
+pub mod catalog;
+pub mod clock;
 pub mod day;
 pub mod debug;
+pub mod delivery;
 pub mod discovery;
 pub mod error;
-pub mod group_commit;
+pub mod files;
+pub mod history;
+pub mod index;
 pub mod lock;
+pub mod log;
 pub mod pattern;
 pub mod position;
 pub mod reader;
+pub mod source;
 pub mod tailer;
 pub mod verify;
 pub mod wake;

@@ -9,30 +9,36 @@
 use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::os::unix::fs::FileExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::day::Day;
 use crate::error::{Error, Result};
-use crate::pattern::Pattern;
+use crate::files::OwnFiles;
 
 pub struct WriterLock {
     file: File,
     path: PathBuf,
 }
 
+/// Opens (creating it and its directory if needed) a file to take an advisory lock on.
+pub fn open_lock_file(path: &Path) -> Result<File> {
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir).map_err(|e| Error::write("create directory", dir, e))?;
+    }
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(|e| Error::write("open lock file", path, e))
+}
+
 impl WriterLock {
-    /// Opens (creating it and `.eventlog/` if needed) the lock file of a pattern.
-    pub fn open(pattern: &Pattern) -> Result<WriterLock> {
-        let dir = pattern.state_dir();
-        fs::create_dir_all(&dir).map_err(|e| Error::write("create directory", &dir, e))?;
-        let path = dir.join(pattern.state_name(".lock"));
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(|e| Error::write("open lock file", &path, e))?;
+    /// Opens (creating it and `.eventlog/` if needed) the writers' lock file of a log.
+    pub fn open(files: &OwnFiles) -> Result<WriterLock> {
+        let path = files.lock();
+        let file = open_lock_file(&path)?;
         Ok(WriterLock { file, path })
     }
 
@@ -117,9 +123,11 @@ mod tests {
     #[test]
     fn head_round_trips_and_lock_excludes_other_handles() {
         let tmp = tempfile::tempdir().unwrap();
-        let p = Pattern::parse(&format!("{}/e-%y-%m-%d.log", tmp.path().display())).unwrap();
-        let a = WriterLock::open(&p).unwrap();
-        let b = WriterLock::open(&p).unwrap();
+        let p = crate::pattern::Pattern::parse(&format!("{}/e-%y-%m-%d.log", tmp.path().display()))
+            .unwrap();
+        let files = OwnFiles::new(&p);
+        let a = WriterLock::open(&files).unwrap();
+        let b = WriterLock::open(&files).unwrap();
         {
             let g = a.lock().unwrap();
             assert_eq!(g.head().unwrap(), None);

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use crate::day::Day;
 use crate::error::{Error, Result};
 
-/// The name of the directory, beside the logfiles, that holds our own files (the writer lock).
+/// The name of the directory, beside the logfiles, that holds our own files (`files.rs`).
 /// It starts with a dot, so that neither our matcher nor the original package's can take
 /// anything in it for a logfile: a date digit or a literal never matches the dot.
 pub const STATE_DIR: &str = ".eventlog";
@@ -31,9 +31,16 @@ impl Token {
 }
 
 /// A parsed filename pattern.
+///
+/// A log resolves its pattern once, at open (`Pattern::resolve`): every path it opens is then
+/// absolute, so a later `chdir` changes nothing, while the names it shows (`name_for`,
+/// `shown`) keep the form the user gave.
 #[derive(Clone, Debug)]
 pub struct Pattern {
+    /// The pattern files are opened by (absolute once resolved).
     raw: String,
+    /// `raw[shown_from..]` is the pattern as the user gave it.
+    shown_from: usize,
     /// The literal text around the tokens: `lits[0] tok[0] lits[1] tok[1] lits[2] tok[2] lits[3]`.
     lits: [String; 4],
     toks: [Token; 3],
@@ -82,18 +89,66 @@ impl Pattern {
         };
         Ok(Pattern {
             raw: raw.to_string(),
+            shown_from: 0,
             toks: [found[0].1, found[1].1, found[2].1],
             lits,
             base_dir,
         })
     }
 
-    /// The pattern as given.
+    /// Parses `given` and makes it absolute against `cwd` (unless it is already), keeping the
+    /// given form for the names it shows.
+    pub fn resolve(given: &str, cwd: &Path) -> Result<Pattern> {
+        Pattern::parse(given)?;
+        if Path::new(given).is_absolute() {
+            return Pattern::parse(given);
+        }
+        let cwd = cwd.to_string_lossy();
+        let sep = if cwd.ends_with('/') { "" } else { "/" };
+        let mut p = Pattern::parse(&format!("{cwd}{sep}{given}"))?;
+        p.shown_from = p.raw.len() - given.len();
+        Ok(p)
+    }
+
+    /// The pattern files are opened by (absolute once resolved): the identity of a log.
     pub fn as_str(&self) -> &str {
         &self.raw
     }
 
-    /// The logfile of a day, in the pattern's form (relative stays relative).
+    /// The pattern as the user gave it.
+    pub fn given(&self) -> &str {
+        &self.raw[self.shown_from..]
+    }
+
+    /// A path made from this pattern (`path_for`, or found by discovery), in the form the user
+    /// gave (relative stays relative).
+    pub fn shown<'a>(&self, path: &'a str) -> &'a str {
+        path.get(self.shown_from..).unwrap_or(path)
+    }
+
+    /// The logfile of a day in the form the user gave.
+    pub fn name_for(&self, day: Day) -> String {
+        self.shown(&self.path_for(day)).to_string()
+    }
+
+    /// The logfile of a day below `base_dir` (`2026/11/events-20.log`): its name in an archive.
+    pub fn relative_name(&self, day: Day) -> String {
+        let full = self.path_for(day);
+        full[self.base_skip()..].to_string()
+    }
+
+    /// The day a name below `base_dir` stands for (the inverse of `relative_name`).
+    pub fn day_of_relative(&self, name: &str) -> Option<Day> {
+        let full = format!("{}{name}", &self.raw[..self.base_skip()]);
+        self.day_of(&full)
+    }
+
+    /// Whether names sort like their dates (year, month and day in that order).
+    pub fn sorts_by_date(&self) -> bool {
+        self.toks == [Token::Year, Token::Month, Token::Day]
+    }
+
+    /// The logfile of a day, in the form files are opened by.
     pub fn path_for(&self, day: Day) -> String {
         let mut out = String::with_capacity(self.raw.len() + 2);
         for k in 0..3 {
@@ -166,17 +221,16 @@ impl Pattern {
 
     /// The part of the pattern below `base_dir`.
     fn below_base(&self) -> &str {
-        let skip = match self.base_dir.as_str() {
+        &self.raw[self.base_skip()..]
+    }
+
+    /// How many bytes of `raw` (and of every path made from it) name `base_dir` and its `/`.
+    fn base_skip(&self) -> usize {
+        match self.base_dir.as_str() {
             "" => 0,
             "/" => 1,
             dir => dir.len() + 1,
-        };
-        &self.raw[skip..]
-    }
-
-    /// Our own directory beside the logfiles.
-    pub fn state_dir(&self) -> PathBuf {
-        self.base_path().join(STATE_DIR)
+        }
     }
 
     /// A file name, unique to this pattern within `state_dir`, for our per-pattern files.
@@ -191,19 +245,6 @@ impl Pattern {
             })
             .collect();
         format!("{rest}{suffix}")
-    }
-
-    /// The pattern resolved against the working directory: the identity of a log within the
-    /// process (several instances of one log share in-process wake-ups).
-    pub fn absolute_key(&self) -> String {
-        let p = Path::new(&self.raw);
-        if p.is_absolute() {
-            return self.raw.clone();
-        }
-        match std::env::current_dir() {
-            Ok(cwd) => cwd.join(p).to_string_lossy().into_owned(),
-            Err(_) => self.raw.clone(),
-        }
     }
 }
 
@@ -265,10 +306,29 @@ mod tests {
     fn absolute_and_root_patterns() {
         let p = Pattern::parse("/tmp/ev/%y-%m-%d.log").unwrap();
         assert_eq!(p.base_dir(), "/tmp/ev");
-        assert_eq!(p.state_dir(), PathBuf::from("/tmp/ev/.eventlog"));
         assert_eq!(p.state_name(".lock"), "_y-_m-_d.log.lock");
         let r = Pattern::parse("/e-%y-%m-%d.log").unwrap();
         assert_eq!(r.base_dir(), "/");
         assert_eq!(r.depth(), 0);
+    }
+
+    #[test]
+    fn resolved_patterns_open_absolute_paths_and_show_the_given_form() {
+        let p = Pattern::resolve("rel/%y/e-%m-%d.log", Path::new("/work/app")).unwrap();
+        assert_eq!(p.as_str(), "/work/app/rel/%y/e-%m-%d.log");
+        assert_eq!(p.given(), "rel/%y/e-%m-%d.log");
+        assert_eq!(p.path_for(day(20261120)), "/work/app/rel/2026/e-11-20.log");
+        assert_eq!(p.name_for(day(20261120)), "rel/2026/e-11-20.log");
+        assert_eq!(p.relative_name(day(20261120)), "2026/e-11-20.log");
+        assert_eq!(p.day_of_relative("2026/e-11-20.log"), Some(day(20261120)));
+        assert_eq!(p.day_of_relative("2026/e-11-20.log.idx"), None);
+        assert!(p.sorts_by_date());
+        let q = Pattern::resolve("/abs/%d-%m-%y", Path::new("/ignored")).unwrap();
+        assert_eq!(q.name_for(day(20261120)), "/abs/20-11-2026");
+        assert!(!q.sorts_by_date());
+        assert_eq!(
+            Pattern::resolve("%y%m%d", Path::new("/")).unwrap().as_str(),
+            "/%y%m%d"
+        );
     }
 }

@@ -1,17 +1,19 @@
-//! Reading one logfile line by line, with big sequential reads and memory bounded by the batch,
-//! never past the last newline: a line still being written (or torn by a crash) is left for
-//! later, and its bytes are read afresh then, since a writer may cut a torn tail and write
-//! another line in its place.
+//! Reading one day line by line, from wherever it lives (`source.rs`), with big sequential
+//! reads and memory bounded by the batch, never past the last newline: a line still being
+//! written (or torn by a crash) is left for later, and its bytes are read afresh then, since a
+//! writer may cut a torn tail and write another line in its place.
 
 use std::fs::File;
 use std::io;
-use std::os::unix::fs::FileExt;
+
+use crate::source::DaySource;
 
 const INITIAL_BUFFER: usize = 256 * 1024;
 
 pub struct LineReader {
+    /// The day's logfile as shown to the user.
     path: String,
-    file: File,
+    source: DaySource,
     /// File offset of `buf[start]`: always the start of a line.
     offset: u64,
     /// Complete lines consumed so far.
@@ -35,10 +37,16 @@ pub enum Stop {
 }
 
 impl LineReader {
+    /// Opens a local logfile.
     pub fn open(path: &str) -> io::Result<LineReader> {
-        Ok(LineReader {
+        Ok(LineReader::new(path, DaySource::Local(File::open(path)?)))
+    }
+
+    /// A reader at the start of `source`, shown as `path`.
+    pub fn new(path: &str, source: DaySource) -> LineReader {
+        LineReader {
             path: path.to_string(),
-            file: File::open(path)?,
+            source,
             offset: 0,
             lines: 0,
             buf: vec![0; INITIAL_BUFFER],
@@ -46,7 +54,43 @@ impl LineReader {
             end: 0,
             scanned: 0,
             partial: 0,
-        })
+        }
+    }
+
+    /// Moves on to another day, keeping the buffer (days can be many and short).
+    pub fn reopen(&mut self, path: &str, source: DaySource) {
+        self.path.clear();
+        self.path.push_str(path);
+        self.source = source;
+        self.offset = 0;
+        self.lines = 0;
+        self.start = 0;
+        self.end = 0;
+        self.scanned = 0;
+        self.partial = 0;
+    }
+
+    /// Starts reading at byte `offset`, the start of line number `line` (from an index). The
+    /// index is not trusted: unless the byte before `offset` is a newline, the reader stays
+    /// where it is and returns `false`.
+    pub fn seek(&mut self, offset: u64, line: u64) -> io::Result<bool> {
+        if offset > 0 {
+            let mut before = [0u8; 1];
+            if self.source.read_at(&mut before, offset - 1)? != 1 || before[0] != b'\n' {
+                return Ok(false);
+            }
+        }
+        self.offset = offset;
+        self.lines = line;
+        self.start = 0;
+        self.end = 0;
+        self.scanned = 0;
+        self.partial = 0;
+        Ok(true)
+    }
+
+    pub fn source(&self) -> &DaySource {
+        &self.source
     }
 
     pub fn path(&self) -> &str {
@@ -65,7 +109,7 @@ impl LineReader {
 
     /// The size the file now has, and how far we have read in it.
     pub fn sizes(&self) -> io::Result<(u64, u64)> {
-        Ok((self.file.metadata()?.len(), self.offset))
+        Ok((self.source.size()?, self.offset))
     }
 
     /// Hands each complete line (without its newline) to `f` until `max_lines` lines or
@@ -106,15 +150,9 @@ impl LineReader {
                 let grown = self.buf.len() * 2;
                 self.buf.resize(grown, 0);
             }
-            let read = loop {
-                match self
-                    .file
-                    .read_at(&mut self.buf[self.end..], self.offset + self.end as u64)
-                {
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    other => break other?,
-                }
-            };
+            let read = self
+                .source
+                .read_at(&mut self.buf[self.end..], self.offset + self.end as u64)?;
             if read == 0 {
                 self.partial = self.end;
                 // Forget the incomplete line; it is read again once complete.
@@ -178,6 +216,28 @@ mod tests {
         assert_eq!(collect(&mut r, 100).0, vec!["a".to_string()]);
         std::fs::write(&path, "a\nnew\n").unwrap();
         assert_eq!(collect(&mut r, 100).0, vec!["new".to_string()]);
+    }
+
+    #[test]
+    fn seeks_only_to_line_starts_and_reopens_with_its_buffer() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("f.log");
+        std::fs::write(&path, "aa\nbb\ncc\n").unwrap();
+        let mut r = LineReader::open(path.to_str().unwrap()).unwrap();
+        assert!(!r.seek(4, 1).unwrap(), "offset 4 is inside a line");
+        assert!(r.seek(3, 1).unwrap());
+        assert_eq!(
+            collect(&mut r, 100).0,
+            vec!["bb".to_string(), "cc".to_string()]
+        );
+        assert_eq!(r.lines(), 3);
+        let other = tmp.path().join("g.log");
+        std::fs::write(&other, "x\n").unwrap();
+        r.reopen("g", DaySource::Local(File::open(&other).unwrap()));
+        assert_eq!(
+            (collect(&mut r, 100).0, r.lines(), r.path()),
+            (vec!["x".to_string()], 1, "g")
+        );
     }
 
     #[test]

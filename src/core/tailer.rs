@@ -1,14 +1,17 @@
-//! A consumer's reader thread: replays the logfiles in position order, then follows new lines
-//! and new days live. It hands JavaScript deliveries (batches of raw JSON lines as one array
-//! text), at most `WINDOW` unacknowledged at a time, reading on while JavaScript works.
+//! A consumer's reader thread: replays the log's days in position order, then follows new lines
+//! and new days live. It hands JavaScript deliveries (`delivery.rs`), at most `WINDOW`
+//! unacknowledged at a time, reading on while JavaScript works. It asks the log's history for
+//! the days and opens whatever it names, a local logfile or an archived object alike.
 //!
-//! Wake-ups come from writers in this process (`wake`), from the file watcher for writes by
-//! other processes, and from a slow poll as a fallback where watching is not possible.
+//! Wake-ups come from writers in this process (the log's `Wakes`), from the file watcher for
+//! writes by other processes, from the archiver when new archived days appear, and from a slow
+//! poll as a fallback where watching is not possible.
 //!
 //! The state sits behind a mutex so that, right after a write in this process, the
-//! JavaScript thread can take one step of an idle consumer itself (`Tailer::poll`): the new
+//! JavaScript thread can take one step of an idle consumer itself (`poll_here`): the new
 //! lines then reach the callback without two thread hand-offs, which cost more than
-//! everything else on the live path.
+//! everything else on the live path. That happens only while the consumer reads a local day:
+//! an archived day may need the network, which the JavaScript thread never waits for.
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -19,85 +22,73 @@ use std::time::Duration;
 
 use notify::{RecommendedWatcher, RecursiveMode, Watcher};
 
-use crate::day::today;
+use crate::catalog::DayEntry;
 use crate::debug::debug;
-use crate::discovery::{last_position_before, list_logfiles, Logfile};
+use crate::delivery::{Batch, Delivery, Synced, BATCH_BYTES, BATCH_DAYS, BATCH_LINES};
 use crate::error::Error;
-use crate::pattern::Pattern;
+use crate::history::History;
 use crate::position::{encode, Start};
 use crate::reader::{LineReader, Stop};
-use crate::wake::{self, Signal};
+use crate::wake::{Signal, Subscriber, Wakes};
 
-/// Most lines in one delivery.
-pub const BATCH_LINES: usize = 256;
-/// Most bytes in one delivery (a single longer line still goes whole).
-pub const BATCH_BYTES: usize = 1 << 20;
-/// How often an idle consumer looks for changes the watcher may have missed.
+/// How often an idle consumer looks for changes the watcher may have missed (and retries a
+/// read that failed).
 const POLL: Duration = Duration::from_millis(250);
-/// Every this many polls, an idle consumer lists the directory again.
+/// Every this many polls, an idle consumer lists the days again.
 const POLLS_PER_RESCAN: u32 = 20;
 /// Deliveries JavaScript may hold at once: while it works through one, the next is already
-/// there, so the hand-off latency is hidden (it dominates with many small day files).
+/// there, so the hand-off latency is hidden.
 const WINDOW: usize = 2;
 
-/// One hand-over to JavaScript, applied in this order: `closed`, `opened`, the lines, `synced`,
-/// `error`.
-#[derive(Debug, Default)]
-pub struct Delivery {
-    /// The logfile the consumer has finished.
-    pub closed: Option<String>,
-    /// The logfile the consumer has started.
-    pub opened: Option<String>,
-    /// `count` lines as the text of a JSON array (`[line,line,…]`).
-    pub lines: String,
-    pub count: usize,
-    /// Position of the first line; the others follow one by one.
-    pub first_pos: u64,
-    /// Position of the line before the first one.
-    pub prev_pos: Option<u64>,
-    /// After these lines the consumer has caught up with everything written so far.
-    pub synced: Option<Synced>,
-    /// Something the user should know of; the consumer goes on.
-    pub error: Option<Error>,
-}
-
-#[derive(Debug)]
-pub struct Synced {
-    /// The logfile caught up in (today's, if there is none yet).
-    pub logfile: String,
-    /// Lines in it.
-    pub rows: u64,
-    /// The position the next line will have in it.
-    pub next_pos: u64,
-}
-
 /// Where deliveries go. Returns `false` once nobody listens any more, which ends the thread.
-/// Called from the consumer's thread, or from the thread that calls `Tailer::poll`.
+/// Called from the consumer's thread, or from the thread that calls `poll_here`.
 pub trait Sink: Send + 'static {
     fn deliver(&mut self, delivery: Delivery) -> bool;
 }
 
-/// Handle to a consumer's thread.
-pub struct Tailer {
+/// What the log's writers and the consumer's handle share with its thread.
+struct Link {
     tx: Sender<Signal>,
     state: Arc<Mutex<State>>,
+}
+
+impl Subscriber for Link {
+    fn wake(&self, rescan: bool) {
+        let _ = self.tx.send(Signal::Wake { rescan });
+    }
+
+    fn poll_here(&self, rescan: bool) {
+        if let Ok(mut state) = self.state.try_lock() {
+            if !state.window_full() && !state.stopped && state.reads_locally() {
+                state.rescan |= rescan;
+                state.step(None);
+                return;
+            }
+        }
+        self.wake(rescan);
+    }
+}
+
+/// Handle to a consumer's thread; dropping it stops the consumer.
+pub struct Tailer {
+    link: Arc<Link>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl Tailer {
     pub fn spawn(
-        pattern: Arc<Pattern>,
+        history: Arc<History>,
+        wakes: &Wakes,
         start: Option<Start>,
         sink: impl Sink,
     ) -> std::io::Result<Tailer> {
         let (tx, rx) = channel();
-        wake::subscribe(&pattern.absolute_key(), tx.clone());
         let state = Arc::new(Mutex::new(State {
-            pattern,
+            history,
             start,
             sink: Box::new(sink),
             wake_tx: tx.clone(),
-            files: Vec::new(),
+            days: Vec::new(),
             idx: None,
             reader: None,
             skip_until: 0,
@@ -113,52 +104,51 @@ impl Tailer {
             idle_polls: 0,
             reported: None,
         }));
-        let shared = state.clone();
+        let link = Arc::new(Link {
+            tx,
+            state: state.clone(),
+        });
+        let subscriber: Arc<dyn Subscriber> = link.clone();
+        wakes.subscribe(Arc::downgrade(&subscriber));
         let thread = thread::Builder::new()
             .name("eventlog-consumer".into())
-            .spawn(move || run(&shared, &rx))?;
+            .spawn(move || run(&state, &rx))?;
         Ok(Tailer {
-            tx,
-            state,
+            link,
             thread: Some(thread),
         })
     }
 
-    /// Tells the consumer that this process has just written (`rescan`: a new logfile). If
-    /// it is idle and free, takes its step right here (never blocking), so the new lines
-    /// reach JavaScript without thread hand-offs; otherwise wakes its thread.
+    /// Tells the consumer that this process has just written (see `Subscriber::poll_here`).
     pub fn poll(&self, rescan: bool) {
-        if let Ok(mut state) = self.state.try_lock() {
-            if !state.window_full() && !state.stopped {
-                state.rescan |= rescan;
-                state.step(None);
-                return;
-            }
-        }
-        let _ = self.tx.send(Signal::Wake { rescan });
+        self.link.poll_here(rescan);
     }
 
     /// JavaScript has handled a delivery. Recorded directly when the thread is idle (so that
     /// a `poll` right after finds the consumer free, and the thread sleeps on); a thread
     /// waiting to hand over more is told through its channel.
     pub fn ack(&self) {
-        if let Ok(mut state) = self.state.try_lock() {
+        if let Ok(mut state) = self.link.state.try_lock() {
             state.in_flight = state.in_flight.saturating_sub(1);
             if !state.deferred.is_empty() {
                 // Counted already: only wake the thread to hand the deferred ones over.
-                let _ = self.tx.send(Signal::Wake { rescan: false });
+                let _ = self.link.tx.send(Signal::Wake { rescan: false });
             }
             return;
         }
-        let _ = self.tx.send(Signal::Ack);
+        let _ = self.link.tx.send(Signal::Ack);
     }
 
-    /// Ends the consumer; no delivery is handed over after this returns to JavaScript's side.
+    /// Ends the consumer: its thread hands over nothing more and ends by itself (within a
+    /// read of the archive, at worst, that it cannot interrupt).
     pub fn stop(&self) {
-        let _ = self.tx.send(Signal::Stop);
+        let _ = self.link.tx.send(Signal::Stop);
+        if let Ok(mut state) = self.link.state.try_lock() {
+            state.stopped = true;
+        }
     }
 
-    /// Stops and waits for the thread (tests).
+    /// Stops and waits for the thread.
     pub fn stop_and_wait(mut self) {
         self.stop();
         if let Some(t) = self.thread.take() {
@@ -167,17 +157,23 @@ impl Tailer {
     }
 }
 
+impl Drop for Tailer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
 struct State {
-    pattern: Arc<Pattern>,
+    history: Arc<History>,
     start: Option<Start>,
     sink: Box<dyn Sink>,
     wake_tx: Sender<Signal>,
-    /// Logfiles known, oldest first, none later than today.
-    files: Vec<Logfile>,
-    /// Index in `files` of the one being read.
+    /// Days known, oldest first, none later than today.
+    days: Vec<DayEntry>,
+    /// Index in `days` of the one being read.
     idx: Option<usize>,
     reader: Option<LineReader>,
-    /// Lines of the current file before this index are passed over (the start position).
+    /// Lines of the current day before this index are passed over (the start position).
     skip_until: u64,
     /// Position of the last line passed (delivered or not).
     last_pos: Option<u64>,
@@ -188,8 +184,9 @@ struct State {
     /// Caught up, and said so, with nothing delivered since.
     synced: bool,
     stopped: bool,
-    /// The directory may hold logfiles not yet in `files`.
+    /// New days may be there that `days` does not hold.
     rescan: bool,
+    /// A day finished or started, not yet said in a delivery.
     closed: Option<String>,
     opened: Option<String>,
     watcher: Option<(RecommendedWatcher, PathBuf)>,
@@ -240,7 +237,7 @@ fn run(state: &Mutex<State>, rx: &Receiver<Signal>) {
 impl State {
     /// One step: hand over what is deferred, or read and hand over one delivery, or find
     /// nothing to do (`Idle`). `rx` is where to wait for acknowledgements; without it
-    /// (`poll`), deliveries that would have to wait are deferred instead.
+    /// (`poll_here`), deliveries that would have to wait are deferred instead.
     fn step(&mut self, rx: Option<&Receiver<Signal>>) -> Step {
         if !self.window_full() {
             if let Some(d) = self.deferred.pop_front() {
@@ -256,98 +253,95 @@ impl State {
             return Step::Idle;
         }
         let mut batch = Batch::new();
-        let stop = match self.read_into(&mut batch) {
-            Ok(stop) => stop,
+        let at_end = match self.fill(&mut batch, rx) {
+            Ok(at_end) => at_end,
+            Err(_) if !batch.is_empty() => {
+                // Hand over what was read; the error comes again at the next step.
+                let delivery = self.finish(batch, false);
+                self.hand_over(delivery, rx);
+                return Step::Progress;
+            }
             Err(e) => {
                 let path = self.current_path();
                 self.report(Error::read("read", path, e), rx);
                 return Step::Idle;
             }
         };
-        let mut at_end = stop == Stop::EndOfFile;
-        if at_end && batch.count == 0 && batch.consumed == 0 {
-            if !self.newer_file_known(rx) {
-                self.check_file_integrity(rx);
-                // Watch before saying we caught up, so a write right after is not missed.
-                self.watch_current_dir();
-                self.say_synced(rx);
-                return Step::Idle;
+        if batch.is_empty() {
+            if batch.consumed > 0 {
+                // Only lines before the start position went by.
+                return Step::Progress;
             }
-            // Writers move to a new day under their lock, so once a later file exists this
-            // one is complete: read it to the end once more, then move on.
-            match self.read_into(&mut batch) {
-                Ok(Stop::EndOfFile) if batch.count == 0 && batch.consumed == 0 => {
-                    self.next_file(rx);
-                    return Step::Progress;
-                }
-                Ok(stop) => at_end = stop == Stop::EndOfFile,
-                Err(e) => {
-                    let path = self.current_path();
-                    self.report(Error::read("read", path, e), rx);
-                    return Step::Idle;
-                }
-            }
+            self.check_integrity(rx);
+            // Watch before saying we caught up, so a write right after is not missed.
+            self.watch_current_dir();
+            self.say_synced(rx);
+            return Step::Idle;
         }
-        if batch.count == 0 && self.opened.is_none() && self.closed.is_none() {
-            // Only lines before the start position went by.
-            return Step::Progress;
-        }
-        let synced = at_end && !self.newer_file_known(rx);
-        let delivery = self.finish(batch, synced);
+        let delivery = self.finish(batch, at_end);
         self.hand_over(delivery, rx);
         Step::Progress
     }
 
+    /// Reads into `batch` until it is full or everything written so far is in it, moving on
+    /// through complete days. Returns whether everything is (the consumer has caught up).
+    fn fill(&mut self, batch: &mut Batch, rx: Option<&Receiver<Signal>>) -> std::io::Result<bool> {
+        loop {
+            if self.read_into(batch)? == Stop::Limit {
+                return Ok(false);
+            }
+            if !self.newer_day_known(rx) {
+                return Ok(true);
+            }
+            // Writers move to a new day under their lock, so once a later day exists this
+            // one is complete: read it to the end once more, then move on.
+            if self.read_into(batch)? == Stop::Limit {
+                return Ok(false);
+            }
+            self.next_day(rx);
+            if batch.days() >= BATCH_DAYS || self.reader.is_none() {
+                return Ok(false);
+            }
+            if !self.reads_locally() && rx.is_none() {
+                // The next day is in the archive: the consumer's thread reads it.
+                let _ = self.wake_tx.send(Signal::Wake { rescan: false });
+                return Ok(false);
+            }
+        }
+    }
+
+    /// Reads lines of the current day into `batch` (from the start position on) until it is
+    /// full or the day has no further complete line yet.
     fn read_into(&mut self, batch: &mut Batch) -> std::io::Result<Stop> {
         let Some(reader) = self.reader.as_mut() else {
             return Ok(Stop::EndOfFile);
         };
-        let day = self.files[self.idx.unwrap_or(0)].day;
+        let day = self.days[self.idx.unwrap_or(0)].day;
         let skip_until = self.skip_until;
         let last_pos = &mut self.last_pos;
         let room_lines = BATCH_LINES - batch.count;
-        let room_bytes = BATCH_BYTES.saturating_sub(batch.text.len()).max(1);
+        let room_bytes = BATCH_BYTES.saturating_sub(batch.bytes()).max(1);
+        if room_lines == 0 {
+            return Ok(Stop::Limit);
+        }
+        if self.closed.is_some() || self.opened.is_some() {
+            batch.switch_day(self.closed.take(), self.opened.take());
+        }
         let mut line_no = reader.lines();
         reader.read_lines(room_lines, room_bytes, |line| {
             let pos = encode(day, line_no);
             line_no += 1;
             batch.consumed += 1;
-            if line_no <= skip_until {
-                *last_pos = Some(pos);
-                return;
+            if line_no > skip_until {
+                batch.push(line, pos, *last_pos);
             }
-            if batch.count == 0 {
-                batch.first_pos = pos;
-                batch.prev_pos = *last_pos;
-                batch.text.reserve(64 * 1024);
-                batch.text.push(b'[');
-            } else {
-                batch.text.extend_from_slice(b"\n,");
-            }
-            batch.text.extend_from_slice(line);
-            batch.count += 1;
             *last_pos = Some(pos);
         })
     }
 
     fn finish(&mut self, batch: Batch, synced: bool) -> Delivery {
-        let mut text = batch.text;
-        if batch.count > 0 {
-            text.push(b']');
-        }
-        let lines = String::from_utf8(text)
-            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
         self.synced = synced;
-        Delivery {
-            closed: self.closed.take(),
-            opened: self.opened.take(),
-            lines,
-            count: batch.count,
-            first_pos: batch.first_pos,
-            prev_pos: batch.prev_pos,
-            synced: synced.then(|| self.sync_info()),
-            error: None,
-        }
+        batch.finish(synced.then(|| self.sync_info()))
     }
 
     fn sync_info(&self) -> Synced {
@@ -355,12 +349,12 @@ impl State {
             (Some(r), Some(i)) => Synced {
                 logfile: r.path().to_string(),
                 rows: r.lines(),
-                next_pos: encode(self.files[i].day, r.lines()),
+                next_pos: encode(self.days[i].day, r.lines()),
             },
             _ => {
-                let day = today();
+                let day = self.history.clock.today();
                 Synced {
-                    logfile: self.pattern.path_for(day),
+                    logfile: self.history.name_of(day),
                     rows: 0,
                     next_pos: encode(day, 0),
                 }
@@ -372,13 +366,11 @@ impl State {
         if self.synced && self.closed.is_none() && self.opened.is_none() {
             return;
         }
-        self.synced = true;
-        let delivery = Delivery {
-            closed: self.closed.take(),
-            opened: self.opened.take(),
-            synced: Some(self.sync_info()),
-            ..Delivery::default()
-        };
+        let mut batch = Batch::new();
+        if self.closed.is_some() || self.opened.is_some() {
+            batch.switch_day(self.closed.take(), self.opened.take());
+        }
+        let delivery = self.finish(batch, true);
         self.hand_over(delivery, rx);
     }
 
@@ -401,6 +393,15 @@ impl State {
     /// Whether as many deliveries as JavaScript may hold are handed over and unacknowledged.
     fn window_full(&self) -> bool {
         self.in_flight >= WINDOW
+    }
+
+    /// Whether the consumer reads a local file (or has yet to open a day of a log without an
+    /// archive): stepping then never waits for the network.
+    fn reads_locally(&self) -> bool {
+        match &self.reader {
+            Some(r) => r.source().is_local(),
+            None => self.history.remote().is_none(),
+        }
     }
 
     /// Waits until the window has room, then hands over this delivery (or, with no `rx` to
@@ -444,135 +445,201 @@ impl State {
         }
     }
 
-    /// Opens the first logfile at or after the start position, if one exists yet.
+    /// Opens the first day at or after the start position, if one exists yet.
     fn open_first(&mut self, rx: Option<&Receiver<Signal>>) -> bool {
+        let today = self.history.clock.today();
         if !self.rescan {
             // Between listings, a cheap look for today's logfile (the one a writer creates).
-            let today = today();
             let wanted = self.start.is_none_or(|s| s.day <= today);
-            if !wanted || !Path::new(&self.pattern.path_for(today)).exists() {
+            if !wanted || !Path::new(&self.history.pattern.path_for(today)).exists() {
                 return false;
             }
         }
-        self.refresh_files(rx);
+        if !self.refresh_days(rx) {
+            return false;
+        }
         let from = self.start.map(|s| s.day);
         let Some(i) = self
-            .files
+            .days
             .iter()
-            .position(|f| from.is_none_or(|d| f.day >= d))
+            .position(|d| from.is_none_or(|f| d.day >= f))
         else {
             return false;
         };
-        let day = self.files[i].day;
+        let entry = self.days[i].clone();
         self.skip_until = match self.start {
-            Some(s) if s.day == day => s.line,
+            Some(s) if s.day == entry.day => s.line,
             _ => 0,
         };
-        match last_position_before(&self.pattern, day, None) {
-            Ok(last) => self.last_pos = last,
-            Err(e) => {
-                self.report(e, rx);
-                return false;
+        if !self.open_index(i, rx) {
+            return false;
+        }
+        // Start as close to the start position as the day's index allows.
+        let (offset, line) = self.history.seek_point(&entry, self.skip_until);
+        if line > 0 {
+            if let Some(reader) = self.reader.as_mut() {
+                match reader.seek(offset, line) {
+                    Ok(true) => {
+                        self.last_pos = Some(encode(entry.day, line - 1));
+                        return true;
+                    }
+                    Ok(false) => debug!(
+                        "reader",
+                        "index of {} does not fit; reading it from the start", entry.day
+                    ),
+                    Err(e) => debug!("reader", "could not seek in {}: {e}", entry.day),
+                }
             }
         }
-        self.open_index(i, rx)
-    }
-
-    fn open_index(&mut self, i: usize, rx: Option<&Receiver<Signal>>) -> bool {
-        let path = self.files[i].path.clone();
-        match LineReader::open(&path) {
-            Ok(reader) => {
-                debug!("reader", "reading {path}");
-                self.reader = Some(reader);
-                self.idx = Some(i);
-                self.opened = Some(path);
+        match self.history.last_position_before(entry.day, None) {
+            Ok(last) => {
+                self.last_pos = last;
                 true
             }
             Err(e) => {
-                self.report(Error::read("open", path, e), rx);
+                self.reader = None;
+                self.idx = None;
+                self.opened = None;
+                self.report(e, rx);
                 false
             }
         }
     }
 
-    fn next_file(&mut self, rx: Option<&Receiver<Signal>>) {
-        let Some(i) = self.idx else { return };
-        if let Some(r) = self.reader.take() {
-            if r.partial_tail() > 0 {
-                let path = r.path().to_string();
-                self.report(Error::read(
-                    "finish",
-                    &path,
-                    std::io::Error::other(format!(
-                        "its last line ({} bytes) has no newline and was skipped; a writer died mid-write",
-                        r.partial_tail()
-                    )),
-                ), rx);
+    /// Starts reading day `i` of `days` (keeping the reader's buffer if there is one).
+    fn open_index(&mut self, i: usize, rx: Option<&Receiver<Signal>>) -> bool {
+        let entry = &self.days[i];
+        let shown = self.history.name_of(entry.day);
+        match self.history.open(entry) {
+            Ok(source) => {
+                debug!("reader", "reading {shown}");
+                match self.reader.as_mut() {
+                    Some(r) => r.reopen(&shown, source),
+                    None => self.reader = Some(LineReader::new(&shown, source)),
+                }
+                self.idx = Some(i);
+                self.opened = Some(shown);
+                true
             }
-            debug!("reader", "finished {}", r.path());
-            self.closed = Some(r.path().to_string());
+            Err(e) => {
+                self.reader = None;
+                self.report(Error::read("open", shown, e), rx);
+                false
+            }
         }
-        self.skip_until = 0;
-        self.open_index(i + 1, rx);
     }
 
-    /// Whether a logfile later than the current one exists (by today's clock).
-    fn newer_file_known(&mut self, rx: Option<&Receiver<Signal>>) -> bool {
+    fn next_day(&mut self, rx: Option<&Receiver<Signal>>) {
+        let Some(i) = self.idx else { return };
+        if let Some(r) = self.reader.as_ref() {
+            let path = r.path().to_string();
+            if r.partial_tail() > 0 {
+                let torn = r.partial_tail();
+                self.report(
+                    Error::read(
+                        "finish",
+                        &path,
+                        std::io::Error::other(format!(
+                            "its last line ({torn} bytes) has no newline and was skipped; a writer died mid-write"
+                        )),
+                    ),
+                    rx,
+                );
+            }
+            debug!("reader", "finished {path}");
+            self.closed = Some(path);
+        }
+        self.skip_until = 0;
+        if i + 1 < self.days.len() && self.open_index(i + 1, rx) {
+            return;
+        }
+        // Could not open the next day: try again at the next step, from after this one.
+        let finished = self.days[i].day;
+        self.reader = None;
+        self.idx = None;
+        self.start = Some(Start {
+            day: finished,
+            line: crate::position::PER_DAY,
+        });
+    }
+
+    /// Whether a day later than the current one exists (by today's clock).
+    fn newer_day_known(&mut self, rx: Option<&Receiver<Signal>>) -> bool {
         let Some(i) = self.idx else { return false };
-        if i + 1 < self.files.len() {
+        if i + 1 < self.days.len() {
             return true;
         }
-        let current = self.files[i].day;
-        let today = today();
-        if !self.rescan && today > current && Path::new(&self.pattern.path_for(today)).exists() {
+        let current = self.days[i].day;
+        let today = self.history.clock.today();
+        if !self.rescan
+            && today > current
+            && Path::new(&self.history.pattern.path_for(today)).exists()
+        {
             self.rescan = true;
         }
         if self.rescan {
-            self.refresh_files(rx);
-            if let Some(j) = self.files.iter().position(|f| f.day == current) {
+            self.refresh_days(rx);
+            if let Some(j) = self.days.iter().position(|d| d.day == current) {
                 self.idx = Some(j);
-                return j + 1 < self.files.len();
+                return j + 1 < self.days.len();
             }
-            // The current file vanished from the listing; go on with what comes after it.
-            return self.files.iter().any(|f| f.day > current);
         }
         false
     }
 
-    fn refresh_files(&mut self, rx: Option<&Receiver<Signal>>) {
+    /// Lists the days again (up to today). Returns `false` if that failed (reported).
+    fn refresh_days(&mut self, rx: Option<&Receiver<Signal>>) -> bool {
         self.rescan = false;
-        let current = self.idx.map(|i| self.files[i].day);
-        match list_logfiles(&self.pattern, Some(today())) {
-            Ok(mut files) => {
-                if let Some(day) = current {
-                    if !files.iter().any(|f| f.day == day) {
-                        // Keep our place even if the file was deleted under us.
-                        let path = self.pattern.path_for(day);
-                        files.push(Logfile { day, path });
-                        files.sort_by_key(|f| f.day);
+        let today = self.history.clock.today();
+        if let Some(remote) = self.history.remote() {
+            if rx.is_some() {
+                // A reader with only the archive must know what it holds before it can say
+                // there is nothing yet; the archiver lists it again every poll interval.
+                if let Err(e) = remote.ensure_listed(&self.history.catalog) {
+                    self.report(Error::read("list the archive", remote.url(), e), rx);
+                    return false;
+                }
+            }
+        }
+        let current = self.idx.map(|i| self.days[i].clone());
+        match self.history.catalog.refresh(Some(today)) {
+            Ok(mut days) => {
+                if let Some(cur) = current {
+                    if !days.iter().any(|d| d.day == cur.day) {
+                        // Keep our place even if the day vanished under us.
+                        days.push(cur);
+                        days.sort_by_key(|d| d.day);
                     }
                 }
-                self.files = files;
+                self.days = days;
+                true
             }
             Err(e) => {
-                let dir = self.pattern.base_path();
+                let dir = self.history.pattern.base_path();
                 self.report(Error::read("list", dir, e), rx);
+                false
             }
         }
     }
 
     /// Reports a logfile that shrank or disappeared under the reader: an append-only log
-    /// never does either.
-    fn check_file_integrity(&mut self, rx: Option<&Receiver<Signal>>) {
-        let Some(reader) = self.reader.as_ref() else {
+    /// never does either (a day deleted after its upload is not missing: it is archived).
+    fn check_integrity(&mut self, rx: Option<&Receiver<Signal>>) {
+        let (Some(reader), Some(i)) = (self.reader.as_ref(), self.idx) else {
             return;
         };
+        if !reader.source().is_local() {
+            return;
+        }
+        let day = self.days[i].day;
         let path = reader.path().to_string();
         let problem = match reader.sizes() {
             Ok((size, read)) if size < read => Some(format!(
                 "it shrank to {size} bytes after {read} bytes were read; events were removed from an append-only log"
             )),
-            Ok(_) if !Path::new(&path).exists() => {
+            Ok(_) if !Path::new(&self.history.pattern.path_for(day)).exists()
+                && self.history.catalog.entry(day).is_none_or(|e| e.archived.is_none()) =>
+            {
                 Some("it was deleted while being read".to_string())
             }
             Ok(_) => None,
@@ -596,18 +663,12 @@ impl State {
     /// Watches the directory of the current logfile (or the pattern's base directory before
     /// one exists), so that writes by other processes wake us within milliseconds.
     fn watch_current_dir(&mut self) {
-        let dir = match &self.reader {
-            Some(r) => Path::new(r.path())
+        let dir = match self.idx.and_then(|i| self.days[i].local.as_ref()) {
+            Some(path) => Path::new(path)
                 .parent()
-                .map(|p| {
-                    if p.as_os_str().is_empty() {
-                        PathBuf::from(".")
-                    } else {
-                        p.to_path_buf()
-                    }
-                })
+                .map(Path::to_path_buf)
                 .unwrap_or_else(|| PathBuf::from(".")),
-            None => self.pattern.base_path(),
+            None => self.history.pattern.base_path(),
         };
         if self.watcher.as_ref().is_some_and(|(_, d)| *d == dir) {
             return;
@@ -637,33 +698,12 @@ impl State {
     }
 }
 
-/// A delivery being filled.
-struct Batch {
-    text: Vec<u8>,
-    count: usize,
-    /// Lines read, delivered or passed over.
-    consumed: usize,
-    first_pos: u64,
-    prev_pos: Option<u64>,
-}
-
-impl Batch {
-    fn new() -> Batch {
-        Batch {
-            // Allocated with the first line: most live wake-ups find nothing new.
-            text: Vec::new(),
-            count: 0,
-            consumed: 0,
-            first_pos: 0,
-            prev_pos: None,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::Clock;
     use crate::day::Day;
+    use crate::pattern::Pattern;
     use std::fs;
     use std::sync::mpsc::{self, Receiver};
 
@@ -674,10 +714,23 @@ mod tests {
         }
     }
 
-    fn start(dir: &std::path::Path, from: Option<Start>) -> (Tailer, Receiver<Delivery>) {
+    struct Setup {
+        history: Arc<History>,
+        wakes: Wakes,
+    }
+
+    fn setup(dir: &Path) -> Setup {
         let p = Arc::new(Pattern::parse(&format!("{}/e-%y-%m-%d.log", dir.display())).unwrap());
+        Setup {
+            history: Arc::new(History::new(p, Clock::system())),
+            wakes: Wakes::default(),
+        }
+    }
+
+    fn start(s: &Setup, from: Option<Start>) -> (Tailer, Receiver<Delivery>) {
         let (tx, rx) = mpsc::channel();
-        (Tailer::spawn(p, from, ChannelSink(tx)).unwrap(), rx)
+        let t = Tailer::spawn(s.history.clone(), &s.wakes, from, ChannelSink(tx)).unwrap();
+        (t, rx)
     }
 
     /// The next delivery (acknowledged), or a panic after 5 s.
@@ -688,10 +741,14 @@ mod tests {
     }
 
     fn past_day(days_ago: i64) -> Day {
-        Day::from_epoch_ms(crate::day::now_ms() - days_ago * 86_400_000)
+        Day::from_epoch_ms(Clock::system().now_ms() - days_ago * 86_400_000)
     }
 
-    fn write(dir: &std::path::Path, day: Day, text: &str) {
+    fn line(n: u32) -> String {
+        format!("{{\"event\":{n},\"meta\":{{\"id\":\"{:032}\"}}}}\n", n)
+    }
+
+    fn write(dir: &Path, day: Day, text: &str) {
         use std::io::Write;
         let path = dir.join(format!("e-{day}.log"));
         let mut f = fs::OpenOptions::new()
@@ -703,24 +760,38 @@ mod tests {
     }
 
     #[test]
-    fn replays_days_in_order_then_syncs() {
+    fn replays_days_in_order_in_one_delivery_then_syncs() {
         let tmp = tempfile::tempdir().unwrap();
         let (d1, d2) = (past_day(3), past_day(1));
-        write(tmp.path(), d2, "3\n");
-        write(tmp.path(), d1, "1\n2\n");
-        let (t, rx) = start(tmp.path(), None);
+        write(tmp.path(), d2, &line(3));
+        write(tmp.path(), d1, &(line(1) + &line(2)));
+        let s = setup(tmp.path());
+        let (t, rx) = start(&s, None);
         let a = next(&t, &rx);
-        assert_eq!((a.lines.as_str(), a.count), ("[1\n,2]", 2));
-        assert_eq!((a.first_pos, a.prev_pos), (encode(d1, 0), None));
-        assert!(a.opened.is_some() && a.synced.is_none());
-        let b = next(&t, &rx);
-        assert!(b.closed.is_some() && b.opened.is_some());
+        assert_eq!((a.events.as_str(), a.count), ("[1\n,2\n,3]", 3));
+        assert_eq!(a.ids, format!("{:032}{:032}{:032}", 1, 2, 3));
+        let segs: Vec<_> = a
+            .segments
+            .iter()
+            .map(|s| {
+                (
+                    s.at,
+                    s.closed.is_some(),
+                    s.opened.is_some(),
+                    s.first_pos,
+                    s.prev_pos,
+                )
+            })
+            .collect();
         assert_eq!(
-            (b.lines.as_str(), b.first_pos, b.prev_pos),
-            ("[3]", encode(d2, 0), Some(encode(d1, 1)))
+            segs,
+            vec![
+                (0, false, true, encode(d1, 0), None),
+                (2, true, true, encode(d2, 0), Some(encode(d1, 1))),
+            ]
         );
-        let s = b.synced.expect("caught up after the last day");
-        assert_eq!((s.rows, s.next_pos), (1, encode(d2, 1)));
+        let synced = a.synced.expect("caught up after the last day");
+        assert_eq!((synced.rows, synced.next_pos), (1, encode(d2, 1)));
         t.stop_and_wait();
     }
 
@@ -729,42 +800,69 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let d = past_day(1);
         write(tmp.path(), d, "0\n1\n2\n{\"torn");
-        let (t, rx) = start(tmp.path(), Some(Start { day: d, line: 1 }));
+        let s = setup(tmp.path());
+        let (t, rx) = start(&s, Some(Start { day: d, line: 1 }));
         let a = next(&t, &rx);
         assert_eq!(
-            (a.lines.as_str(), a.first_pos, a.prev_pos),
+            (
+                a.events.as_str(),
+                a.segments[0].first_pos,
+                a.segments[0].prev_pos
+            ),
             ("[1\n,2]", encode(d, 1), Some(encode(d, 0)))
         );
+        assert_eq!(a.raw, vec![0, 1]);
         assert_eq!(a.synced.map(|s| s.rows), Some(3));
         write(tmp.path(), d, "}\n");
-        wake::notify(
-            &Pattern::parse(&format!("{}/e-%y-%m-%d.log", tmp.path().display()))
-                .unwrap()
-                .absolute_key(),
-            false,
-        );
+        s.wakes.notify(false);
         let b = next(&t, &rx);
         assert_eq!(
-            (b.lines.as_str(), b.first_pos),
+            (b.events.as_str(), b.segments[0].first_pos),
             ("[{\"torn}]", encode(d, 3))
         );
         t.stop_and_wait();
     }
 
     #[test]
+    fn seeks_deep_into_a_sealed_day_by_its_index() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (d1, d2) = (past_day(2), past_day(1));
+        let n = 5 * crate::index::STEP as u32 + 10;
+        write(tmp.path(), d1, &(0..n).map(line).collect::<String>());
+        write(tmp.path(), d2, &line(0));
+        let s = setup(tmp.path());
+        let from = n as u64 - 3;
+        let (t, rx) = start(
+            &s,
+            Some(Start {
+                day: d1,
+                line: from,
+            }),
+        );
+        let a = next(&t, &rx);
+        assert_eq!(a.segments[0].first_pos, encode(d1, from));
+        assert_eq!(a.segments[0].prev_pos, Some(encode(d1, from - 1)));
+        assert_eq!(a.count, 4);
+        assert!(s.history.indexes.cached(d1).is_some(), "the index was used");
+        t.stop_and_wait();
+    }
+
+    #[test]
     fn waits_for_the_first_logfile() {
         let tmp = tempfile::tempdir().unwrap();
-        let (t, rx) = start(tmp.path(), None);
-        let s = next(&t, &rx);
-        assert_eq!(s.count, 0);
-        assert_eq!(s.synced.map(|s| s.rows), Some(0));
-        write(tmp.path(), today(), "{}\n");
+        let s = setup(tmp.path());
+        let (t, rx) = start(&s, None);
+        let first = next(&t, &rx);
+        assert_eq!(first.count, 0);
+        assert_eq!(first.synced.map(|s| s.rows), Some(0));
+        let today = Clock::system().today();
+        write(tmp.path(), today, "{}\n");
         // Found by the watcher or, failing that, the poll; the file may be seen empty first.
         let mut d = next(&t, &rx);
         while d.count == 0 {
             d = next(&t, &rx);
         }
-        assert_eq!((d.count, d.first_pos), (1, encode(today(), 0)));
+        assert_eq!((d.count, d.segments[0].first_pos), (1, encode(today, 0)));
         t.stop_and_wait();
     }
 }

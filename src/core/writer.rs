@@ -1,618 +1,456 @@
-//! Appending a batch of lines to the log, under the writers' lock.
+//! A log's writer thread, shared by every instance of the log in the process: everything
+//! queued while it was busy goes out in the next locked write (and, when any of it is durable,
+//! the next flush), and each instance hears back once per round, never once per event.
 //!
-//! One `append` is one locked section: read the head day, pick the target day (never older
-//! than the newest logfile), count what other processes appended since we last looked (only
-//! the new bytes), repair a torn tail a dead writer left, write the whole batch with one
-//! `write`, release. Positions come from the line count at that moment, so every process's
-//! positions agree with what readers count.
+//! A write may also happen at once on the calling thread (`append_now`), when that cannot
+//! block; the thread then ends the lease such a write keeps on the writers' lock.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
-use std::os::unix::fs::FileExt;
-use std::path::Path;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::{self, JoinHandle};
+use std::time::Instant;
 
+use crate::append::{AppendOutcome, Appender};
 use crate::day::Day;
 use crate::debug::debug;
-use crate::discovery::{last_position_before, list_logfiles, KnownDay};
 use crate::error::{Error, Result};
-use crate::lock::{LockGuard, WriterLock};
-use crate::pattern::Pattern;
-use crate::position::{encode, PER_DAY};
+use crate::history::History;
+use crate::wake::Wakes;
 
-/// What an `append` achieved: the first `written` lines of the batch are in the log (at
-/// `first_pos` onwards); if `error` is set, the rest are not, and no part of them is visible.
+/// Where the results of a request go: called on the writer thread with the completions of
+/// that sender's requests of one round, in queue order.
+pub type Reply = Arc<dyn Fn(Vec<Completion>) + Send + Sync>;
+
+/// Called after a write that opened a logfile (a new day, perhaps).
+pub type OnNewDay = Arc<dyn Fn() + Send + Sync>;
+
+/// Lines to append: `count` lines in `data`, each ending in `\n`, dated `day` by the clock at
+/// the time they were added.
+pub struct WriteRequest {
+    pub day: Day,
+    pub data: Vec<u8>,
+    pub count: u64,
+    /// Reply only once the lines are flushed to stable storage.
+    pub durable: bool,
+    pub reply: Reply,
+}
+
+/// What became of `count` consecutive queued lines of one sender.
 #[derive(Debug)]
-pub struct AppendOutcome {
-    pub written: u64,
-    /// Position of the first written line.
-    pub first_pos: u64,
-    /// Position of the line before it (`None` for the first line ever).
-    pub prev_pos: Option<u64>,
-    /// The logfile the lines went to.
-    pub logfile: String,
-    /// The batch opened a day no writer had written to before.
-    pub new_day: bool,
-    pub error: Option<Error>,
+pub struct Completion {
+    pub count: u64,
+    pub outcome: AppendOutcome,
 }
 
-impl AppendOutcome {
-    fn failed(error: Error) -> Self {
-        AppendOutcome {
-            written: 0,
-            first_pos: 0,
-            prev_pos: None,
-            logfile: String::new(),
-            new_day: false,
-            error: Some(error),
-        }
-    }
+#[derive(Default)]
+struct Queue {
+    requests: Vec<WriteRequest>,
+    stopping: bool,
+    /// A direct write keeps the writers' lock until then; the writer thread gives it back.
+    lease_until: Option<Instant>,
 }
 
-/// The logfile a writer has open.
-struct OpenDay {
-    day: Day,
-    path: String,
-    file: File,
-    /// Bytes of the file that we have counted lines in (always ends at a line end).
-    len: u64,
-    /// Lines in those bytes.
-    lines: u64,
-    /// Position of the last line before this day (the previous non-empty logfile's last).
-    prev_last: Option<u64>,
+struct Shared {
+    queue: Mutex<Queue>,
+    ready: Condvar,
+    /// Held by whoever is writing: the writer thread, a caller writing directly, or the
+    /// archiver sealing a day.
+    appender: Mutex<Appender>,
+    wakes: Arc<Wakes>,
+    on_new_day: OnNewDay,
 }
 
-/// Appends batches of lines to one pattern's logfiles. Cheap to create: files are opened on
-/// the first append and reopened after failures, so a log whose directory is missing or
-/// broken recovers once the cause is gone.
-pub struct Appender {
-    pattern: Arc<Pattern>,
-    lock: Option<WriterLock>,
-    current: Option<OpenDay>,
-    /// Durable mode: `sync` flushes to stable storage; a day switch flushes the old day first.
-    durable: bool,
-    /// A logfile was opened (perhaps created) since the last sync of its directory.
-    dir_unsynced: bool,
-    /// Most lines in one day's logfile (`PER_DAY`; smaller in tests).
-    per_day: u64,
-    /// When we took the writers' lock that we still hold after a direct write (a lease).
-    lease: Option<Instant>,
+/// A log's writer thread. Dropping it writes what is queued, then ends and joins the thread.
+pub struct Writer {
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<()>>,
 }
 
-/// How long a direct writer keeps the writers' lock after taking it: adds that follow one
-/// another on the JavaScript thread then cost one `write` each instead of five system calls,
-/// and no other process waits longer than this for it (the writer thread ends expired
-/// leases).
-pub const LEASE: Duration = Duration::from_millis(2);
-
-impl Appender {
-    pub fn new(pattern: Arc<Pattern>, durable: bool) -> Appender {
-        Appender {
-            pattern,
-            lock: None,
-            current: None,
-            durable,
-            dir_unsynced: false,
-            per_day: PER_DAY,
-            lease: None,
-        }
-    }
-
-    /// Flushes what was appended to stable storage (`fdatasync`), and the directory entry of a
-    /// logfile opened since the last sync, so a new day's file survives a power loss too.
-    pub fn sync(&mut self) -> Result<()> {
-        let Some(cur) = self.current.as_ref() else {
-            return Ok(());
-        };
-        cur.file
-            .sync_data()
-            .map_err(|e| Error::write("flush (fdatasync)", &cur.path, e))?;
-        if self.dir_unsynced {
-            let dir = Path::new(&cur.path)
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .unwrap_or(Path::new("."));
-            File::open(dir)
-                .and_then(|d| d.sync_all())
-                .map_err(|e| Error::write("flush directory", dir, e))?;
-            self.dir_unsynced = false;
-        }
-        Ok(())
-    }
-
-    /// Appends `count` lines (`data`, each ending in `\n`) for `day`, or for the newest day
-    /// that has a logfile if that is later.
-    pub fn append(&mut self, day: Day, data: &[u8], count: u64) -> AppendOutcome {
-        self.append_with(day, data, count, true, false)
-            .unwrap_or_else(|| AppendOutcome::failed(Error::Stopped))
-    }
-
-    /// Like `append`, but returns `None` at once, writing nothing, if another process holds
-    /// the writers' lock: for callers that must not block on other processes. Keeps the lock
-    /// for up to `LEASE` after taking it, for the next direct write; `end_lease_if_expired`
-    /// gives it back.
-    pub fn try_append(&mut self, day: Day, data: &[u8], count: u64) -> Option<AppendOutcome> {
-        self.append_with(day, data, count, false, true)
-    }
-
-    /// When the lease on the writers' lock ends, if one is held.
-    pub fn lease_deadline(&self) -> Option<Instant> {
-        self.lease.map(|since| since + LEASE)
-    }
-
-    /// Gives back the writers' lock if the lease on it has run out; returns the deadline of
-    /// a lease still running.
-    pub fn end_lease_if_expired(&mut self) -> Option<Instant> {
-        let deadline = self.lease_deadline()?;
-        if Instant::now() < deadline {
-            return Some(deadline);
-        }
-        self.lease = None;
-        if let Some(lock) = &self.lock {
-            lock.unlock();
-        }
-        None
-    }
-
-    fn append_with(
-        &mut self,
-        day: Day,
-        data: &[u8],
-        count: u64,
-        wait: bool,
-        keep_lock: bool,
-    ) -> Option<AppendOutcome> {
-        if self.lock.is_none() {
-            match WriterLock::open(&self.pattern) {
-                Ok(lock) => self.lock = Some(lock),
-                Err(e) => return Some(AppendOutcome::failed(e)),
-            }
-        }
-        let lock = self.lock.take()?;
-        // Still holding the lock from a recent direct write: nobody else can have written.
-        let held = match self.lease {
-            Some(since) if since.elapsed() < LEASE => true,
-            Some(_) => {
-                lock.unlock();
-                self.lease = None;
-                false
-            }
-            None => false,
-        };
-        let outcome = {
-            let guard = if held {
-                Ok(Some(lock.assume_held()))
-            } else if wait {
-                lock.lock().map(Some)
-            } else {
-                lock.try_lock()
-            };
-            match guard {
-                Ok(Some(guard)) => {
-                    let outcome = self.append_locked(&guard, day, data, count, !held);
-                    if keep_lock && outcome.error.is_none() {
-                        if !held {
-                            self.lease = Some(Instant::now());
+impl Writer {
+    pub fn spawn(
+        history: Arc<History>,
+        wakes: Arc<Wakes>,
+        on_new_day: OnNewDay,
+    ) -> std::io::Result<Writer> {
+        let shared = Arc::new(Shared {
+            queue: Mutex::new(Queue::default()),
+            ready: Condvar::new(),
+            appender: Mutex::new(Appender::new(history)),
+            wakes,
+            on_new_day,
+        });
+        let worker = shared.clone();
+        let thread = thread::Builder::new()
+            .name("eventlog-writer".into())
+            .spawn(move || {
+                while let Some((requests, mut appender)) = next_round(&worker) {
+                    let (mut done, new_day) = write_round(&mut appender, requests, &worker.wakes);
+                    if appender.needs_sync() {
+                        // One flush for the whole round: whatever was queued while the last
+                        // one ran shares this one.
+                        let result = appender.sync();
+                        debug!(
+                            "writer",
+                            "flushed {} events with one fdatasync",
+                            done.iter()
+                                .filter(|(_, durable, _)| *durable)
+                                .map(|(_, _, c)| c.outcome.written)
+                                .sum::<u64>()
+                        );
+                        if let Err(e) = result {
+                            fail_unflushed(&mut done, &e);
                         }
-                        guard.keep();
-                    } else {
-                        // Dropping the guard gives the lock back.
-                        self.lease = None;
                     }
-                    Some(outcome)
+                    drop(appender);
+                    if new_day {
+                        (worker.on_new_day)();
+                    }
+                    reply_all(done);
                 }
-                Ok(None) => None,
-                Err(e) => Some(AppendOutcome::failed(e)),
-            }
-        };
-        self.lock = Some(lock);
-        let outcome = outcome?;
-        if outcome.error.is_some() {
-            // Reopen everything next time: the cause may be a replaced file or directory.
-            self.current = None;
-        }
-        Some(outcome)
+            })?;
+        Ok(Writer {
+            shared,
+            thread: Some(thread),
+        })
     }
 
-    /// `fresh`: the lock was just taken, so others may have written since we last looked.
-    fn append_locked(
-        &mut self,
-        guard: &LockGuard<'_>,
-        day: Day,
-        data: &[u8],
-        count: u64,
-        fresh: bool,
-    ) -> AppendOutcome {
-        // Under a lease on the current (or a later) day, nothing has changed since our last
-        // write: no head to read, no lines to count.
-        let continuing = !fresh && self.current.as_ref().is_some_and(|c| c.day >= day);
-        let mut new_day = false;
-        if !continuing {
-            let target;
-            (target, new_day) = match self.choose_day(guard, day) {
-                Ok(chosen) => chosen,
-                Err(e) => return AppendOutcome::failed(e),
-            };
-            if self.current.as_ref().map(|c| c.day) != Some(target) {
-                if let Err(e) = self.switch_to(target) {
-                    return AppendOutcome::failed(e);
-                }
+    /// Writes at once on the calling thread, if that cannot block on anyone: nothing queued
+    /// or being written in this process, the writers' lock free, the logfile already open.
+    /// Otherwise returns `None` having written nothing, and the caller queues the lines
+    /// instead. This is what makes a lone add as quick as a plain `write`. The caller must
+    /// then let the log's consumers in this process pick the lines up (`Wakes::poll_here`).
+    pub fn append_now(&self, day: Day, data: &[u8], count: u64) -> Option<AppendOutcome> {
+        let queue = self.shared.queue.lock().ok()?;
+        if !queue.requests.is_empty() || queue.stopping {
+            return None;
+        }
+        // Taken while the queue is held, as the writer thread does: nothing queued before
+        // can be written after this.
+        let mut appender = self.shared.appender.try_lock().ok()?;
+        drop(queue);
+        let outcome = appender.try_append(day, data, count);
+        let lease = appender.lease_deadline();
+        drop(appender);
+        if let Some(until) = lease {
+            // Let go of the appender first: a round takes the queue, then the appender.
+            if let Ok(mut queue) = self.shared.queue.lock() {
+                queue.lease_until = Some(until);
             }
-            if new_day {
-                if let Err(e) = guard.set_head(target) {
-                    return AppendOutcome::failed(e);
-                }
-            }
+            self.shared.ready.notify_one();
         }
-        let Some(cur) = self.current.as_mut() else {
-            return AppendOutcome::failed(Error::Stopped);
-        };
-        if !continuing {
-            if let Err(e) = catch_up(&self.pattern, cur) {
-                return AppendOutcome::failed(e);
-            }
-        }
-        if cur.lines + count > self.per_day {
-            return AppendOutcome::failed(Error::DayFull {
-                path: cur.path.clone().into(),
-                limit: self.per_day,
-            });
-        }
-        let first_pos = encode(cur.day, cur.lines);
-        let prev_pos = if cur.lines > 0 {
-            Some(first_pos - 1)
-        } else {
-            cur.prev_last
-        };
-        let (written_bytes, error) = write_fully(&mut cur.file, data);
-        let (lines_ok, bytes_ok) = if error.is_none() {
-            (count, data.len() as u64)
-        } else {
-            complete_prefix(&data[..written_bytes])
-        };
-        let mut error = error.map(|e| Error::write("write to", &cur.path, e));
-        if bytes_ok < written_bytes as u64 {
-            // A torn line of ours: cut it off so that nothing partial stays (readers never
-            // deliver a line without its newline, so none has seen it).
-            if let Err(e) = cur.file.set_len(cur.len + bytes_ok) {
-                debug!("writer", "could not cut torn tail of {}: {e}", cur.path);
-                error = Some(Error::write("truncate torn tail of", &cur.path, e));
-            }
-        }
-        cur.len += bytes_ok;
-        cur.lines += lines_ok;
-        debug!(
-            "writer",
-            "wrote {lines_ok} of {count} events to {} at {first_pos}", cur.path
-        );
-        AppendOutcome {
-            written: lines_ok,
-            first_pos,
-            prev_pos,
-            logfile: cur.path.clone(),
-            new_day,
-            error,
-        }
+        outcome
     }
 
-    /// The day to write to: the requested day, or the newest day any writer has written to if
-    /// that is later (a clock behind another's, or stepped back). Returns whether it is newer
-    /// than every existing logfile.
-    fn choose_day(&mut self, guard: &LockGuard<'_>, day: Day) -> Result<(Day, bool)> {
-        let mut head = guard.head()?;
-        if head.is_none() || self.current.is_none() {
-            // The lock file may be new, or stale where other software wrote logfiles.
-            let newest = list_logfiles(&self.pattern, None)
-                .map_err(|e| Error::read("list", self.pattern.base_path(), e))?
-                .last()
-                .map(|f| f.day);
-            head = head.max(newest);
+    /// Queues lines for the next round.
+    pub fn submit(&self, request: WriteRequest) -> Result<()> {
+        let mut q = self.shared.queue.lock().map_err(|_| Error::Stopped)?;
+        if q.stopping {
+            return Err(Error::Stopped);
         }
-        let target = head.map_or(day, |h| h.max(day));
-        Ok((target, head.is_none_or(|h| target > h)))
-    }
-
-    /// Moves to `day`'s logfile, creating it, and learns the position just before its first
-    /// line.
-    fn switch_to(&mut self, day: Day) -> Result<()> {
-        if let Some(old) = self.current.as_mut() {
-            // Others may have appended to the old day before moving on; count them first.
-            catch_up(&self.pattern, old)?;
-        }
-        if self.durable {
-            self.sync()?;
-        }
-        let old = self.current.take();
-        let path = self.pattern.path_for(day);
-        if let Some(parent) = Path::new(&path).parent() {
-            if !parent.as_os_str().is_empty() {
-                fs::create_dir_all(parent)
-                    .map_err(|e| Error::write("create directory", parent, e))?;
-            }
-        }
-        let file = OpenOptions::new()
-            .append(true)
-            .create(true)
-            .read(true)
-            .open(&path)
-            .map_err(|e| Error::write("open", &path, e))?;
-        let known = old.as_ref().map(|o| KnownDay {
-            day: o.day,
-            lines: o.lines,
-            prev_last: o.prev_last,
-        });
-        let prev_last = last_position_before(&self.pattern, day, known)?;
-        debug!("writer", "writing to {path}");
-        self.dir_unsynced = true;
-        self.current = Some(OpenDay {
-            day,
-            path,
-            file,
-            len: 0,
-            lines: 0,
-            prev_last,
-        });
+        q.requests.push(request);
+        drop(q);
+        self.shared.ready.notify_one();
         Ok(())
     }
+
+    /// What the archiver seals days with.
+    pub fn sealer(&self) -> SealHandle {
+        SealHandle(self.shared.clone())
+    }
 }
 
-/// Writes all of `data`, returning how much was written and the error that stopped it.
-fn write_fully(file: &mut File, data: &[u8]) -> (usize, Option<io::Error>) {
-    let mut done = 0;
-    while done < data.len() {
-        match file.write(&data[done..]) {
-            Ok(0) => return (done, Some(io::ErrorKind::WriteZero.into())),
-            Ok(n) => done += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return (done, Some(e)),
+/// Seals days through a log's writer (its lock, its lease).
+#[derive(Clone)]
+pub struct SealHandle(Arc<Shared>);
+
+impl SealHandle {
+    /// Seals every day before `today` (see `Appender::seal_before`); waits for a write in
+    /// progress. Returns the newest day.
+    pub fn seal_before(&self, today: Day) -> Result<Day> {
+        let mut appender = self.0.appender.lock().map_err(|_| Error::Stopped)?;
+        appender.seal_before(today)
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        if let Ok(mut q) = self.shared.queue.lock() {
+            q.stopping = true;
+        }
+        self.shared.ready.notify_one();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
         }
     }
-    (done, None)
 }
 
-/// The complete lines at the start of `bytes`: how many, and how many bytes they span.
-fn complete_prefix(bytes: &[u8]) -> (u64, u64) {
-    match memchr::memrchr(b'\n', bytes) {
-        Some(i) => (
-            memchr::memchr_iter(b'\n', bytes).count() as u64,
-            i as u64 + 1,
-        ),
-        None => (0, 0),
-    }
-}
-
-/// Counts the lines others appended to `cur` since we last looked (reading only the new
-/// bytes), and repairs a torn tail: bytes after the last newline can only be left by a writer
-/// that died mid-write, since we hold the lock. They are moved to a sidecar file under
-/// `.eventlog/torn/` and cut off, so the next line does not glue onto them. Positions do not
-/// shift: a line without its newline never had one.
-fn catch_up(pattern: &Pattern, cur: &mut OpenDay) -> Result<()> {
-    let size = cur
-        .file
-        .metadata()
-        .map_err(|e| Error::read("stat", &cur.path, e))?
-        .len();
-    if size == cur.len {
-        return Ok(());
-    }
-    if size < cur.len {
-        debug!(
-            "writer",
-            "{} shrank from {} to {size} bytes; recounting", cur.path, cur.len
-        );
-        cur.len = 0;
-        cur.lines = 0;
-    }
-    let mut at = cur.len;
-    let mut buf = vec![0u8; (size - at).min(1 << 20) as usize];
-    let mut last_line_end = cur.len;
-    while at < size {
-        let want = ((size - at) as usize).min(buf.len());
-        let n = cur
-            .file
-            .read_at(&mut buf[..want], at)
-            .map_err(|e| Error::read("read", &cur.path, e))?;
-        if n == 0 {
-            break;
+/// Waits for queued requests and takes them with the appender (locked before the queue is
+/// let go, so a direct write cannot slip in between); `None` once stopping with nothing left.
+fn next_round(shared: &Shared) -> Option<(Vec<WriteRequest>, MutexGuard<'_, Appender>)> {
+    let mut q = shared.queue.lock().ok()?;
+    loop {
+        if !q.requests.is_empty() {
+            let appender = shared.appender.lock().ok()?;
+            return Some((std::mem::take(&mut q.requests), appender));
         }
-        let chunk = &buf[..n];
-        cur.lines += memchr::memchr_iter(b'\n', chunk).count() as u64;
-        if let Some(i) = memchr::memrchr(b'\n', chunk) {
-            last_line_end = at + i as u64 + 1;
+        if let Some(until) = q.lease_until {
+            let now = Instant::now();
+            if now < until {
+                q = shared.ready.wait_timeout(q, until - now).ok()?.0;
+                continue;
+            }
+            // The lease of a direct write ran out: give the writers' lock back, unless a
+            // newer direct write renewed it.
+            q.lease_until = shared
+                .appender
+                .lock()
+                .ok()
+                .and_then(|mut appender| appender.end_lease_if_expired());
+            continue;
         }
-        at += n as u64;
+        if q.stopping {
+            return None;
+        }
+        q = shared.ready.wait(q).ok()?;
     }
-    cur.len = last_line_end;
-    if at > last_line_end {
-        repair_torn_tail(pattern, cur, at)?;
-    }
-    Ok(())
 }
 
-fn repair_torn_tail(pattern: &Pattern, cur: &mut OpenDay, end: u64) -> Result<()> {
-    let mut fragment = vec![0u8; (end - cur.len) as usize];
-    cur.file
-        .read_exact_at(&mut fragment, cur.len)
-        .map_err(|e| Error::read("read", &cur.path, e))?;
-    let dir = pattern.state_dir().join("torn");
-    fs::create_dir_all(&dir).map_err(|e| Error::write("create directory", &dir, e))?;
-    let name = Path::new(&cur.path)
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let sidecar = dir.join(format!("{name}@{}", cur.len));
-    fs::write(&sidecar, &fragment).map_err(|e| Error::write("save torn tail to", &sidecar, e))?;
-    cur.file
-        .set_len(cur.len)
-        .map_err(|e| Error::write("truncate torn tail of", &cur.path, e))?;
-    debug!(
-        "writer",
-        "repaired torn tail of {} ({} bytes kept in {})",
-        cur.path,
-        fragment.len(),
-        sidecar.display()
-    );
-    Ok(())
+/// A completion on its way back: its sender, and whether it waits for a flush.
+type Done = (Reply, bool, Completion);
+
+/// Writes a round: consecutive requests for the same day become one append, whoever sent
+/// them; the outcome is then split back per request. Returns whether a logfile was opened.
+fn write_round(
+    appender: &mut Appender,
+    requests: Vec<WriteRequest>,
+    wakes: &Wakes,
+) -> (Vec<Done>, bool) {
+    let mut done = Vec::with_capacity(requests.len());
+    let mut new_day = false;
+    let mut iter = requests.into_iter().peekable();
+    while let Some(first) = iter.next() {
+        let day = first.day;
+        let mut group = vec![first];
+        while let Some(next) = iter.next_if(|r| r.day == day) {
+            group.push(next);
+        }
+        let durable = group.iter().any(|r| r.durable);
+        let outcome = if group.len() == 1 {
+            appender.append(day, &group[0].data, group[0].count, durable)
+        } else {
+            let data: Vec<u8> = group.iter().flat_map(|r| r.data.iter().copied()).collect();
+            appender.append(day, &data, group.iter().map(|r| r.count).sum(), durable)
+        };
+        if outcome.written > 0 {
+            wakes.notify(outcome.new_day);
+        }
+        new_day |= outcome.new_day;
+        split(&outcome, group, &mut done);
+    }
+    (done, new_day)
+}
+
+/// Splits one append's outcome over the requests it was made of: the first `written` lines
+/// succeeded, the rest failed with the error.
+fn split(outcome: &AppendOutcome, group: Vec<WriteRequest>, done: &mut Vec<Done>) {
+    let mut offset = 0u64;
+    for r in group {
+        let written = outcome.written.saturating_sub(offset).min(r.count);
+        let first_pos = outcome.first_pos + offset;
+        let prev_pos = if offset == 0 {
+            outcome.prev_pos
+        } else {
+            Some(first_pos - 1)
+        };
+        let error = (written < r.count).then(|| {
+            outcome
+                .error
+                .as_ref()
+                .map_or(Error::Stopped, Error::duplicate)
+        });
+        done.push((
+            r.reply,
+            r.durable,
+            Completion {
+                count: r.count,
+                outcome: AppendOutcome {
+                    written,
+                    first_pos,
+                    prev_pos,
+                    logfile: outcome.logfile.clone(),
+                    new_day: outcome.new_day,
+                    error,
+                },
+            },
+        ));
+        offset += r.count;
+    }
+}
+
+/// A failed flush fails every durable event of the round: written, but not known to be
+/// durable.
+fn fail_unflushed(done: &mut [Done], error: &Error) {
+    for (_, _, c) in done
+        .iter_mut()
+        .filter(|(_, durable, c)| *durable && c.outcome.error.is_none())
+    {
+        c.outcome.written = 0;
+        c.outcome.error = Some(error.duplicate());
+    }
+}
+
+/// Hands each sender its completions, in order, with one call per sender.
+fn reply_all(done: Vec<Done>) {
+    let mut pending: Vec<(Reply, Vec<Completion>)> = Vec::new();
+    for (reply, _, completion) in done {
+        match pending.iter_mut().find(|(r, _)| Arc::ptr_eq(r, &reply)) {
+            Some((_, list)) => list.push(completion),
+            None => pending.push((reply, vec![completion])),
+        }
+    }
+    for (reply, list) in pending {
+        reply(list);
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::Clock;
+    use crate::pattern::Pattern;
+    use std::sync::mpsc;
 
-    fn setup() -> (tempfile::TempDir, Arc<Pattern>) {
-        let tmp = tempfile::tempdir().unwrap();
-        let p = Pattern::parse(&format!("{}/e-%y-%m-%d.log", tmp.path().display())).unwrap();
-        (tmp, Arc::new(p))
+    fn history(dir: &std::path::Path) -> Arc<History> {
+        let p = Pattern::parse(&format!("{}/e-%y-%m-%d.log", dir.display())).unwrap();
+        Arc::new(History::new(Arc::new(p), Clock::system()))
     }
 
-    fn day(n: u32) -> Day {
-        Day::from_number(n, "t").unwrap()
+    fn writer(dir: &std::path::Path) -> Writer {
+        Writer::spawn(history(dir), Arc::new(Wakes::default()), Arc::new(|| {})).unwrap()
     }
 
-    fn lines(n: usize, tag: &str) -> Vec<u8> {
-        (0..n)
-            .map(|i| format!("{{\"event\":\"{tag}{i}\"}}\n"))
-            .collect::<String>()
-            .into_bytes()
+    fn request(day: Day, tag: &str, count: u64, reply: &Reply) -> WriteRequest {
+        let data = (0..count)
+            .map(|i| format!("{{\"{tag}\":{i}}}\n"))
+            .collect::<String>();
+        WriteRequest {
+            day,
+            data: data.into_bytes(),
+            count,
+            durable: tag == "durable",
+            reply: reply.clone(),
+        }
     }
 
     #[test]
-    fn counts_lines_other_writers_appended() {
-        let (tmp, p) = setup();
-        let mut a = Appender::new(p.clone(), false);
-        let mut b = Appender::new(p, false);
-        let d = day(20261126);
-        assert_eq!(a.append(d, &lines(2, "a"), 2).first_pos, 2026112600000000);
-        assert_eq!(b.append(d, &lines(3, "b"), 3).first_pos, 2026112600000002);
-        let o = a.append(d, &lines(1, "a"), 1);
+    fn senders_share_rounds_and_each_hears_back_about_its_own_lines() {
+        let tmp = tempfile::tempdir().unwrap();
+        let w = writer(tmp.path());
+        let (a, b) = (&w, &w);
+        let (tx, rx) = mpsc::channel();
+        let (tx_a, tx_b) = (tx.clone(), tx);
+        let reply_a: Reply = Arc::new(move |done| {
+            for c in done {
+                tx_a.send(("a", c)).unwrap();
+            }
+        });
+        let reply_b: Reply = Arc::new(move |done| {
+            for c in done {
+                tx_b.send(("b", c)).unwrap();
+            }
+        });
+        let day = Day::from_number(20261126, "t").unwrap();
+        a.submit(request(day, "a", 2, &reply_a)).unwrap();
+        b.submit(request(day, "durable", 3, &reply_b)).unwrap();
+        a.submit(request(day, "a", 1, &reply_a)).unwrap();
+        drop((reply_a, reply_b));
+        // Dropping the writer writes what is queued and joins its thread.
+        drop(w);
+        let mut got: Vec<_> = rx
+            .iter()
+            .map(|(who, c)| {
+                (
+                    who,
+                    c.count,
+                    c.outcome.written,
+                    c.outcome.first_pos % 100,
+                    c.outcome.prev_pos.map(|p| p % 100),
+                )
+            })
+            .collect();
+        got.sort_by_key(|g| g.3);
         assert_eq!(
-            (o.first_pos, o.prev_pos),
-            (2026112600000005, Some(2026112600000004))
+            got,
+            vec![
+                ("a", 2, 2, 0, None),
+                ("b", 3, 3, 2, Some(1)),
+                ("a", 1, 1, 5, Some(4))
+            ]
         );
-        let text = fs::read_to_string(tmp.path().join("e-2026-11-26.log")).unwrap();
+        let text = std::fs::read_to_string(tmp.path().join("e-2026-11-26.log")).unwrap();
         assert_eq!(text.lines().count(), 6);
     }
 
     #[test]
-    fn repairs_a_torn_tail_and_keeps_its_bytes() {
-        let (tmp, p) = setup();
-        let file = tmp.path().join("e-2026-11-26.log");
-        fs::write(&file, "{\"event\":1}\n{\"event\":2,\"me").unwrap();
-        let mut a = Appender::new(p, false);
-        let o = a.append(day(20261126), &lines(1, "x"), 1);
-        assert!(o.error.is_none());
-        assert_eq!(o.first_pos, 2026112600000001);
-        assert_eq!(
-            fs::read_to_string(&file).unwrap(),
-            "{\"event\":1}\n{\"event\":\"x0\"}\n"
-        );
-        let kept = tmp.path().join(".eventlog/torn/e-2026-11-26.log@12");
-        assert_eq!(fs::read_to_string(kept).unwrap(), "{\"event\":2,\"me");
-    }
-
-    #[test]
-    fn repairs_a_torn_tail_left_after_our_last_write() {
-        let (tmp, p) = setup();
-        let file = tmp.path().join("e-2026-11-26.log");
-        let mut a = Appender::new(p, false);
-        a.append(day(20261126), &lines(1, "a"), 1);
-        // Another writer dies mid-write.
-        let mut f = fs::OpenOptions::new().append(true).open(&file).unwrap();
-        f.write_all(b"{\"half").unwrap();
-        let o = a.append(day(20261126), &lines(1, "b"), 1);
-        assert_eq!(o.first_pos, 2026112600000001);
-        let text = fs::read_to_string(&file).unwrap();
-        assert_eq!(text, "{\"event\":\"a0\"}\n{\"event\":\"b0\"}\n");
-    }
-
-    #[test]
-    fn a_full_day_fails_clearly_and_writes_nothing() {
-        let (tmp, p) = setup();
-        let mut a = Appender::new(p, false);
-        a.per_day = 3;
-        assert!(a.append(day(20261126), &lines(2, "a"), 2).error.is_none());
-        let o = a.append(day(20261126), &lines(2, "b"), 2);
-        assert_eq!(o.written, 0);
-        let err = o.error.unwrap();
-        assert_eq!(err.code(), "ERR_DAY_FULL");
-        assert!(
-            err.to_string().contains("no more events can be added"),
-            "{err}"
-        );
-        let text = fs::read_to_string(tmp.path().join("e-2026-11-26.log")).unwrap();
-        assert_eq!(text.lines().count(), 2);
-    }
-
-    #[test]
-    fn never_writes_into_a_day_older_than_the_newest() {
-        let (tmp, p) = setup();
-        let mut a = Appender::new(p.clone(), false);
-        a.append(day(20261127), &lines(1, "new"), 1);
-        // A writer whose clock is a day behind (a fresh one, and one that was running).
-        let mut behind = Appender::new(p, false);
-        let o = behind.append(day(20261126), &lines(1, "late"), 1);
-        assert_eq!(o.first_pos, 2026112700000001);
-        let o = a.append(day(20261126), &lines(1, "late2"), 1);
-        assert_eq!(o.first_pos, 2026112700000002);
-        assert!(!tmp.path().join("e-2026-11-26.log").exists());
-    }
-
-    #[test]
-    fn rollover_links_prev_pos_and_is_seen_by_other_writers() {
-        let (_tmp, p) = setup();
-        let mut a = Appender::new(p.clone(), true);
-        let mut b = Appender::new(p, false);
-        a.append(day(20261126), &lines(2, "a"), 2);
-        b.append(day(20261126), &lines(1, "b"), 1);
-        let o = b.append(day(20261127), &lines(1, "b"), 1);
-        assert!(o.new_day);
-        assert_eq!(
-            (o.first_pos, o.prev_pos),
-            (2026112700000000, Some(2026112600000002))
-        );
-        // `a` still thinks it is the 26th; it follows the newest day.
-        let o = a.append(day(20261126), &lines(1, "a"), 1);
-        assert_eq!(
-            (o.first_pos, o.prev_pos),
-            (2026112700000001, Some(2026112700000000))
-        );
-        a.sync().unwrap();
-    }
-
-    #[test]
-    fn a_lease_keeps_the_lock_between_direct_writes_until_it_ends() {
-        let (_tmp, p) = setup();
-        let mut a = Appender::new(p.clone(), false);
-        let mut b = Appender::new(p, false);
-        let d = day(20261126);
-        assert!(a.try_append(d, &lines(1, "a"), 1).is_some());
-        // `a` still holds the lock: another writer cannot take it without waiting.
-        assert!(b.try_append(d, &lines(1, "b"), 1).is_none());
-        let o = a.try_append(d, &lines(1, "a"), 1).unwrap();
-        assert_eq!(o.first_pos, 2026112600000001);
-        assert!(a.lease_deadline().is_some());
-        std::thread::sleep(LEASE + Duration::from_millis(1));
-        assert_eq!(a.end_lease_if_expired(), None);
-        let o = b.try_append(d, &lines(1, "b"), 1).unwrap();
-        assert_eq!(
-            (o.first_pos, o.prev_pos),
-            (2026112600000002, Some(2026112600000001))
-        );
-    }
-
-    #[test]
-    fn recovers_when_the_directory_becomes_writable() {
+    fn the_writer_thread_gives_back_the_lock_a_direct_write_kept() {
         let tmp = tempfile::tempdir().unwrap();
-        let blocked = tmp.path().join("blocked");
-        fs::write(&blocked, "a file where the directory should be").unwrap();
-        let p = Arc::new(Pattern::parse(&format!("{}/e-%y-%m-%d.log", blocked.display())).unwrap());
-        let mut a = Appender::new(p, false);
-        let o = a.append(day(20261126), &lines(1, "a"), 1);
-        assert_eq!(o.error.as_ref().map(Error::code), Some("ERR_WRITE"));
-        fs::remove_file(&blocked).unwrap();
-        let o = a.append(day(20261126), &lines(1, "a"), 1);
-        assert!(o.error.is_none(), "{:?}", o.error);
-        assert_eq!(o.first_pos, 2026112600000000);
+        let gc = writer(tmp.path());
+        let day = Day::from_number(20261126, "t").unwrap();
+        // The first write opens the logfile: not on the calling thread.
+        assert!(gc.append_now(day, b"{\"a\":0}\n", 1).is_none());
+        let (tx0, rx0) = mpsc::channel();
+        let reply: Reply = Arc::new(move |done| tx0.send(done.len()).unwrap());
+        let mut r = request(day, "a", 1, &reply);
+        r.data = b"{\"a\":0}\n".to_vec();
+        gc.submit(r).unwrap();
+        rx0.recv_timeout(std::time::Duration::from_secs(5)).unwrap();
+        let o = gc.append_now(day, b"{\"a\":1}\n", 1).unwrap();
+        assert_eq!(o.first_pos, 2026112600000001);
+        // Another writer (as another process would) waits for the lock; the lease ends it.
+        let (tx, rx) = mpsc::channel();
+        let dir = tmp.path().to_path_buf();
+        std::thread::spawn(move || {
+            let mut other = Appender::new(history(&dir));
+            let o = other.append(day, b"{\"b\":1}\n", 1, false);
+            tx.send(o.first_pos).unwrap();
+        });
+        let pos = rx
+            .recv_timeout(std::time::Duration::from_secs(2))
+            .expect("the lease ended");
+        assert_eq!(pos, 2026112600000002);
+    }
+
+    #[test]
+    fn a_partial_append_is_split_between_requests() {
+        let reply: Reply = Arc::new(|_| {});
+        let day = Day::from_number(20261126, "t").unwrap();
+        let outcome = AppendOutcome {
+            written: 3,
+            first_pos: 2026112600000010,
+            prev_pos: Some(2026112600000009),
+            logfile: "f".into(),
+            new_day: false,
+            error: Some(Error::write(
+                "write to",
+                "f",
+                std::io::Error::from_raw_os_error(28),
+            )),
+        };
+        let mut done = Vec::new();
+        split(
+            &outcome,
+            vec![request(day, "x", 2, &reply), request(day, "y", 2, &reply)],
+            &mut done,
+        );
+        let view: Vec<_> = done
+            .iter()
+            .map(|(_, _, c)| {
+                (
+                    c.outcome.written,
+                    c.outcome.first_pos % 100,
+                    c.outcome.error.as_ref().and_then(Error::os_code),
+                )
+            })
+            .collect();
+        assert_eq!(view, vec![(2, 10, None), (1, 12, Some("ENOSPC"))]);
     }
 }

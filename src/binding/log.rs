@@ -1,0 +1,298 @@
+//! `NativeLog`: one JavaScript instance of a log, over the process's `Log` of its pattern.
+
+use std::sync::Arc;
+
+use napi::bindgen_prelude::*;
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi_derive::napi;
+
+use eventlog_core::archive::{ArchiveOptions, PassReport};
+use eventlog_core::day::Day;
+use eventlog_core::error::Error as CoreError;
+use eventlog_core::log::{Log, OpenOptions};
+use eventlog_core::pattern::Pattern;
+use eventlog_core::position::{parse_start, PER_DAY};
+use eventlog_core::writer::{Completion, Reply, WriteRequest};
+
+use crate::consumer::{DeliverFn, NativeConsumer, NativeDelivery, TsfnSink};
+use crate::to_js;
+
+/// The result of writing `count` consecutive queued events: the first `written` are in the
+/// log from `firstPos` on; the rest failed with the error.
+#[napi(object)]
+pub struct WriteResult {
+    pub count: u32,
+    /// The write opened a logfile (a new day, perhaps): consumers look for new days.
+    pub new_day: bool,
+    pub written: u32,
+    pub first_pos: f64,
+    pub prev_pos: Option<f64>,
+    pub logfile: String,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+    pub error_errno: Option<String>,
+}
+
+impl From<Completion> for WriteResult {
+    fn from(c: Completion) -> Self {
+        let o = c.outcome;
+        WriteResult {
+            count: c.count as u32,
+            new_day: o.new_day,
+            written: o.written as u32,
+            first_pos: o.first_pos as f64,
+            prev_pos: o.prev_pos.map(|p| p as f64),
+            logfile: o.logfile,
+            error_code: o.error.as_ref().map(|e| e.code().to_string()),
+            error_message: o.error.as_ref().map(|e| e.to_string()),
+            error_errno: o
+                .error
+                .as_ref()
+                .and_then(|e| e.os_code())
+                .map(str::to_string),
+        }
+    }
+}
+
+/// The `archive` option (checked for types by `lib/options.js`, for meaning by the core).
+#[napi(object)]
+pub struct ArchiveOptionsJs {
+    pub url: String,
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+    pub keep_local_days: Option<u32>,
+    pub retry_timeout_ms: Option<f64>,
+    pub max_retries: Option<u32>,
+    pub poll_interval_ms: Option<f64>,
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<String>,
+    pub session_token: Option<String>,
+}
+
+impl From<ArchiveOptionsJs> for ArchiveOptions {
+    fn from(o: ArchiveOptionsJs) -> Self {
+        ArchiveOptions {
+            url: o.url,
+            endpoint: o.endpoint,
+            region: o.region,
+            keep_local_days: o.keep_local_days,
+            retry_timeout_ms: o.retry_timeout_ms.map(|v| v as u64),
+            max_retries: o.max_retries,
+            poll_interval_ms: o.poll_interval_ms.map(|v| v as u64),
+            access_key_id: o.access_key_id,
+            secret_access_key: o.secret_access_key,
+            session_token: o.session_token,
+        }
+    }
+}
+
+/// A failed day of an archive pass.
+#[napi(object)]
+pub struct ArchiveFailure {
+    pub day: u32,
+    pub error: String,
+}
+
+/// What `archive()` did: days as `YYYYMMDD` numbers.
+#[napi(object)]
+pub struct ArchiveReport {
+    pub uploaded: Vec<u32>,
+    pub pruned: Vec<u32>,
+    pub failed: Vec<ArchiveFailure>,
+}
+
+impl From<PassReport> for ArchiveReport {
+    fn from(r: PassReport) -> Self {
+        ArchiveReport {
+            uploaded: r.uploaded.into_iter().map(Day::number).collect(),
+            pruned: r.pruned.into_iter().map(Day::number).collect(),
+            failed: r
+                .failed
+                .into_iter()
+                .map(|(day, error)| ArchiveFailure {
+                    day: day.number(),
+                    error,
+                })
+                .collect(),
+        }
+    }
+}
+
+type WrittenFn =
+    ThreadsafeFunction<Vec<Completion>, Unknown<'static>, Vec<WriteResult>, Status, false, true>;
+
+/// One instance of a log.
+#[napi]
+pub struct NativeLog {
+    /// The log's pattern, which names logfiles even after `stop`.
+    pattern: Arc<Pattern>,
+    log: Option<Arc<Log>>,
+    /// Where the writer reports this instance's results (`None` when read-only).
+    reply: Option<Reply>,
+    durable: bool,
+}
+
+impl NativeLog {
+    fn log(&self) -> Result<&Arc<Log>> {
+        self.log.as_ref().ok_or_else(|| to_js(CoreError::Stopped))
+    }
+}
+
+#[napi]
+impl NativeLog {
+    /// Opens a log. Without `onWritten` it is read-only and creates nothing on disk. With
+    /// `durable`, this instance's writes are flushed to stable storage before they are
+    /// reported.
+    #[napi(constructor)]
+    pub fn new(
+        pattern: String,
+        on_written: Option<Function<'_, Vec<WriteResult>, Unknown<'static>>>,
+        durable: Option<bool>,
+        archive: Option<ArchiveOptionsJs>,
+    ) -> Result<Self> {
+        let cwd = std::env::current_dir()
+            .map_err(|e| to_js(CoreError::read("resolve the pattern against", ".", e)))?;
+        let options = OpenOptions {
+            writable: on_written.is_some(),
+            archive: archive.map(ArchiveOptions::from),
+        };
+        let log = Log::open(&pattern, &cwd, options).map_err(to_js)?;
+        let reply = match on_written {
+            None => None,
+            Some(callback) => {
+                let tsfn: WrittenFn = callback
+                    .build_threadsafe_function::<Vec<Completion>>()
+                    .weak::<true>()
+                    .callee_handled::<false>()
+                    .build_callback(|ctx| {
+                        Ok(ctx.value.into_iter().map(WriteResult::from).collect())
+                    })?;
+                let reply: Reply = Arc::new(move |done| {
+                    tsfn.call(done, ThreadsafeFunctionCallMode::NonBlocking);
+                });
+                Some(reply)
+            }
+        };
+        Ok(NativeLog {
+            pattern: log.history().pattern.clone(),
+            log: Some(log),
+            reply,
+            durable: durable.unwrap_or(false),
+        })
+    }
+
+    /// The identity of the log within the process: its pattern, absolute.
+    #[napi(getter)]
+    pub fn key(&self) -> String {
+        self.pattern.as_str().to_string()
+    }
+
+    /// The logfile of a day (`YYYYMMDD`), in the form the pattern was given.
+    #[napi]
+    pub fn logfile_for(&self, day: u32) -> Result<String> {
+        let day = Day::from_number(day, "day").map_err(to_js)?;
+        Ok(self.pattern.name_for(day))
+    }
+
+    /// Writes `count` lines (`lines`, each ending in a newline) dated `day`: at once if `direct`
+    /// and that cannot block, else queued for the writer thread (the result comes through
+    /// `onWritten`, and this returns `null`). Written at once, the result is the first
+    /// position as a plain number when every line was written and the first follows the line
+    /// before it in the same day (the usual case, and the cheapest to hand back), else a
+    /// `WriteResult`.
+    #[napi]
+    pub fn append(
+        &self,
+        day: u32,
+        lines: String,
+        count: u32,
+        direct: bool,
+    ) -> Result<Option<Either<f64, WriteResult>>> {
+        let log = self.log()?;
+        let reply = self
+            .reply
+            .as_ref()
+            .ok_or_else(|| to_js(CoreError::ReadOnly("add events")))?;
+        let day = Day::from_number(day, "day").map_err(to_js)?;
+        if direct && !self.durable {
+            if let Some(outcome) = log
+                .append_now(day, lines.as_bytes(), count.into())
+                .map_err(to_js)?
+            {
+                let plain = outcome.error.is_none()
+                    && outcome.prev_pos == outcome.first_pos.checked_sub(1)
+                    && outcome.first_pos % PER_DAY > 0;
+                return Ok(Some(if plain {
+                    Either::A(outcome.first_pos as f64)
+                } else {
+                    Either::B(WriteResult::from(Completion {
+                        count: count.into(),
+                        outcome,
+                    }))
+                }));
+            }
+        }
+        log.submit(WriteRequest {
+            day,
+            data: lines.into_bytes(),
+            count: count.into(),
+            durable: self.durable,
+            reply: reply.clone(),
+        })
+        .map_err(to_js)?;
+        Ok(None)
+    }
+
+    /// Starts a consumer at `from` (0: the beginning).
+    #[napi]
+    pub fn consume(
+        &self,
+        from: f64,
+        on_delivery: Function<'_, NativeDelivery, Unknown<'static>>,
+    ) -> Result<NativeConsumer> {
+        let log = self.log()?;
+        let start = parse_start(from as u64).map_err(to_js)?;
+        let tsfn: DeliverFn = on_delivery
+            .build_threadsafe_function()
+            .weak::<true>()
+            .callee_handled::<false>()
+            .build_callback(|ctx| Ok(NativeDelivery::from(ctx.value)))?;
+        let tailer = log.consume(start, TsfnSink(tsfn)).map_err(to_js)?;
+        Ok(NativeConsumer::new(tailer, log.clone()))
+    }
+
+    /// One archive pass now: seals what is over, uploads every sealed day not yet uploaded,
+    /// deletes local days as `keepLocalDays` says. Waits for a pass already running.
+    #[napi(ts_return_type = "Promise<ArchiveReport>")]
+    pub fn archive<'env>(&self, env: &'env Env) -> Result<Object<'env>> {
+        let log = self.log()?;
+        let (deferred, promise) = env.create_deferred::<ArchiveReport, _>()?;
+        log.archive_pass(Box::new(move |result| match result {
+            Ok(report) => deferred.resolve(move |_| Ok(ArchiveReport::from(report))),
+            Err(e) => deferred.reject(to_js(e)),
+        }));
+        Ok(promise)
+    }
+
+    /// Lets go of the log; what this instance queued is still written and reported. The last
+    /// instance (and consumer) to let go closes it, off the JavaScript thread: closing waits
+    /// for the writer thread and, briefly, for archive work.
+    #[napi]
+    pub fn stop(&mut self) {
+        self.reply = None;
+        if let Some(log) = self.log.take() {
+            if Arc::strong_count(&log) == 1 {
+                let _ = std::thread::Builder::new()
+                    .name("eventlog-close".into())
+                    .spawn(move || drop(log));
+            }
+        }
+    }
+}
+
+impl Drop for NativeLog {
+    fn drop(&mut self) {
+        // Collected without stop(): close the same way, never on the JavaScript thread.
+        self.stop();
+    }
+}

@@ -1,0 +1,73 @@
+//! `verify(pattern)`: the integrity scan, off the JavaScript thread.
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use eventlog_core::clock::Clock;
+use eventlog_core::pattern::Pattern;
+
+use crate::to_js;
+
+/// One problem `verify` found.
+#[napi(object)]
+pub struct VerifyProblem {
+    /// `torn-tail`, `corrupt-line` or `future-day`.
+    pub kind: String,
+    pub file: String,
+    pub line: f64,
+    pub pos: f64,
+    pub message: String,
+}
+
+/// What `verify` found.
+#[napi(object)]
+pub struct VerifyReport {
+    pub ok: bool,
+    pub files: f64,
+    pub lines: f64,
+    pub events: f64,
+    pub problem_count: f64,
+    pub problems: Vec<VerifyProblem>,
+}
+
+pub struct VerifyTask {
+    pattern: Pattern,
+}
+
+impl Task for VerifyTask {
+    type Output = eventlog_core::verify::Report;
+    type JsValue = VerifyReport;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        eventlog_core::verify::verify(&self.pattern, Clock::system().today()).map_err(to_js)
+    }
+
+    fn resolve(&mut self, _env: Env, r: Self::Output) -> Result<Self::JsValue> {
+        Ok(VerifyReport {
+            ok: r.problem_count == 0,
+            files: r.files as f64,
+            lines: r.lines as f64,
+            events: r.events as f64,
+            problem_count: r.problem_count as f64,
+            problems: r
+                .problems
+                .into_iter()
+                .map(|p| VerifyProblem {
+                    kind: p.kind.name().to_string(),
+                    file: p.file,
+                    line: p.line as f64,
+                    pos: p.pos as f64,
+                    message: p.detail,
+                })
+                .collect(),
+        })
+    }
+}
+
+/// Scans every logfile of a pattern (off the JavaScript thread) for torn tails, corrupt lines
+/// and logfiles dated in the future.
+#[napi(ts_return_type = "Promise<VerifyReport>")]
+pub fn verify(pattern: String) -> Result<AsyncTask<VerifyTask>> {
+    let pattern = Pattern::parse(&pattern).map_err(to_js)?;
+    Ok(AsyncTask::new(VerifyTask { pattern }))
+}

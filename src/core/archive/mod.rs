@@ -1,0 +1,379 @@
+//! The archive tier: sealed days go to an S3-compatible store, readers replay them from there,
+//! and the local disk keeps only recent days.
+//!
+//! - `config`: the `archive` option, checked, and the store client built from it.
+//! - `remote`: reading the archive (listings, metadata, a day's bytes with read-ahead).
+//! - `upload`: one day up, idempotent, resumable, verified, recorded.
+//! - here: the `Archiver`, a log's background task on a runtime of its own. At open, after
+//!   each rollover and every poll interval it makes a pass — seal the days before today,
+//!   upload the sealed ones not yet uploaded, delete local days beyond `keepLocalDays` whose
+//!   upload is verified — and lists the archive for days other machines sealed. A pass runs in
+//!   one process at a time (an archive lock in our files); `Archiver::pass_now` waits its turn.
+//!
+//! The store being down changes nothing for writers and consumers of local days: passes fail
+//! and are retried with backoff, and nothing is deleted that is not verified in the archive.
+
+mod config;
+mod remote;
+mod upload;
+
+use std::fs::File;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use object_store::ObjectStore;
+use tokio::runtime::Runtime;
+use tokio::sync::watch;
+
+pub use config::{ArchiveConfig, ArchiveOptions};
+pub use remote::{Remote, RemoteDay};
+
+use crate::catalog::read_record;
+use crate::day::Day;
+use crate::debug::debug;
+use crate::error::{Error, Result};
+use crate::history::History;
+use crate::lock::open_lock_file;
+use crate::wake::Wakes;
+use upload::DayUpload;
+
+/// How long closing a log waits for archive work in flight (an upload is resumed later).
+pub const STOP_BOUND: Duration = Duration::from_secs(2);
+/// The first wait before retrying a failed pass; it doubles up to the poll interval.
+const FIRST_BACKOFF: Duration = Duration::from_millis(500);
+
+/// What one pass did, by day.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct PassReport {
+    pub uploaded: Vec<Day>,
+    pub pruned: Vec<Day>,
+    /// Days that could not be uploaded (they stay local), with why.
+    pub failed: Vec<(Day, String)>,
+}
+
+/// Seals the days before the given day under the writers' lock and returns the newest day (the
+/// log's writer does it; a read-only log has none and uploads nothing).
+pub type Sealer = Arc<dyn Fn(Day) -> Result<Day> + Send + Sync>;
+
+/// Called once with the result of `pass_now`.
+pub type PassDone = Box<dyn FnOnce(Result<PassReport>) + Send>;
+
+struct Ctx {
+    remote: Arc<Remote>,
+    history: Arc<History>,
+    wakes: Arc<Wakes>,
+    sealer: Mutex<Option<Sealer>>,
+    /// One pass at a time in this process.
+    passes: tokio::sync::Mutex<()>,
+    /// Wakes the background loop early (a rollover).
+    trigger: Arc<tokio::sync::Notify>,
+    closing: watch::Receiver<bool>,
+}
+
+/// A log's archiver; dropping it stops its work within `STOP_BOUND`.
+pub struct Archiver {
+    runtime: Option<Runtime>,
+    ctx: Arc<Ctx>,
+    close: watch::Sender<bool>,
+}
+
+impl Archiver {
+    /// Starts the archiver of a log: its runtime, its background loop, and its reading side
+    /// (given to `history`).
+    pub fn start(
+        config: ArchiveConfig,
+        history: Arc<History>,
+        wakes: Arc<Wakes>,
+    ) -> Result<Archiver> {
+        let store = config.build_store()?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("eventlog-archive")
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Archive {
+                url: config.url().to_string(),
+                detail: format!("could not start its threads: {e}"),
+            })?;
+        let remote = Arc::new(Remote::new(
+            store,
+            config,
+            history.pattern.clone(),
+            runtime.handle().clone(),
+        ));
+        history.attach_remote(remote.clone());
+        let (close, closing) = watch::channel(false);
+        let ctx = Arc::new(Ctx {
+            remote,
+            history,
+            wakes,
+            sealer: Mutex::new(None),
+            passes: tokio::sync::Mutex::new(()),
+            trigger: Arc::new(tokio::sync::Notify::new()),
+            closing,
+        });
+        runtime.spawn(background(ctx.clone()));
+        Ok(Archiver {
+            runtime: Some(runtime),
+            ctx,
+            close,
+        })
+    }
+
+    pub fn config(&self) -> &ArchiveConfig {
+        &self.ctx.remote.config
+    }
+
+    /// The log has a writer: from now on passes seal and upload.
+    pub fn set_sealer(&self, sealer: Sealer) {
+        if let Ok(mut s) = self.ctx.sealer.lock() {
+            *s = Some(sealer);
+        }
+        self.trigger();
+    }
+
+    /// Makes a pass soon (after a rollover).
+    pub fn trigger(&self) {
+        self.ctx.trigger.notify_one();
+    }
+
+    /// What `trigger` notifies, for those who must not hold the archiver.
+    pub fn trigger_handle(&self) -> Arc<tokio::sync::Notify> {
+        self.ctx.trigger.clone()
+    }
+
+    /// Makes a pass now, after any pass running here or in another process; `done` gets its
+    /// report, or why it could not be made.
+    pub fn pass_now(&self, done: PassDone) {
+        let guard = DoneOnce(Some(done));
+        let ctx = self.ctx.clone();
+        let Some(runtime) = &self.runtime else {
+            return guard.finish(Err(Error::Stopped));
+        };
+        runtime.spawn(async move {
+            let mut closing = ctx.closing.clone();
+            let result = tokio::select! {
+                r = pass(&ctx, true) => r.map(Option::unwrap_or_default),
+                _ = closing.wait_for(|c| *c) => Err(Error::Stopped),
+            };
+            guard.finish(result);
+        });
+    }
+}
+
+impl Drop for Archiver {
+    fn drop(&mut self) {
+        let _ = self.close.send(true);
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_timeout(STOP_BOUND);
+        }
+    }
+}
+
+/// Calls a `PassDone` exactly once: with the result, or, if the task is dropped first (the
+/// log closed), with `Stopped`.
+struct DoneOnce(Option<PassDone>);
+
+impl DoneOnce {
+    fn finish(mut self, result: Result<PassReport>) {
+        if let Some(done) = self.0.take() {
+            done(result);
+        }
+    }
+}
+
+impl Drop for DoneOnce {
+    fn drop(&mut self) {
+        if let Some(done) = self.0.take() {
+            done(Err(Error::Stopped));
+        }
+    }
+}
+
+/// The background loop: passes at open, after each rollover and every poll interval (sooner,
+/// with backoff, after a failure), and a listing of the archive each time.
+async fn background(ctx: Arc<Ctx>) {
+    let poll = ctx.remote.config.poll_interval;
+    let mut backoff = FIRST_BACKOFF;
+    let mut closing = ctx.closing.clone();
+    loop {
+        let mut failing = false;
+        let writable = ctx.sealer.lock().is_ok_and(|s| s.is_some());
+        if writable {
+            match pass(&ctx, false).await {
+                Ok(Some(r)) if !r.failed.is_empty() => {
+                    failing = true;
+                    for (day, why) in &r.failed {
+                        debug!("archive", "could not upload {day}: {why}");
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    failing = true;
+                    debug!("archive", "pass failed: {e}");
+                }
+            }
+        }
+        match ctx.remote.list().await {
+            Ok(found) => {
+                if !ctx
+                    .remote
+                    .note_listing(&ctx.history.catalog, found)
+                    .is_empty()
+                {
+                    ctx.wakes.notify(true);
+                }
+            }
+            Err(e) => debug!("archive", "could not list {}: {e}", ctx.remote.url()),
+        }
+        let wait = if failing {
+            let w = backoff;
+            backoff = (backoff * 2).min(poll);
+            w
+        } else {
+            backoff = FIRST_BACKOFF;
+            poll
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = ctx.trigger.notified() => {}
+            _ = closing.wait_for(|c| *c) => break,
+        }
+    }
+}
+
+/// One pass. `explicit`: wait for any other pass (else skip, returning `None`).
+async fn pass(ctx: &Ctx, explicit: bool) -> Result<Option<PassReport>> {
+    let url = ctx.remote.url().to_string();
+    let sealer = ctx
+        .sealer
+        .lock()
+        .ok()
+        .and_then(|s| s.clone())
+        .ok_or(Error::ReadOnly("upload days to the archive"))?;
+    let _here = if explicit {
+        ctx.passes.lock().await
+    } else {
+        match ctx.passes.try_lock() {
+            Ok(g) => g,
+            Err(_) => return Ok(None),
+        }
+    };
+    let lock_path = ctx.history.files.archive_lock();
+    let Some(_there) = blocking(move || lock_archive(&lock_path, explicit)).await? else {
+        debug!("archive", "another process is making a pass");
+        return Ok(None);
+    };
+    // One cheap request first: a store that cannot be reached fails the pass as a whole.
+    let prefix = &ctx.remote.config.prefix;
+    let prefix = (!prefix.as_ref().is_empty()).then_some(prefix);
+    if let Err(e) = ctx.remote.store.list_with_delimiter(prefix).await {
+        return Err(Error::Archive {
+            url,
+            detail: format!(
+                "could not reach the store within the retry window ({} ms): {e}",
+                ctx.remote.config.retry_timeout.as_millis()
+            ),
+        });
+    }
+    let history = ctx.history.clone();
+    let today = history.clock.today();
+    let head = blocking(move || sealer(today)).await?;
+    let h = history.clone();
+    let days = blocking(move || {
+        h.catalog
+            .refresh(None)
+            .map_err(|e| Error::read("list", h.pattern.base_path(), e))
+    })
+    .await?;
+    let mut report = PassReport::default();
+    let files = &history.files;
+    for entry in days.iter().filter(|e| e.day < head) {
+        let Some(path) = entry.local.clone() else {
+            continue;
+        };
+        if *ctx.closing.borrow() {
+            return Err(Error::Stopped);
+        }
+        let Ok(size) = std::fs::metadata(&path).map(|m| m.len()) else {
+            continue; // deleted since the listing (pruned by another process)
+        };
+        if let Some(record) = read_record(files, entry.day).filter(|r| r.size == size) {
+            history.catalog.note_archived(entry.day, record);
+            continue;
+        }
+        let (h, day, p) = (history.clone(), entry.day, path.clone());
+        let index = blocking(move || {
+            h.indexes
+                .get(day, std::path::Path::new(&p), true, true)
+                .map_err(|e| Error::read("index", &p, e))
+        })
+        .await;
+        let job = index.map(|index| DayUpload {
+            day: entry.day,
+            path,
+            index,
+        });
+        let uploaded = match job {
+            Ok(job) => upload::upload(&ctx.remote, files, job)
+                .await
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        match uploaded {
+            Ok(archived) => {
+                history.catalog.note_archived(entry.day, archived);
+                report.uploaded.push(entry.day);
+            }
+            Err(why) => report.failed.push((entry.day, why)),
+        }
+    }
+    if let Some(keep) = ctx.remote.config.keep_local_days {
+        let cutoff = today.add_days(-i64::from(keep));
+        for entry in days.iter().filter(|e| e.day < cutoff && e.day < head) {
+            let Some(path) = &entry.local else { continue };
+            let Ok(size) = std::fs::metadata(path).map(|m| m.len()) else {
+                continue;
+            };
+            // Only a day whose upload of exactly these bytes was verified (and recorded).
+            if read_record(files, entry.day).is_some_and(|r| r.size == size) {
+                match std::fs::remove_file(path) {
+                    Ok(()) => {
+                        debug!("archive", "deleted {path}: it is in the archive");
+                        history.catalog.forget_local(entry.day);
+                        report.pruned.push(entry.day);
+                    }
+                    Err(e) => report.failed.push((
+                        entry.day,
+                        format!("uploaded, but could not delete {path}: {e}"),
+                    )),
+                }
+            }
+        }
+    }
+    if !report.uploaded.is_empty() || !report.pruned.is_empty() {
+        ctx.wakes.notify(true);
+    }
+    Ok(Some(report))
+}
+
+/// Takes the archive lock: waiting for it (`wait`), or `None` if another process holds it.
+fn lock_archive(path: &std::path::Path, wait: bool) -> Result<Option<File>> {
+    let file = open_lock_file(path)?;
+    if wait {
+        file.lock().map_err(|e| Error::write("lock", path, e))?;
+        return Ok(Some(file));
+    }
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Err(std::fs::TryLockError::Error(e)) => Err(Error::write("lock", path, e)),
+    }
+}
+
+/// Runs blocking work (files, locks) off the runtime's workers.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .unwrap_or(Err(Error::Stopped))
+}

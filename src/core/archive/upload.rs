@@ -1,0 +1,239 @@
+//! Uploading one sealed day: the object is the logfile byte for byte, with its line count and
+//! SHA-256 as metadata, created only if no object is at its key (a second upload, by a rerun
+//! or a race, finds the first and checks it instead of overwriting anything). Big days go up
+//! in parts, and the parts done are remembered in our own files, so an interrupted upload
+//! resumes at the next pass. Every upload is verified — the object's size, and the SHA-256 of
+//! its bytes read back — before it is recorded, and only a recorded day may be deleted
+//! locally.
+
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::sync::Arc;
+
+use futures::StreamExt;
+use object_store::aws::AmazonS3;
+use object_store::multipart::{MultipartStore, PartId};
+use object_store::path::Path as KeyPath;
+use object_store::{
+    Attribute, Attributes, ObjectStore, ObjectStoreExt, PutMode, PutMultipartOptions, PutOptions,
+    PutPayload,
+};
+use serde_json::json;
+
+use crate::archive::remote::{head_info, to_io, Remote, META_LINES, META_SHA256};
+use crate::catalog::ArchivedDay;
+use crate::day::Day;
+use crate::debug::debug;
+use crate::files::{write_atomically, OwnFiles};
+use crate::index::DayIndex;
+
+/// Days up to this size go up in one request.
+pub const SINGLE_PUT_MAX: u64 = 16 << 20;
+/// The size of each part of a multipart upload (S3 wants 5 MiB at least, but the last).
+pub const PART_SIZE: u64 = 8 << 20;
+
+/// A day to upload: its local logfile and its index (with the file's hash).
+pub struct DayUpload {
+    pub day: Day,
+    pub path: String,
+    pub index: Arc<DayIndex>,
+}
+
+/// Uploads (or finds already uploaded) and verifies a day; records it and returns it.
+pub async fn upload(remote: &Remote, files: &OwnFiles, job: DayUpload) -> io::Result<ArchivedDay> {
+    let store = remote.store.clone();
+    let key = remote
+        .config
+        .key_for(&remote.pattern.relative_name(job.day));
+    let size = job.index.file_size;
+    let sha = job
+        .index
+        .sha256_hex()
+        .ok_or_else(|| io::Error::other("the day's index has no hash"))?;
+    let mut attributes = Attributes::new();
+    attributes.insert(
+        Attribute::Metadata(META_LINES.into()),
+        job.index.lines.to_string().into(),
+    );
+    attributes.insert(Attribute::Metadata(META_SHA256.into()), sha.clone().into());
+    attributes.insert(Attribute::ContentType, "application/x-ndjson".into());
+
+    let exists = match head_info(&store, &key).await {
+        Ok(_) => true,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => false,
+        Err(e) => return Err(e),
+    };
+    if !exists {
+        if size <= SINGLE_PUT_MAX {
+            let data = read_range(&job.path, 0, size).await?;
+            let options = PutOptions {
+                mode: PutMode::Create,
+                attributes,
+                ..PutOptions::default()
+            };
+            match store.put_opts(&key, PutPayload::from(data), options).await {
+                // Someone uploaded it since we looked: check theirs below.
+                Ok(_) | Err(object_store::Error::AlreadyExists { .. }) => {}
+                Err(e) => return Err(to_io(e)),
+            }
+        } else {
+            upload_in_parts(&store, files, &job, &key, &sha, attributes).await?;
+        }
+    }
+    verify(&store, &key, size, &sha).await?;
+    let archived = ArchivedDay {
+        key: key.to_string(),
+        size,
+        lines: Some(job.index.lines),
+    };
+    let record = json!({
+        "day": job.day.number(),
+        "key": archived.key,
+        "size": size,
+        "lines": job.index.lines,
+        "sha256": sha,
+        "url": remote.url(),
+    });
+    write_atomically(&files.archived(job.day), record.to_string().as_bytes())?;
+    debug!(
+        "archive",
+        "uploaded and verified {} ({size} bytes) as {key}", job.path
+    );
+    Ok(archived)
+}
+
+/// Checks that the object at `key` is the day: its size, then the SHA-256 of its bytes.
+async fn verify(store: &AmazonS3, key: &KeyPath, size: u64, sha: &str) -> io::Result<()> {
+    let info = head_info(store, key).await?;
+    if info.size != size {
+        return Err(io::Error::other(format!(
+            "{key} holds {} bytes, the day {size}; a different object is at its key, so the day stays local",
+            info.size
+        )));
+    }
+    if let Some(theirs) = info.sha256 {
+        if theirs != sha {
+            return Err(io::Error::other(format!(
+                "{key} carries sha256 {theirs}, the day {sha}; a different object is at its key, so the day stays local"
+            )));
+        }
+    }
+    let mut hasher = ring::digest::Context::new(&ring::digest::SHA256);
+    let mut stream = store.get(key).await.map_err(to_io)?.into_stream();
+    while let Some(chunk) = stream.next().await {
+        hasher.update(&chunk.map_err(to_io)?);
+    }
+    let read_back = hex(hasher.finish().as_ref());
+    if read_back != sha {
+        return Err(io::Error::other(format!(
+            "{key} read back with sha256 {read_back}, the day has {sha}; it will be uploaded again"
+        )));
+    }
+    Ok(())
+}
+
+/// A multipart upload, resumed from the parts our files say are done.
+async fn upload_in_parts(
+    store: &AmazonS3,
+    files: &OwnFiles,
+    job: &DayUpload,
+    key: &KeyPath,
+    sha: &str,
+    attributes: Attributes,
+) -> io::Result<()> {
+    let state_path = files.upload(job.day);
+    let size = job.index.file_size;
+    let mut state = std::fs::read(&state_path)
+        .ok()
+        .and_then(|d| serde_json::from_slice::<serde_json::Value>(&d).ok())
+        .filter(|s| {
+            s["key"] == key.as_ref()
+                && s["size"] == size
+                && s["sha256"] == sha
+                && s["partSize"] == PART_SIZE
+        });
+    if state.is_none() {
+        let options = PutMultipartOptions {
+            attributes,
+            ..PutMultipartOptions::default()
+        };
+        let id = store
+            .create_multipart_opts(key, options)
+            .await
+            .map_err(to_io)?;
+        let fresh = json!({ "key": key.as_ref(), "uploadId": id, "size": size, "sha256": sha, "partSize": PART_SIZE, "parts": [] });
+        write_atomically(&state_path, fresh.to_string().as_bytes())?;
+        state = Some(fresh);
+    }
+    let mut state = state.unwrap_or_default();
+    let id = state["uploadId"].as_str().unwrap_or_default().to_string();
+    let mut parts: Vec<PartId> = state["parts"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|p| p.as_str())
+                .map(|p| PartId {
+                    content_id: p.to_string(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if !parts.is_empty() {
+        debug!(
+            "archive",
+            "resuming the upload of {key} at part {}",
+            parts.len() + 1
+        );
+    }
+    let count = size.div_ceil(PART_SIZE) as usize;
+    for idx in parts.len()..count {
+        let start = idx as u64 * PART_SIZE;
+        let data = read_range(&job.path, start, (start + PART_SIZE).min(size)).await?;
+        let part = match store.put_part(key, &id, idx, PutPayload::from(data)).await {
+            Ok(part) => part,
+            Err(e) => {
+                if matches!(e, object_store::Error::NotFound { .. }) {
+                    // The store forgot the upload (it was aborted, or the store reset):
+                    // start over at the next pass.
+                    let _ = std::fs::remove_file(&state_path);
+                }
+                return Err(to_io(e));
+            }
+        };
+        parts.push(part);
+        state["parts"] = json!(parts
+            .iter()
+            .map(|p| p.content_id.clone())
+            .collect::<Vec<_>>());
+        write_atomically(&state_path, state.to_string().as_bytes())?;
+    }
+    match store.complete_multipart(key, &id, parts).await {
+        Ok(_) => {}
+        Err(e) => {
+            if matches!(e, object_store::Error::NotFound { .. }) {
+                let _ = std::fs::remove_file(&state_path);
+            }
+            return Err(to_io(e));
+        }
+    }
+    let _ = std::fs::remove_file(&state_path);
+    Ok(())
+}
+
+/// Bytes `start..end` of a local file, read off the runtime's workers.
+async fn read_range(path: &str, start: u64, end: u64) -> io::Result<Vec<u8>> {
+    let path = path.to_string();
+    tokio::task::spawn_blocking(move || {
+        let file = File::open(&path)?;
+        let mut buf = vec![0u8; (end - start) as usize];
+        file.read_exact_at(&mut buf, start)?;
+        Ok(buf)
+    })
+    .await
+    .map_err(|e| io::Error::other(e.to_string()))?
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,223 @@
+//! The catalog of a log's days: which exist, and where each lives — a local logfile, an object
+//! in the archive, or both. Readers ask it for "the first day from D" and "the day after D" and
+//! open whatever it names; they never list directories or buckets themselves.
+//!
+//! Local days come from walking the directory (`discovery.rs`), again only when something new
+//! may have appeared. Archived days come from the records that uploads leave in our own files
+//! (any process on this machine) and, for a reader with only the archive, from listing it
+//! (`archive.rs`).
+
+use std::collections::BTreeMap;
+use std::io;
+use std::sync::{Arc, Mutex};
+
+use crate::day::Day;
+use crate::discovery::list_logfiles;
+use crate::files::{days_in, OwnFiles};
+use crate::pattern::Pattern;
+
+/// A day's object in the archive.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ArchivedDay {
+    /// Its key in the bucket.
+    pub key: String,
+    pub size: u64,
+    /// Complete lines, when known (from our record of the upload, or the object's metadata).
+    pub lines: Option<u64>,
+}
+
+/// One day of the log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DayEntry {
+    pub day: Day,
+    /// The local logfile, as files are opened (`None` once pruned, or on a machine with only
+    /// the archive).
+    pub local: Option<String>,
+    pub archived: Option<ArchivedDay>,
+}
+
+pub struct Catalog {
+    pattern: Arc<Pattern>,
+    files: OwnFiles,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    local: BTreeMap<Day, String>,
+    archived: BTreeMap<Day, ArchivedDay>,
+    /// Whether the log has an archive (and so records of uploads to read).
+    with_archive: bool,
+}
+
+impl Catalog {
+    pub fn new(pattern: Arc<Pattern>, files: OwnFiles) -> Catalog {
+        Catalog {
+            pattern,
+            files,
+            inner: Mutex::new(Inner::default()),
+        }
+    }
+
+    fn inner(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The log has an archive from now on: records of uploads are read at each refresh.
+    pub fn enable_archive(&self) {
+        self.inner().with_archive = true;
+    }
+
+    /// Lists the local logfiles (and the records of uploads) again, then returns every day up
+    /// to `until`, oldest first.
+    pub fn refresh(&self, until: Option<Day>) -> io::Result<Vec<DayEntry>> {
+        let files = list_logfiles(&self.pattern, None)?;
+        let with_archive = self.inner().with_archive;
+        let records = if with_archive {
+            days_in(&self.files.archive_dir(), ".json")?
+                .into_iter()
+                .filter_map(|day| read_record(&self.files, day).map(|a| (day, a)))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let mut inner = self.inner();
+        inner.local = files.into_iter().map(|f| (f.day, f.path)).collect();
+        for (day, archived) in records {
+            inner.archived.insert(day, archived);
+        }
+        drop(inner);
+        Ok(self.days(until))
+    }
+
+    /// Every day known up to `until`, oldest first, without listing anything.
+    pub fn days(&self, until: Option<Day>) -> Vec<DayEntry> {
+        let inner = self.inner();
+        let mut days: Vec<Day> = inner
+            .local
+            .keys()
+            .chain(inner.archived.keys())
+            .copied()
+            .filter(|d| until.is_none_or(|u| *d <= u))
+            .collect();
+        days.sort();
+        days.dedup();
+        days.into_iter()
+            .map(|day| DayEntry {
+                day,
+                local: inner.local.get(&day).cloned(),
+                archived: inner.archived.get(&day).cloned(),
+            })
+            .collect()
+    }
+
+    /// What is known of one day.
+    pub fn entry(&self, day: Day) -> Option<DayEntry> {
+        let inner = self.inner();
+        let local = inner.local.get(&day).cloned();
+        let archived = inner.archived.get(&day).cloned();
+        (local.is_some() || archived.is_some()).then_some(DayEntry {
+            day,
+            local,
+            archived,
+        })
+    }
+
+    /// The newest day with a local logfile.
+    pub fn newest_local(&self) -> Option<Day> {
+        self.inner().local.keys().next_back().copied()
+    }
+
+    /// Records that `day` is in the archive (an upload verified here, or a listing).
+    pub fn note_archived(&self, day: Day, archived: ArchivedDay) {
+        let mut inner = self.inner();
+        let known = inner.archived.get(&day);
+        // A listing knows no line count; keep the one a record gave.
+        let lines = archived.lines.or(known.and_then(|k| k.lines));
+        inner
+            .archived
+            .insert(day, ArchivedDay { lines, ..archived });
+    }
+
+    /// Records a day's line count learnt from the archive.
+    pub fn note_lines(&self, day: Day, lines: u64) {
+        if let Some(a) = self.inner().archived.get_mut(&day) {
+            a.lines = Some(lines);
+        }
+    }
+
+    /// Forgets a local logfile (deleted after its upload was verified).
+    pub fn forget_local(&self, day: Day) {
+        self.inner().local.remove(&day);
+    }
+}
+
+/// The record an upload left (`None` if missing or unreadable, which the next pass repairs).
+pub fn read_record(files: &OwnFiles, day: Day) -> Option<ArchivedDay> {
+    let text = std::fs::read_to_string(files.archived(day)).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    Some(ArchivedDay {
+        key: v.get("key")?.as_str()?.to_string(),
+        size: v.get("size")?.as_u64()?,
+        lines: v.get("lines").and_then(serde_json::Value::as_u64),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::files::write_atomically;
+    use std::fs;
+
+    fn day(n: u32) -> Day {
+        Day::from_number(n, "t").unwrap()
+    }
+
+    #[test]
+    fn merges_local_days_and_archived_ones() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p =
+            Arc::new(Pattern::parse(&format!("{}/e-%y-%m-%d.log", tmp.path().display())).unwrap());
+        let files = OwnFiles::new(&p);
+        let cat = Catalog::new(p.clone(), files.clone());
+        fs::write(tmp.path().join("e-2026-11-19.log"), "{}\n").unwrap();
+        fs::write(tmp.path().join("e-2026-11-21.log"), "{}\n").unwrap();
+        write_atomically(
+            &files.archived(day(20261118)),
+            br#"{"key":"p/e-2026-11-18.log","size":3,"lines":1,"sha256":"x"}"#,
+        )
+        .unwrap();
+        // Without an archive, records are not read.
+        let days: Vec<u32> = cat
+            .refresh(None)
+            .unwrap()
+            .iter()
+            .map(|e| e.day.number())
+            .collect();
+        assert_eq!(days, vec![20261119, 20261121]);
+        cat.enable_archive();
+        let all = cat.refresh(Some(day(20261120))).unwrap();
+        assert_eq!(all.len(), 2);
+        assert_eq!(all[0].day, day(20261118));
+        assert_eq!(all[0].local, None);
+        assert_eq!(all[0].archived.as_ref().map(|a| a.lines), Some(Some(1)));
+        assert!(all[1]
+            .local
+            .as_deref()
+            .unwrap()
+            .ends_with("e-2026-11-19.log"));
+        // A day uploaded and pruned here is still a day of the log.
+        cat.note_archived(
+            day(20261119),
+            ArchivedDay {
+                key: "p/e-2026-11-19.log".into(),
+                size: 3,
+                lines: None,
+            },
+        );
+        cat.forget_local(day(20261119));
+        let e = cat.entry(day(20261119)).unwrap();
+        assert_eq!((e.local, e.archived.map(|a| a.size)), (None, Some(3)));
+        assert_eq!(cat.newest_local(), Some(day(20261121)));
+    }
+}

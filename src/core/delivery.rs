@@ -1,0 +1,257 @@
+//! A delivery: what a consumer hands JavaScript at once — up to `BATCH_LINES` lines, possibly
+//! from several days — in the form that is cheapest to turn into events there.
+//!
+//! Our lines (and the original package's) are exactly `{"event":E,"meta":{"id":"I"}}` with a
+//! 32-character id. A delivery carries only the `E`s, as the text of one JSON array, and the
+//! ids side by side as one string, so JavaScript parses the events alone (no wrapper objects to
+//! build and drop). A line of any other shape is passed whole and listed in `raw`; the
+//! JavaScript side reads its `event` and `meta.id` as before, and a line that is not JSON at
+//! all still counts as a position and is reported, never fatal.
+
+use crate::error::Error;
+
+/// Most lines in one delivery.
+pub const BATCH_LINES: usize = 256;
+/// Most bytes in one delivery (a single longer line still goes whole).
+pub const BATCH_BYTES: usize = 1 << 20;
+/// Most days one delivery spans (short days go together; empty ones still say open/close).
+pub const BATCH_DAYS: usize = 64;
+/// The length of an event id.
+pub const ID_LEN: usize = 32;
+
+/// One hand-over to JavaScript, applied in order: each segment's `closed`, `opened` and lines,
+/// then `synced`, then `error`.
+#[derive(Debug, Default)]
+pub struct Delivery {
+    /// The `count` events as a JSON array text, elements separated by `"\n,"` (a line never
+    /// holds a newline, so the separator is unambiguous).
+    pub events: String,
+    /// Each line's id, `ID_LEN` characters per line (spaces for a line in `raw`).
+    pub ids: String,
+    /// Indices of the lines passed whole (not in our format).
+    pub raw: Vec<u32>,
+    pub count: usize,
+    /// The days the lines come from, in order (at least one when there are lines).
+    pub segments: Vec<Segment>,
+    /// After these lines the consumer has caught up with everything written so far.
+    pub synced: Option<Synced>,
+    /// Something the user should know of; the consumer goes on.
+    pub error: Option<Error>,
+}
+
+/// The lines of one day within a delivery, from index `at` to the next segment's `at`.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Segment {
+    pub at: usize,
+    /// The logfile the consumer finished before these lines.
+    pub closed: Option<String>,
+    /// The logfile the consumer started before these lines.
+    pub opened: Option<String>,
+    /// Position of line `at`; the others follow one by one.
+    pub first_pos: u64,
+    /// Position of the line before it.
+    pub prev_pos: Option<u64>,
+}
+
+#[derive(Debug)]
+pub struct Synced {
+    /// The logfile caught up in (today's, if there is none yet).
+    pub logfile: String,
+    /// Lines in it.
+    pub rows: u64,
+    /// The position the next line will have in it.
+    pub next_pos: u64,
+}
+
+/// A delivery being filled.
+#[derive(Default)]
+pub struct Batch {
+    events: Vec<u8>,
+    ids: Vec<u8>,
+    raw: Vec<u32>,
+    pub count: usize,
+    /// Lines read, delivered or passed over.
+    pub consumed: usize,
+    segments: Vec<Segment>,
+    /// A new day was entered: the next line starts a segment.
+    day_changed: bool,
+}
+
+impl Batch {
+    pub fn new() -> Batch {
+        // Buffers are allocated with the first line: most live wake-ups find nothing new.
+        Batch::default()
+    }
+
+    /// Bytes of events so far.
+    pub fn bytes(&self) -> usize {
+        self.events.len()
+    }
+
+    pub fn days(&self) -> usize {
+        self.segments.len()
+    }
+
+    /// Marks a move to another day (`closed`, `opened`: the logfiles, as shown); its lines
+    /// then start a segment of their own.
+    pub fn switch_day(&mut self, closed: Option<String>, opened: Option<String>) {
+        self.segments.push(Segment {
+            at: self.count,
+            closed,
+            opened,
+            ..Segment::default()
+        });
+        self.day_changed = true;
+    }
+
+    /// Adds line `line` (without its newline) at `pos`; `prev_pos` is the line before it.
+    pub fn push(&mut self, line: &[u8], pos: u64, prev_pos: Option<u64>) {
+        if self.count == 0 {
+            self.events.reserve(64 * 1024);
+            self.ids.reserve(ID_LEN * BATCH_LINES);
+            self.events.push(b'[');
+        } else {
+            self.events.extend_from_slice(b"\n,");
+        }
+        if self.count == 0 || self.day_changed {
+            match self.segments.last_mut() {
+                // The segment a day switch opened, still without lines.
+                Some(s) if self.day_changed && s.at == self.count => {
+                    s.first_pos = pos;
+                    s.prev_pos = prev_pos;
+                }
+                _ => self.segments.push(Segment {
+                    at: self.count,
+                    first_pos: pos,
+                    prev_pos,
+                    ..Segment::default()
+                }),
+            }
+            self.day_changed = false;
+        }
+        match split(line) {
+            Some((event, id)) => {
+                self.events.extend_from_slice(event);
+                self.ids.extend_from_slice(id);
+            }
+            None => {
+                self.raw.push(self.count as u32);
+                self.events.extend_from_slice(line);
+                self.ids.extend_from_slice(&[b' '; ID_LEN]);
+            }
+        }
+        self.count += 1;
+    }
+
+    /// Whether there is anything to hand over (lines, or days opened or closed).
+    pub fn is_empty(&self) -> bool {
+        self.count == 0 && self.segments.is_empty()
+    }
+
+    pub fn finish(mut self, synced: Option<Synced>) -> Delivery {
+        if self.count > 0 {
+            self.events.push(b']');
+        }
+        Delivery {
+            events: text(self.events),
+            // Ids are ASCII by construction; spaces stand for raw lines.
+            ids: text(self.ids),
+            raw: self.raw,
+            count: self.count,
+            segments: self.segments,
+            synced,
+            error: None,
+        }
+    }
+}
+
+fn text(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+const PREFIX: &[u8] = b"{\"event\":";
+const META: &[u8] = b",\"meta\":{\"id\":\"";
+const END: &[u8] = b"\"}}";
+
+/// A line of our format as its event text and its id.
+pub fn split(line: &[u8]) -> Option<(&[u8], &[u8])> {
+    let n = line.len();
+    let tail = META.len() + ID_LEN + END.len();
+    if n <= PREFIX.len() + tail || !line.starts_with(PREFIX) || !line.ends_with(END) {
+        return None;
+    }
+    let id_at = n - END.len() - ID_LEN;
+    let meta_at = id_at - META.len();
+    let id = &line[id_at..n - END.len()];
+    (&line[meta_at..id_at] == META && id.iter().all(u8::is_ascii_alphanumeric))
+        .then(|| (&line[PREFIX.len()..meta_at], id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ID: &str = "0123456789abcdefghijABCDEFGHIJ01";
+
+    fn ours(event: &str) -> String {
+        format!("{{\"event\":{event},\"meta\":{{\"id\":\"{ID}\"}}}}")
+    }
+
+    #[test]
+    fn splits_our_lines_and_passes_others_whole() {
+        assert_eq!(
+            split(ours("{\"a\":[1,2]}").as_bytes()),
+            Some((&b"{\"a\":[1,2]}"[..], ID.as_bytes()))
+        );
+        // The event may itself look like the end of a line.
+        let tricky = ours(r#"",\"meta\":{\"id\":\"x\"}}""#);
+        assert_eq!(split(tricky.as_bytes()).map(|s| s.1), Some(ID.as_bytes()));
+        for other in [
+            "not json".to_string(),
+            "123".to_string(),
+            format!("{{\"meta\":{{\"id\":\"{ID}\"}},\"event\":1}}"),
+            "{\"event\":1,\"meta\":{\"id\":\"short\"}}".to_string(),
+            format!("{{\"event\":1,\"meta\":{{\"id\":\"{}\"}}}}", "-".repeat(32)),
+            // No event text at all: passed whole, and reported as corrupt there.
+            ours(""),
+        ] {
+            assert_eq!(split(other.as_bytes()), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn batches_keep_days_apart() {
+        let mut b = Batch::new();
+        b.switch_day(None, Some("d1".into()));
+        b.push(ours("1").as_bytes(), 100, None);
+        b.push(b"junk", 101, Some(100));
+        b.switch_day(Some("d1".into()), Some("d2".into()));
+        b.switch_day(Some("d2".into()), Some("d3".into()));
+        b.push(ours("\"x\"").as_bytes(), 300, Some(101));
+        let d = b.finish(None);
+        assert_eq!(d.events, "[1\n,junk\n,\"x\"]");
+        assert_eq!(d.ids, format!("{ID}{}{ID}", " ".repeat(32)));
+        assert_eq!(d.raw, vec![1]);
+        let segs: Vec<_> = d
+            .segments
+            .iter()
+            .map(|s| {
+                (
+                    s.at,
+                    s.closed.as_deref(),
+                    s.opened.as_deref(),
+                    s.first_pos,
+                    s.prev_pos,
+                )
+            })
+            .collect();
+        assert_eq!(
+            segs,
+            vec![
+                (0, None, Some("d1"), 100, None),
+                (2, Some("d1"), Some("d2"), 0, None),
+                (2, Some("d2"), Some("d3"), 300, Some(101)),
+            ]
+        );
+    }
+}

@@ -1,0 +1,149 @@
+//! What a log knows of its days, shared by its writer, its consumers and its archiver: the
+//! catalog of days, the index cache, and (with an archive) the way to the archived days. It
+//! answers the questions every reader and writer asks — the position before a day, how to open
+//! a day, where inside it a line starts — in one place.
+
+use std::fs::File;
+use std::io;
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+use crate::archive::Remote;
+use crate::catalog::{Catalog, DayEntry};
+use crate::clock::Clock;
+use crate::day::Day;
+use crate::error::{Error, Result};
+use crate::files::OwnFiles;
+use crate::index::{DayIndex, IndexCache};
+use crate::pattern::Pattern;
+use crate::position::encode;
+use crate::source::DaySource;
+
+pub struct History {
+    pub pattern: Arc<Pattern>,
+    pub files: OwnFiles,
+    pub clock: Clock,
+    pub catalog: Catalog,
+    pub indexes: IndexCache,
+    remote: OnceLock<Arc<Remote>>,
+}
+
+impl History {
+    pub fn new(pattern: Arc<Pattern>, clock: Clock) -> History {
+        let files = OwnFiles::new(&pattern);
+        History {
+            catalog: Catalog::new(pattern.clone(), files.clone()),
+            indexes: IndexCache::new(files.clone()),
+            pattern,
+            files,
+            clock,
+            remote: OnceLock::new(),
+        }
+    }
+
+    /// Gives the log its archive (once).
+    pub fn attach_remote(&self, remote: Arc<Remote>) {
+        self.catalog.enable_archive();
+        let _ = self.remote.set(remote);
+    }
+
+    pub fn remote(&self) -> Option<&Arc<Remote>> {
+        self.remote.get()
+    }
+
+    /// Whether no writer can append to `day` any more: a later day has a logfile (writers move
+    /// on under their lock, and never come back), or it is archived.
+    pub fn is_sealed(&self, day: Day) -> bool {
+        self.catalog.newest_local().is_some_and(|n| n > day)
+            || self
+                .catalog
+                .entry(day)
+                .is_some_and(|e| e.archived.is_some())
+    }
+
+    /// The complete lines of a day, wherever it lives.
+    pub fn lines_of(&self, entry: &DayEntry) -> Result<u64> {
+        if let Some(path) = &entry.local {
+            match self.index_of_local(entry.day, path) {
+                Ok(index) => return Ok(index.lines),
+                // Pruned since it was listed: the archive has it.
+                Err(e) if e.kind() == io::ErrorKind::NotFound && entry.archived.is_some() => {}
+                Err(e) => return Err(Error::read("read", path, e)),
+            }
+        }
+        let Some(archived) = &entry.archived else {
+            return Ok(0);
+        };
+        if let Some(lines) = archived.lines {
+            return Ok(lines);
+        }
+        let remote = self.remote().ok_or(Error::Stopped)?;
+        let lines = remote
+            .lines_of(archived)
+            .map_err(|e| Error::read("read metadata of", &archived.key, e))?;
+        self.catalog.note_lines(entry.day, lines);
+        Ok(lines)
+    }
+
+    /// The index of a local day as the file is now.
+    pub fn index_of_local(&self, day: Day, path: &str) -> io::Result<Arc<DayIndex>> {
+        self.indexes
+            .get(day, Path::new(path), self.is_sealed(day), false)
+    }
+
+    /// The position of the last line before `day`: the last line of the newest non-empty day
+    /// before it, or `None` if there is none. `known`: a day whose line count the caller has
+    /// (the one it just finished), to spare counting it.
+    pub fn last_position_before(&self, day: Day, known: Option<(Day, u64)>) -> Result<Option<u64>> {
+        let days = self.catalog.days(None);
+        for entry in days.iter().rev().filter(|e| e.day < day) {
+            let lines = match known {
+                Some((d, lines)) if d == entry.day => lines,
+                _ => self.lines_of(entry)?,
+            };
+            if lines > 0 {
+                return Ok(Some(encode(entry.day, lines - 1)));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Opens a day for reading: its local logfile, or its object in the archive.
+    pub fn open(&self, entry: &DayEntry) -> io::Result<DaySource> {
+        if let Some(path) = &entry.local {
+            match File::open(path) {
+                Ok(f) => return Ok(DaySource::Local(f)),
+                Err(e) if e.kind() == io::ErrorKind::NotFound && entry.archived.is_some() => {}
+                Err(e) => return Err(e),
+            }
+        }
+        match (&entry.archived, self.remote()) {
+            (Some(archived), Some(remote)) => Ok(DaySource::Archived(remote.open_day(archived))),
+            _ => Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                "the logfile is gone and the log has no archive to read it from",
+            )),
+        }
+    }
+
+    /// Where to start reading `entry` to reach line `line` quickly: a byte offset and the line
+    /// number there, from the day's index (local days, or archived ones indexed on this
+    /// machine). `(0, 0)` when no index helps.
+    pub fn seek_point(&self, entry: &DayEntry, line: u64) -> (u64, u64) {
+        if line < crate::index::STEP {
+            return (0, 0);
+        }
+        let index = match &entry.local {
+            Some(path) => self.index_of_local(entry.day, path).ok(),
+            None => self
+                .indexes
+                .saved(entry.day, entry.archived.as_ref().map(|a| a.size)),
+        };
+        index.map_or((0, 0), |ix| ix.seek(line))
+    }
+
+    /// The day's name as shown to the user.
+    pub fn name_of(&self, day: Day) -> String {
+        self.pattern.name_for(day)
+    }
+}

@@ -1,0 +1,206 @@
+//! `Log`: everything one pattern has in one process — the pattern (absolute from the moment it
+//! is opened), the clock, the history of days (catalog and indexes), the writer thread, the
+//! in-process wake-ups and the archiver — owned in one place and closed together.
+//!
+//! Every `eventlog()` instance of a pattern in a process shares its `Log` (`Log::open` finds
+//! it), so their events share writes and flushes and their consumers are woken by each other's
+//! writes without the file watcher. The last holder to let go closes it: the writer writes
+//! what is queued and its thread is joined, the archiver stops within `archive::STOP_BOUND`.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+
+use crate::append::AppendOutcome;
+use crate::archive::{ArchiveConfig, ArchiveOptions, Archiver, PassDone};
+use crate::clock::Clock;
+use crate::error::{Error, Result};
+use crate::history::History;
+use crate::pattern::Pattern;
+use crate::position::Start;
+use crate::tailer::{Sink, Tailer};
+use crate::wake::Wakes;
+use crate::writer::{WriteRequest, Writer};
+
+/// How a log is opened.
+#[derive(Debug, Default, Clone)]
+pub struct OpenOptions {
+    /// This instance appends (the log then has a writer; a read-only log creates nothing on
+    /// disk).
+    pub writable: bool,
+    pub archive: Option<ArchiveOptions>,
+}
+
+pub struct Log {
+    // Fields drop in this order: the archiver stops before the writer it seals with.
+    /// Started by the first open with an archive.
+    archiver: OnceLock<Archiver>,
+    /// Started by the first writable open.
+    writer: OnceLock<Writer>,
+    history: Arc<History>,
+    wakes: Arc<Wakes>,
+    /// How the writer thread asks the archiver for a pass after a rollover (it holds this,
+    /// never the log, which it would keep from closing).
+    rollover: Arc<OnceLock<Arc<tokio::sync::Notify>>>,
+}
+
+/// The logs open in this process, by pattern.
+static OPEN: Mutex<Vec<Weak<Log>>> = Mutex::new(Vec::new());
+
+impl Log {
+    /// Opens the log of `pattern` (relative to `cwd`), or joins it if this process has it open.
+    pub fn open(pattern: &str, cwd: &Path, options: OpenOptions) -> Result<Arc<Log>> {
+        let pattern = Pattern::resolve(pattern, cwd)?;
+        let archive = options.archive.map(ArchiveConfig::parse).transpose()?;
+        let mut open = OPEN.lock().unwrap_or_else(|e| e.into_inner());
+        open.retain(|w| w.strong_count() > 0);
+        let found = open
+            .iter()
+            .filter_map(Weak::upgrade)
+            .find(|log| log.history.pattern.as_str() == pattern.as_str());
+        let log = match found {
+            Some(log) => log,
+            None => {
+                let log = Arc::new(Log::new(Arc::new(pattern), Clock::system()));
+                open.push(Arc::downgrade(&log));
+                log
+            }
+        };
+        drop(open);
+        if let Some(config) = archive {
+            log.attach_archive(config)?;
+        }
+        if options.writable {
+            log.start_writer()?;
+        }
+        Ok(log)
+    }
+
+    /// A log of its own (not shared through `open`), with its own clock: for tests.
+    pub fn new(pattern: Arc<Pattern>, clock: Clock) -> Log {
+        Log {
+            history: Arc::new(History::new(pattern, clock)),
+            wakes: Arc::new(Wakes::default()),
+            writer: OnceLock::new(),
+            archiver: OnceLock::new(),
+            rollover: Arc::new(OnceLock::new()),
+        }
+    }
+
+    pub fn pattern(&self) -> &Pattern {
+        &self.history.pattern
+    }
+
+    pub fn history(&self) -> &Arc<History> {
+        &self.history
+    }
+
+    /// Starts the writer thread if there is none yet; also creates the log's directory at
+    /// once, as the original package does (a failure surfaces, and is retried, at the first
+    /// write).
+    pub fn start_writer(&self) -> Result<()> {
+        static STARTING: Mutex<()> = Mutex::new(());
+        let _one = STARTING.lock().unwrap_or_else(|e| e.into_inner());
+        if self.writer.get().is_some() {
+            return Ok(());
+        }
+        let _ = std::fs::create_dir_all(self.history.pattern.base_path());
+        let rollover = self.rollover.clone();
+        let writer = Writer::spawn(
+            self.history.clone(),
+            self.wakes.clone(),
+            Arc::new(move || {
+                if let Some(trigger) = rollover.get() {
+                    trigger.notify_one();
+                }
+            }),
+        )
+        .map_err(|e| Error::write("start writer for", self.history.pattern.given(), e))?;
+        self.history.indexes.allow_saving();
+        let _ = self.writer.set(writer);
+        if let Some(archiver) = self.archiver.get() {
+            archiver.set_sealer(self.sealer());
+        }
+        Ok(())
+    }
+
+    /// The writer's sealing, for the archiver.
+    fn sealer(&self) -> crate::archive::Sealer {
+        let writer = self.writer.get().map(Writer::sealer);
+        Arc::new(move |today| match &writer {
+            Some(w) => w.seal_before(today),
+            None => Err(Error::ReadOnly("seal days")),
+        })
+    }
+
+    fn attach_archive(&self, config: ArchiveConfig) -> Result<()> {
+        static ATTACHING: Mutex<()> = Mutex::new(());
+        let _one = ATTACHING.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(existing) = self.archiver.get() {
+            if existing.config().options != config.options {
+                return Err(Error::Conflicting(format!(
+                    "{} is already open in this process with the archive {}; open it with the same archive options (or none)",
+                    self.history.pattern.given(),
+                    existing.config().url()
+                )));
+            }
+            return Ok(());
+        }
+        let archiver = Archiver::start(config, self.history.clone(), self.wakes.clone())?;
+        if self.writer.get().is_some() {
+            archiver.set_sealer(self.sealer());
+        }
+        let _ = self.rollover.set(archiver.trigger_handle());
+        let _ = self.archiver.set(archiver);
+        Ok(())
+    }
+
+    pub fn is_writable(&self) -> bool {
+        self.writer.get().is_some()
+    }
+
+    pub fn has_archive(&self) -> bool {
+        self.archiver.get().is_some()
+    }
+
+    fn writer(&self) -> Result<&Writer> {
+        self.writer.get().ok_or(Error::ReadOnly("add events"))
+    }
+
+    /// Writes at once on this thread if that cannot block (see `Writer::append_now`); this
+    /// process's idle consumers then pick the lines up on this thread too.
+    pub fn append_now(
+        &self,
+        day: crate::day::Day,
+        data: &[u8],
+        count: u64,
+    ) -> Result<Option<AppendOutcome>> {
+        let outcome = self.writer()?.append_now(day, data, count);
+        if outcome.as_ref().is_some_and(|o| o.written > 0) {
+            self.wakes.poll_here(false);
+        }
+        Ok(outcome)
+    }
+
+    /// Queues lines for the writer thread.
+    pub fn submit(&self, request: WriteRequest) -> Result<()> {
+        self.writer()?.submit(request)
+    }
+
+    /// Starts a consumer from `start` (the beginning, for `None`).
+    pub fn consume(&self, start: Option<Start>, sink: impl Sink) -> Result<Tailer> {
+        Tailer::spawn(self.history.clone(), &self.wakes, start, sink)
+            .map_err(|e| Error::read("start consumer for", self.history.pattern.given(), e))
+    }
+
+    /// One archive pass now (`Archiver::pass_now`).
+    pub fn archive_pass(&self, done: PassDone) {
+        match self.archiver.get() {
+            Some(a) if self.is_writable() => a.pass_now(done),
+            Some(_) => done(Err(Error::ReadOnly("upload days to the archive"))),
+            None => done(Err(Error::Archive {
+                url: String::new(),
+                detail: "this log has no archive; open it with the archive option".into(),
+            })),
+        }
+    }
+}
