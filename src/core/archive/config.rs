@@ -199,7 +199,14 @@ impl ArchiveConfig {
     pub fn build_store(&self) -> Result<Arc<AmazonS3>> {
         install_crypto_provider();
         let o = &self.options;
-        let mut b = AmazonS3Builder::from_env().with_bucket_name(&self.bucket);
+        // Client options first: they replace what `with_allow_http` sets.
+        let mut b = AmazonS3Builder::from_env()
+            .with_client_options(
+                ClientOptions::new()
+                    .with_connect_timeout(self.retry_timeout.min(Duration::from_secs(10)))
+                    .with_timeout(Duration::from_secs(120)),
+            )
+            .with_bucket_name(&self.bucket);
         let region = o
             .region
             .clone()
@@ -220,21 +227,15 @@ impl ArchiveConfig {
                 b = b.with_token(token);
             }
         }
-        b = b
-            .with_retry(RetryConfig {
-                backoff: BackoffConfig {
-                    init_backoff: Duration::from_millis(100),
-                    max_backoff: Duration::from_secs(15),
-                    base: 2.0,
-                },
-                max_retries: self.max_retries,
-                retry_timeout: self.retry_timeout,
-            })
-            .with_client_options(
-                ClientOptions::new()
-                    .with_connect_timeout(self.retry_timeout.min(Duration::from_secs(10)))
-                    .with_timeout(Duration::from_secs(120)),
-            );
+        b = b.with_retry(RetryConfig {
+            backoff: BackoffConfig {
+                init_backoff: Duration::from_millis(100),
+                max_backoff: Duration::from_secs(15),
+                base: 2.0,
+            },
+            max_retries: self.max_retries,
+            retry_timeout: self.retry_timeout,
+        });
         b.build().map(Arc::new).map_err(|e| {
             // The builder's messages name settings, never their secret values.
             invalid("url", format!("the store cannot be set up: {e}"))

@@ -78,7 +78,18 @@ pub async fn upload(remote: &Remote, files: &OwnFiles, job: DayUpload) -> io::Re
                 Err(e) => return Err(to_io(e)),
             }
         } else {
-            upload_in_parts(&store, files, &job, &key, &sha, attributes).await?;
+            match upload_in_parts(&store, files, &job, &key, &sha, attributes.clone()).await {
+                // The store no longer knows the upload we were resuming (it was aborted, or
+                // the store lost it): start it over, once.
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    debug!(
+                        "archive",
+                        "the store lost the upload of {key}; starting it over"
+                    );
+                    upload_in_parts(&store, files, &job, &key, &sha, attributes).await?
+                }
+                other => other?,
+            }
         }
     }
     verify(&store, &key, size, &sha).await?;
@@ -194,8 +205,7 @@ async fn upload_in_parts(
             Ok(part) => part,
             Err(e) => {
                 if matches!(e, object_store::Error::NotFound { .. }) {
-                    // The store forgot the upload (it was aborted, or the store reset):
-                    // start over at the next pass.
+                    // The store forgot the upload: what we remember of it is worthless.
                     let _ = std::fs::remove_file(&state_path);
                 }
                 return Err(to_io(e));
