@@ -97,7 +97,7 @@ async function main() {
   const pkg = require('../package.json')
   const destination = path.join(PACKAGE_DIR, `${pkg.napi.binaryName}.${currentPlatform()}.node`)
   const started = Date.now()
-  process.stderr.write(`eventlog-build: building with ${cargo.stdout.trim()} (${options.debug ? 'debug' : 'release'}); the first build takes a few minutes\n`)
+  process.stderr.write(`eventlog-build: building with ${cargo.stdout.trim()} (${options.debug ? 'debug' : 'release'}); a first build takes a minute or two\n`)
   let library
   try {
     library = await cargoBuild(options)
