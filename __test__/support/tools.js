@@ -1,6 +1,6 @@
 'use strict'
-// The real components some tests need, installed on first use into a cache beside
-// node_modules (so `npm test` works on a machine where CI never ran): moto, the S3-compatible
+// The real components some tests need, installed on first use into .cache/ (gitignored),
+// so that `npm test` works on a machine where CI never ran: moto, the S3-compatible
 // server, in a Python virtual environment. An install goes to a temporary directory that is
 // renamed into place when complete, so concurrent test files never see half an install.
 
@@ -9,7 +9,7 @@ const fs = require('node:fs')
 const path = require('node:path')
 
 const ROOT = path.join(__dirname, '..', '..')
-const CACHE = path.join(ROOT, 'node_modules', '.cache', 'eventlog-test')
+const CACHE = path.join(ROOT, '.cache')
 const MOTO_SPEC = ['moto[s3]==5.2.5', 'flask', 'flask-cors']
 
 /** The Python of a virtual environment with moto, installing it if needed. */
