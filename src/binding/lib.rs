@@ -20,6 +20,8 @@ use eventlog_core::pattern::Pattern;
 use eventlog_core::position::parse_start;
 use eventlog_core::tailer::{Delivery, Sink, Tailer};
 
+pub mod stat;
+
 fn to_js(err: CoreError) -> napi::Error {
     napi::Error::new(Status::GenericFailure, format!("[{}] {err}", err.code()))
 }

@@ -25,6 +25,7 @@ pub mod lock;
 pub mod pattern;
 pub mod position;
 pub mod reader;
+pub mod stat;
 pub mod tailer;
 pub mod verify;
 pub mod wake;
