@@ -9,6 +9,7 @@ const { shared } = require('./keepalive')
 const { parseOptions } = require('./options')
 const { Writer } = require('./writer')
 const { Consumer } = require('./consumer')
+const { EventIterator } = require('./events')
 
 /**
  * Opens an event log. `arg` is a filename pattern such as "data/events-%y-%m-%d.log", an
@@ -34,6 +35,7 @@ function eventlog(arg) {
   }
   const group = shared(nativeLog.key)
   const consumers = new Set()
+  const iterators = new Set()
   let stopped = false
 
   function add(event) {
@@ -78,11 +80,21 @@ function eventlog(arg) {
     stopped = true
     if (writer !== null) writer.stop()
     for (const c of consumers) c.stop()
+    // Their loops finish (a stopped consumer alone would leave them waiting forever).
+    for (const it of iterators) it.end()
     // The core finishes what is queued; pending adds still settle.
     nativeLog.stop()
   }
 
-  return { add, consume, filename, stop }
+  /** `for await (const { event, meta } of log.events({ from, live, onError }))`: see lib/events.js. */
+  function events(options) {
+    return new EventIterator(consume, options, iterators)
+  }
+
+  const log = { add, consume, filename, stop }
+  // Not enumerable: Object.keys(log) stays the original's { add, consume, filename, stop }.
+  Object.defineProperty(log, 'events', { value: events, writable: true, configurable: true, enumerable: false })
+  return log
 }
 
 module.exports = { eventlog }
