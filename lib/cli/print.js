@@ -3,7 +3,7 @@
 // consumer back while stdout is full (the callback returns the drain promise), until --to, the
 // current end (cat), or SIGINT/SIGTERM (tail). Only the package's public API is used.
 
-const eventlog = require('../..')
+const api = require('./api')
 const { parseChoice } = require('./args')
 const { jsonLine, prettyFormatter, count } = require('./format')
 const { progressFor } = require('./progress')
@@ -36,7 +36,7 @@ function eventsBetween(report, from, to = Infinity) {
  */
 async function replayProgress(label, pattern, from, to) {
   if (!process.stderr.isTTY || process.stdout.isTTY) return null
-  const report = await eventlog.stat(pattern)
+  const report = await api().stat(pattern)
   return progressFor(label, eventsBetween(report, from, to))
 }
 
@@ -46,7 +46,7 @@ async function replayProgress(label, pattern, from, to) {
  */
 function printEvents({ pattern, from, to, follow, format, io, progress = null }) {
   return new Promise((resolve, reject) => {
-    const log = eventlog({ filename: pattern, readOnly: true })
+    const log = api()({ filename: pattern, readOnly: true })
     let printed = 0
     let skipped = 0
     let finished = false
@@ -92,7 +92,7 @@ function printEvents({ pattern, from, to, follow, format, io, progress = null })
       return
     }
     consumer.liveMeta.on('error', (err) => {
-      if (err instanceof eventlog.CorruptLineError) {
+      if (err instanceof api().CorruptLineError) {
         skipped++
         if (skipped <= MAX_WARNINGS) io.warn(`skipped: ${err.message}; 'eventlog verify' says more`)
       } else {

@@ -1,7 +1,7 @@
 'use strict'
 // `eventlog stat PATTERN [--json]`
 
-const eventlog = require('../..')
+const api = require('./api')
 const { count, size } = require('./format')
 
 const BAR_WIDTH = 30
@@ -62,7 +62,7 @@ Example:
   eventlog stat 'data/events-%y-%m-%d.log' --json | jq '.perDay[] | [.day, .events]'
 `,
   async run({ pattern, values, io }) {
-    const report = await eventlog.stat(pattern)
+    const report = await api().stat(pattern)
     io.out.write(values.json ? JSON.stringify(report, null, 2) + '\n' : render(report, { bars: Boolean(process.stdout.isTTY) }))
     await io.out.end()
     if (report.days === 0) io.warn(`no logfile matches ${pattern}; is the pattern right (and quoted)?`)

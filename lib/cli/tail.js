@@ -1,7 +1,7 @@
 'use strict'
 // `eventlog tail PATTERN [--from POS | -n N] [--format jsonl|pretty]`
 
-const eventlog = require('../..')
+const api = require('./api')
 const { parsePosition, parseCount, UsageError } = require('./args')
 const { printEvents, formatterFor, replayProgress } = require('./print')
 
@@ -48,11 +48,12 @@ Examples:
     }
     let from = values.from === undefined ? 0 : parsePosition(values.from, '--from', 'tail')
     if (values.lines !== undefined) {
-      from = startOfLast(await eventlog.stat(pattern), parseCount(values.lines, '--lines', 'tail'))
+      from = startOfLast(await api().stat(pattern), parseCount(values.lines, '--lines', 'tail'))
     }
     const format = formatterFor(values.format, 'tail')
     const progress = await replayProgress('tail', pattern, from)
     await printEvents({ pattern, from, follow: true, format, io, progress })
     return 0
   },
+  startOfLast,
 }

@@ -1,7 +1,7 @@
 'use strict'
 // `eventlog verify PATTERN [--json]`: exit 0 when clean, 1 when problems were found.
 
-const eventlog = require('../..')
+const api = require('./api')
 const { count, size } = require('./format')
 const { progressFor } = require('./progress')
 
@@ -45,12 +45,12 @@ Options:
     // and for how long it has run.
     let progress = null
     if (process.stderr.isTTY) {
-      const s = await eventlog.stat(pattern)
+      const s = await api().stat(pattern)
       progress = progressFor(`verify: ${count(s.days)} logfiles, ${size(s.bytes)}`, undefined)
     }
     let report
     try {
-      report = await eventlog.verify(pattern)
+      report = await api().verify(pattern)
     } finally {
       if (progress !== null) progress.stop()
     }
