@@ -88,6 +88,8 @@ async function run(argv) {
 
 /** The entry point of bin/eventlog.js. */
 function main(argv) {
+  // A broken stderr (`2>&1 | head`) has no one left to tell.
+  process.stderr.on('error', () => {})
   // A bug of ours still ends in one line, not a stack trace.
   process.on('uncaughtException', (err) => process.exit(fail(err)))
   process.on('unhandledRejection', (err) => process.exit(fail(err)))
