@@ -225,7 +225,7 @@ test('verify exits 0 on a clean log; 1 with a planted corrupt line and torn tail
   const c = await cli(['cat', bad])
   assert.equal(c.code, 0)
   assert.deepEqual(c.stdout.trim().split('\n').map((l) => JSON.parse(l).event), ['a', 'b'])
-  assert.equal(c.stderr, `eventlog: skipped: the line at position ${base + 1} is not a JSON event; it was skipped; 'eventlog verify' says more\n`)
+  assert.equal(c.stderr, `eventlog: the line at position ${base + 1} is not a JSON event; it was skipped ('eventlog verify' lists every problem)\n`)
 })
 
 test('usage errors exit 2 with one line and a hint to --help; nothing on stdout', async () => {

@@ -16,7 +16,8 @@ const { Ledger } = require('./projection')
 const { CommandHandler } = require('./commands')
 const { createServer } = require('./server')
 
-const pattern = process.argv[2] || path.join(__dirname, 'data', 'events-%y-%m-%d.log')
+// By default beside this file (relative to the working directory, so messages stay short).
+const pattern = process.argv[2] || path.relative(process.cwd(), path.join(__dirname, 'data', 'events-%y-%m-%d.log'))
 const port = Number(process.argv[3] || process.env.PORT || 3000)
 
 const log = eventlog(pattern)

@@ -94,7 +94,10 @@ function printEvents({ pattern, from, to, follow, format, io, progress = null })
     consumer.liveMeta.on('error', (err) => {
       if (err instanceof api().CorruptLineError) {
         skipped++
-        if (skipped <= MAX_WARNINGS) io.warn(`skipped: ${err.message}; 'eventlog verify' says more`)
+        if (skipped <= MAX_WARNINGS) {
+          if (progress !== null) progress.clear()
+          io.warn(`${err.message} ('eventlog verify' lists every problem)`)
+        }
       } else {
         finish(err)
       }

@@ -57,11 +57,16 @@ class Progress {
     this.shown = true
   }
 
-  /** Erases the bar. */
-  stop() {
-    clearInterval(this.timer)
+  /** Erases the bar until the next redraw, so a message can take the line. */
+  clear() {
     if (this.shown) this.stream.write('\r\x1b[K')
     this.shown = false
+  }
+
+  /** Erases the bar for good. */
+  stop() {
+    clearInterval(this.timer)
+    this.clear()
   }
 }
 
