@@ -82,6 +82,8 @@ test('live iteration delivers new events after the history; log.stop() ends the 
     [0, 0],
     [1, 1],
   ])
+  // After stop(), the first pull says why there is nothing.
+  await assert.rejects(log.events().next(), eventlog.StoppedError)
 })
 
 test('backpressure: each callback waits until the loop pulls again, one event out at a time', async () => {
