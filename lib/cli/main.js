@@ -88,7 +88,9 @@ async function run(argv) {
 
 /** The entry point of bin/eventlog.js. */
 function main(argv) {
-  // A broken stderr (`2>&1 | head`) has no one left to tell.
+  // A reader that went away (`eventlog --help | head -1`), or a broken stderr: no one is left
+  // to tell. (Commands write through lib/cli/output.js, which handles the same.)
+  process.stdout.on('error', (err) => err.code === 'EPIPE' && process.exit(0))
   process.stderr.on('error', () => {})
   // A bug of ours still ends in one line, not a stack trace.
   process.on('uncaughtException', (err) => process.exit(fail(err)))

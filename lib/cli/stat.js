@@ -12,7 +12,7 @@ function render(report, { bars }) {
   const out = []
   const field = (name, value) => out.push(`${name.padEnd(8)} ${value}`)
   field('pattern', report.pattern)
-  field('days', days.length === 0 ? '0 (no logfile matches the pattern)' : `${days.length}, ${days[0].day} to ${days[days.length - 1].day}`)
+  field('days', days.length === 0 ? '0' : `${days.length}, ${days[0].day} to ${days[days.length - 1].day}`)
   field('events', count(report.events))
   field('bytes', report.bytes < 1024 ? count(report.bytes) : `${size(report.bytes)} (${count(report.bytes)})`)
   field('first', report.firstPos === null ? '-' : String(report.firstPos))
