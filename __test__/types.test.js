@@ -4,6 +4,7 @@
 
 const assert = require('node:assert/strict')
 const { spawn } = require('node:child_process')
+const fs = require('node:fs')
 const path = require('node:path')
 const { test } = require('node:test')
 
@@ -31,6 +32,13 @@ function tsc(args, timeoutMs) {
     })
   })
 }
+
+test('index.d.ts declares every export of the package', () => {
+  const types = fs.readFileSync(path.join(ROOT, 'index.d.ts'), 'utf8')
+  const names = Object.keys(require('..')).filter((name) => name !== 'default')
+  const missing = names.filter((name) => !new RegExp(`^  (class|function|const) ${name}\\b`, 'm').test(types))
+  assert.deepEqual(missing, [], 'exports without a declaration in index.d.ts')
+})
 
 test('the sample apps type-check with tsc --strict', async () => {
   const r = await tsc(['-p', path.join('__test__', 'types', 'tsconfig.json'), '--noEmit', '--strict'], 60000)
