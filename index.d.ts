@@ -67,6 +67,31 @@ declare namespace eventlog {
     liveMeta: LiveMeta
   }
 
+  /** Options for `log.events()`. */
+  interface EventsOptions {
+    /** The position to start at, as `consume`'s `fromPosition` (default: the beginning). */
+    from?: number
+    /**
+     * `true` (the default): after the history, follow new events until the loop breaks or the
+     * log is stopped. `false`: end at the current end of the log (where `consume` would call
+     * `onSync` the first time).
+     */
+    live?: boolean
+    /**
+     * Called with each error the consumer reports (`CorruptLineError`, `ReadError`);
+     * iteration goes on. Without it, a `ReadError` ends the iteration by rejecting the next
+     * pull (the loop throws it), and the first `CorruptLineError` is printed as a process
+     * warning. A function that throws ends the iteration with what it threw.
+     */
+    onError?: (err: EventlogError) => void
+  }
+
+  /** What `log.events()` yields. */
+  interface EventRecord<E = any> {
+    event: E
+    meta: Meta
+  }
+
   interface EventLog {
     /**
      * Appends an event. Throws `InvalidEventError` at once for a value `JSON.stringify` cannot
@@ -84,6 +109,13 @@ declare namespace eventlog {
       fromPosition?: number,
       onSync?: (info: SyncInfo) => void,
     ): Consumer
+    /**
+     * The events as an async iterator: `for await (const { event, meta } of log.events())`.
+     * Same order and backpressure as `consume`: the next event is read only when the loop
+     * asks for it. `break` stops the underlying consumer. (Not enumerable: `Object.keys(log)`
+     * is the original's.)
+     */
+    events<E = any>(options?: EventsOptions): AsyncIterableIterator<EventRecord<E>>
     /** The pattern as given. */
     filename: string
     /** Stops the writer (queued events are still written) and every consumer. */
@@ -142,11 +174,65 @@ declare namespace eventlog {
    */
   function verify(pattern: string | { filename: string }): Promise<VerifyReport>
 
+  /** One logfile, as `stat` counted it. */
+  interface StatDay {
+    /** `YYYY-MM-DD`. */
+    day: string
+    file: string
+    /** Complete lines (what positions count; corrupt lines included, see `verify`). */
+    events: number
+    /** Bytes, torn tail included. */
+    bytes: number
+    /** Bytes after the last newline: a line being written, or torn by a crash. */
+    tornBytes: number
+    /** `null` for an empty logfile. */
+    firstPos: number | null
+    lastPos: number | null
+    /** Dated after today: readers ignore it until then. */
+    future: boolean
+  }
+
+  /** A last line without its newline. */
+  interface TornTail {
+    file: string
+    day: string
+    /** The position the line would have. */
+    pos: number
+    bytes: number
+  }
+
+  /** What `stat` counted. */
+  interface StatReport {
+    pattern: string
+    /** Logfiles (one per day). */
+    days: number
+    /** Complete lines in every logfile. */
+    events: number
+    bytes: number
+    /** The first and last position a reader sees now (future days excluded); `null` if none. */
+    firstPos: number | null
+    lastPos: number | null
+    tornTails: TornTail[]
+    /** Oldest first. */
+    perDay: StatDay[]
+  }
+
+  /**
+   * Counts every logfile of a pattern (off the JavaScript thread, without parsing a line):
+   * days, events, bytes, first and last position, torn tails, and the same per day.
+   */
+  function stat(pattern: string | { filename: string }): Promise<StatReport>
+
+  /** The package function itself, also as a named export. */
+  const eventlog: EventlogFunction
+
   /** Replaces the clock of every log in the process (epoch ms); `null` restores it. */
   function __setTestNow(ms: number | null): void
 }
 
 /** Opens an event log on a filename pattern, an options object, or a temporary directory. */
 declare function eventlog(pattern?: string | eventlog.Options): eventlog.EventLog
+
+type EventlogFunction = typeof eventlog
 
 export = eventlog

@@ -10,14 +10,17 @@
 //   lib/keepalive.js  holding the event loop exactly as long as needed
 //   lib/clock.js      UTC days and the test clock
 //   lib/ids.js        event ids
+//   lib/events.js     log.events(): async iteration on top of consume()
 //   lib/verify.js     verify()
+//   lib/stat.js       stat()
 //   lib/debug.js      DEBUG=eventlog:* on this side
 //   lib/native.js     loading the compiled core
 
 const { eventlog } = require('./lib/log')
 const { verify } = require('./lib/verify')
+const { stat } = require('./lib/stat')
 const { __setTestNow } = require('./lib/clock')
 const { EventlogError, classes } = require('./lib/errors')
 
 module.exports = eventlog
-Object.assign(eventlog, { eventlog, default: eventlog, verify, __setTestNow, EventlogError, ...classes })
+Object.assign(eventlog, { eventlog, default: eventlog, verify, stat, __setTestNow, EventlogError, ...classes })

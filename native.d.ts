@@ -123,6 +123,26 @@ export interface NativeSegment {
 export declare function setTestNow(ms?: number | undefined | null): void
 
 /**
+ * Counts the lines, bytes and torn tails of every logfile of a pattern, oldest first (off the
+ * JavaScript thread).
+ */
+export declare function stat(pattern: string): Promise<Array<StatDay>>
+
+/** One logfile, as `stat` found it. */
+export interface StatDay {
+  /** `YYYYMMDD`. */
+  day: number
+  file: string
+  /** Complete lines: the positions the day uses. */
+  lines: number
+  bytes: number
+  /** Bytes after the last newline (a line being written, or torn by a crash). */
+  tornBytes: number
+  /** Dated after today: readers ignore it until then. */
+  future: boolean
+}
+
+/**
  * Scans every logfile of a pattern (off the JavaScript thread) for torn tails, corrupt lines
  * and logfiles dated in the future.
  */

@@ -839,4 +839,5 @@ module.exports.NativeConsumer = nativeBinding.NativeConsumer
 module.exports.NativeLog = nativeBinding.NativeLog
 module.exports.debugEnabled = nativeBinding.debugEnabled
 module.exports.setTestNow = nativeBinding.setTestNow
+module.exports.stat = nativeBinding.stat
 module.exports.verify = nativeBinding.verify

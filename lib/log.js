@@ -9,6 +9,7 @@ const { hold, release, shared } = require('./keepalive')
 const { parseOptions } = require('./options')
 const { Writer } = require('./writer')
 const { Consumer } = require('./consumer')
+const { EventIterator } = require('./events')
 
 /**
  * Opens an event log. `arg` is a filename pattern such as "data/events-%y-%m-%d.log", an
@@ -35,6 +36,7 @@ function eventlog(arg) {
   }
   const group = shared(nativeLog.key)
   const consumers = new Set()
+  const iterators = new Set()
   let stopped = false
 
   function add(event) {
@@ -79,6 +81,8 @@ function eventlog(arg) {
     stopped = true
     if (writer !== null) writer.stop()
     for (const c of consumers) c.stop()
+    // Their loops finish (a stopped consumer alone would leave them waiting forever).
+    for (const it of iterators) it.end()
     // The core finishes what is queued; pending adds still settle.
     nativeLog.stop()
   }
@@ -105,9 +109,17 @@ function eventlog(arg) {
     )
   }
 
+  /** `for await (const { event, meta } of log.events({ from, live, onError }))`: see lib/events.js. */
+  function events(options) {
+    return new EventIterator(consume, options, iterators)
+  }
+
   const log = { add, consume, filename, stop }
-  // Ours, beside the original's four (which stay the only enumerable ones).
-  Object.defineProperty(log, 'archive', { value: archivePass, enumerable: false })
+  // Ours, beside the original's four: not enumerable, so Object.keys(log) stays the
+  // original's { add, consume, filename, stop }.
+  for (const [name, value] of Object.entries({ events, archive: archivePass })) {
+    Object.defineProperty(log, name, { value, writable: true, configurable: true, enumerable: false })
+  }
   return log
 }
 

@@ -5,7 +5,7 @@
 //! - `log`: `NativeLog`, one JavaScript instance over the process's `Log` of its pattern
 //!   (writing, archive passes).
 //! - `consumer`: `NativeConsumer`, and deliveries as JavaScript sees them.
-//! - `verify`: the integrity scan.
+//! - `verify`, `stat`: the integrity scan, and the days of a log with their sizes.
 //!
 //! Errors cross as `[CODE] message`; `lib/errors.js` turns the code into an exported class.
 //! Threadsafe functions here are weak: they never keep Node alive by themselves; the
@@ -17,6 +17,7 @@
 
 mod consumer;
 mod log;
+mod stat;
 mod verify;
 
 use napi::bindgen_prelude::*;

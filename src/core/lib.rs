@@ -41,6 +41,7 @@ pub mod pattern;
 pub mod position;
 pub mod reader;
 pub mod source;
+pub mod stat;
 pub mod tailer;
 pub mod verify;
 pub mod wake;

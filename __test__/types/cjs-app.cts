@@ -1,0 +1,61 @@
+// A CommonJS app (`require`), type-checked by __test__/types.test.js with tsc --strict. The
+// lines marked as expected errors must fail to compile: they keep the types from decaying to
+// `any`.
+import eventlog = require('eventlog')
+
+interface Deposited {
+  type: 'deposited'
+  account: string
+  amount: number
+}
+
+async function main(): Promise<void> {
+  const log: eventlog.EventLog = eventlog({ filename: 'data/events-%y-%m-%d.log', durable: true })
+  const { id, logfile, promise } = log.add({ type: 'deposited', account: 'a-1', amount: 100 })
+  const written: eventlog.Written = await promise
+  const pos: number = written.pos
+  const prev: number | undefined = written.prevPos
+  console.log(id.length, logfile, pos, prev)
+
+  const consumer = log.consume(
+    (event: Deposited, meta) => {
+      const p: number = meta.pos
+      return Promise.resolve(p + event.amount)
+    },
+    0,
+    (info) => console.log(info.logfile, info.rows),
+  )
+  consumer.liveMeta.on('error', (err: eventlog.EventlogError) => console.error(err.code))
+  consumer.stop()
+
+  for await (const { event, meta } of log.events<Deposited>({ from: pos, live: false, onError: (e) => e.code })) {
+    const amount: number = event.amount
+    const at: number = meta.pos
+    if (amount > at) break
+  }
+
+  const report: eventlog.VerifyReport = await eventlog.verify('data/events-%y-%m-%d.log')
+  for (const p of report.problems) console.log(p.kind, p.file, p.line, p.pos, p.message)
+  const s: eventlog.StatReport = await eventlog.stat({ filename: log.filename })
+  const last: number | null = s.lastPos
+  for (const d of s.perDay) console.log(d.day, d.events, d.bytes, d.tornBytes, d.future, last)
+
+  try {
+    await eventlog({ readOnly: true }).add(1).promise
+  } catch (err) {
+    if (err instanceof eventlog.ReadOnlyError) console.log(err.code)
+    if (err instanceof eventlog.WriteError) console.log(err.errno)
+  }
+  eventlog.__setTestNow(null)
+  log.stop()
+
+  // @ts-expect-error: `from` is a position (a number)
+  log.events({ from: '2026-11-26' })
+  // @ts-expect-error: there is no option `durabel`
+  eventlog({ durabel: true })
+  // @ts-expect-error: stat() resolves a report, not a number
+  const n: number = await eventlog.stat('x')
+  console.log(n)
+}
+
+main()

@@ -1,0 +1,110 @@
+'use strict'
+// Reading a command line with util.parseArgs: one pattern, the command's own flags, --help.
+// Every mistake becomes a UsageError (exit 2) with one line that says what was wrong.
+
+const { parseArgs } = require('node:util')
+
+const PER_DAY = 1e8
+/** The first position of 1970-01-01: anything below it (but 0) cannot be a position. */
+const FIRST_POSITION = 19700101 * PER_DAY
+
+class UsageError extends Error {
+  /** `command`: the command whose --help the hint names (none: the top-level help). */
+  constructor(message, command) {
+    super(message)
+    this.name = 'UsageError'
+    this.command = command
+  }
+}
+
+/**
+ * Parses `argv` (what follows the command name) against `options` (parseArgs options). Returns
+ * `{ help }` for --help, else `{ pattern, values }`.
+ */
+function parseCommandLine(command, argv, options) {
+  let parsed
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    })
+  } catch (err) {
+    throw new UsageError(describeParseError(err), command)
+  }
+  const { values, positionals } = parsed
+  if (values.help) return { help: true }
+  if (positionals.length === 0) {
+    throw new UsageError("missing PATTERN, the log's filename pattern such as 'data/events-%y-%m-%d.log'", command)
+  }
+  if (positionals.length > 1) {
+    throw new UsageError(`unexpected argument '${positionals[1]}' (give one PATTERN, quoted)`, command)
+  }
+  return { help: false, pattern: positionals[0], values }
+}
+
+/** parseArgs' messages are long and suggest '--' tricks; ours name the flag and stop. */
+function describeParseError(err) {
+  const flag = /'(-[^' ]+)/.exec(err.message)
+  const name = flag ? flag[1] : undefined
+  switch (err.code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return `unknown option ${name || err.message}`
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      return name ? `option ${name} needs a value` : err.message
+    default:
+      return err.message
+  }
+}
+
+/** A YYYYMMDD number if it names a real date in the years positions allow. */
+function realDay(year, month, day) {
+  const date = new Date(Date.UTC(year, month - 1, day))
+  const ok =
+    year >= 1970 && year <= 9999 && date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day
+  return ok ? year * 10000 + month * 100 + day : undefined
+}
+
+/**
+ * A position given on the command line: 16 digits (`2026112600000042`), 0 (the beginning), or
+ * a date (`2026-11-26`), which means the day's first position, or with `endOfDay` its last.
+ */
+function parsePosition(text, flag, command, { endOfDay = false } = {}) {
+  const hint = 'a position has 16 digits, YYYYMMDD then the line in the day (2026112600000042), or give a date (2026-11-26)'
+  const date = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text)
+  if (date) {
+    const day = realDay(Number(date[1]), Number(date[2]), Number(date[3]))
+    if (day === undefined) throw new UsageError(`bad date ${text} for ${flag}: no such day`, command)
+    return day * PER_DAY + (endOfDay ? PER_DAY - 1 : 0)
+  }
+  if (!/^\d+$/.test(text)) throw new UsageError(`bad position '${text}' for ${flag}: ${hint}`, command)
+  const pos = Number(text)
+  if (pos === 0) return 0
+  if (!Number.isSafeInteger(pos) || pos < FIRST_POSITION || text.length !== 16) {
+    throw new UsageError(`bad position ${text} for ${flag}: ${hint}`, command)
+  }
+  const n = Math.floor(pos / PER_DAY)
+  if (realDay(Math.floor(n / 10000), Math.floor(n / 100) % 100, n % 100) === undefined) {
+    throw new UsageError(`bad position ${text} for ${flag}: ${String(n)} is not a real date`, command)
+  }
+  return pos
+}
+
+/** A count such as `--lines 10`. */
+function parseCount(text, flag, command) {
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text))) {
+    throw new UsageError(`bad number '${text}' for ${flag}: give a whole number such as 10`, command)
+  }
+  return Number(text)
+}
+
+/** One of a few words, such as `--format pretty`. */
+function parseChoice(text, flag, choices, command) {
+  if (!choices.includes(text)) {
+    throw new UsageError(`bad value '${text}' for ${flag}: use ${choices.join(' or ')}`, command)
+  }
+  return text
+}
+
+module.exports = { UsageError, parseCommandLine, parsePosition, parseCount, parseChoice, PER_DAY }

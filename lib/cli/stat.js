@@ -1,0 +1,72 @@
+'use strict'
+// `eventlog stat PATTERN [--json]`
+
+const api = require('./api')
+const { count, size } = require('./format')
+
+const BAR_WIDTH = 30
+
+/** The readable report; `bars`: draw each day's events as a bar (on a terminal). */
+function render(report, { bars }) {
+  const days = report.perDay
+  const out = []
+  const field = (name, value) => out.push(`${name.padEnd(8)} ${value}`)
+  field('pattern', report.pattern)
+  field('days', days.length === 0 ? '0' : `${days.length}, ${days[0].day} to ${days[days.length - 1].day}`)
+  field('events', count(report.events))
+  field('bytes', report.bytes < 1024 ? count(report.bytes) : `${size(report.bytes)} (${count(report.bytes)})`)
+  field('first', report.firstPos === null ? '-' : String(report.firstPos))
+  field('last', report.lastPos === null ? '-' : String(report.lastPos))
+  if (report.tornTails.length === 0) field('torn', 'none')
+  for (const t of report.tornTails) {
+    field('torn', `${t.file}: ${count(t.bytes)} bytes without a newline where ${t.pos} would be ('eventlog verify')`)
+  }
+  const future = days.filter((d) => d.future).length
+  if (future > 0) field('future', `${future} logfile(s) dated after today, which readers ignore until then`)
+  if (days.length > 0) {
+    out.push('')
+    const widths = { events: Math.max(6, ...days.map((d) => count(d.events).length)) }
+    widths.bytes = Math.max(5, ...days.map((d) => size(d.bytes).length))
+    out.push(`${'day'.padEnd(10)}  ${'events'.padStart(widths.events)}  ${'bytes'.padStart(widths.bytes)}`)
+    const most = Math.max(1, ...days.map((d) => d.events))
+    for (const d of days) {
+      let row = `${d.day}  ${count(d.events).padStart(widths.events)}  ${size(d.bytes).padStart(widths.bytes)}`
+      if (bars) row += `  ${'█'.repeat(Math.round((d.events / most) * BAR_WIDTH)) || (d.events > 0 ? '▏' : '')}`
+      const notes = []
+      if (d.tornBytes > 0) notes.push(`torn tail, ${count(d.tornBytes)} bytes`)
+      if (d.future) notes.push('future')
+      if (notes.length > 0) row += `  (${notes.join(', ')})`
+      out.push(row.trimEnd())
+    }
+  }
+  return out.join('\n') + '\n'
+}
+
+module.exports = {
+  name: 'stat',
+  summary: 'days, events, bytes, first and last position, torn tails, events per day',
+  options: {
+    json: { type: 'boolean' },
+  },
+  help: `Usage: eventlog stat PATTERN [--json]
+
+Counts every logfile of the log without parsing it: days, events (complete lines, each a
+position; 'eventlog verify' tells corrupt ones apart), bytes, the first and last position a
+reader sees, torn tails (a last line without its newline), and the same for each day.
+
+Options:
+  --json          one JSON object: days, events, bytes, firstPos, lastPos, tornTails, perDay
+  -h, --help      this help
+
+Example:
+  eventlog stat 'data/events-%y-%m-%d.log' --json | jq '.perDay[] | [.day, .events]'
+`,
+  async run({ pattern, values, io }) {
+    const report = await api().stat(pattern)
+    io.out.write(values.json ? JSON.stringify(report, null, 2) + '\n' : render(report, { bars: Boolean(process.stdout.isTTY) }))
+    await io.out.end()
+    if (report.days === 0) io.warn(`no logfile matches ${pattern}; is the pattern right (and quoted)?`)
+    return 0
+  },
+  render,
+}

@@ -1,0 +1,63 @@
+'use strict'
+// `eventlog verify PATTERN [--json]`: exit 0 when clean, 1 when problems were found.
+
+const api = require('./api')
+const { count, size } = require('./format')
+const { progressFor } = require('./progress')
+
+/** One line per problem, `file:line: kind at pos: message`, then a summary. */
+function render(report) {
+  const out = []
+  for (const p of report.problems) {
+    out.push(`${p.file}:${p.line}: ${p.kind} at ${p.pos}: ${p.message}`)
+  }
+  if (report.problemCount > report.problems.length) {
+    out.push(`… and ${count(report.problemCount - report.problems.length)} more (only the first ${count(report.problems.length)} are listed)`)
+  }
+  const scanned = `${count(report.files)} logfiles, ${count(report.lines)} lines, ${count(report.events)} events`
+  out.push(report.ok ? `ok: ${scanned}, no problems` : `${count(report.problemCount)} problem(s) in ${scanned}`)
+  return out.join('\n') + '\n'
+}
+
+module.exports = {
+  name: 'verify',
+  summary: 'check every line of every logfile; exit 1 if there are problems',
+  options: {
+    json: { type: 'boolean' },
+  },
+  help: `Usage: eventlog verify PATTERN [--json]
+
+Reads every line of every logfile and reports what readers would skip or miss, each with
+its file, line and position:
+  corrupt-line   a line that is not a JSON event (skipped; it still counts as a position)
+  torn-tail      a last line without its newline (a crash mid-write; the next writer moves
+                 it aside to .eventlog/torn/)
+  future-day     a logfile dated after today (readers ignore it until then)
+Changes nothing. Exit code 0 when clean, 1 when problems were found.
+
+Options:
+  --json          the report as one JSON object (ok, files, lines, events, problemCount,
+                  problems)
+  -h, --help      this help
+`,
+  async run({ pattern, values, io }) {
+    // The scan runs in the core with no progress to report: the spinner shows what it covers
+    // and for how long it has run.
+    let progress = null
+    if (process.stderr.isTTY) {
+      const s = await api().stat(pattern)
+      progress = progressFor(`verify: ${count(s.days)} logfiles, ${size(s.bytes)}`, undefined)
+    }
+    let report
+    try {
+      report = await api().verify(pattern)
+    } finally {
+      if (progress !== null) progress.stop()
+    }
+    io.out.write(values.json ? JSON.stringify(report, null, 2) + '\n' : render(report))
+    await io.out.end()
+    if (report.files === 0) io.warn(`no logfile matches ${pattern}; is the pattern right (and quoted)?`)
+    return report.ok ? 0 : 1
+  },
+  render,
+}

@@ -1,0 +1,58 @@
+'use strict'
+// stat(): what a log holds, day by day. The core counts each logfile's lines and bytes off the
+// JavaScript thread without parsing a line (src/core/stat.rs); the totals are added here.
+
+const native = require('./native')
+const { fromNative } = require('./errors')
+
+const PER_DAY = 1e8
+
+/** `20261126` as `"2026-11-26"`. */
+function dayString(n) {
+  const s = String(n)
+  return `${s.slice(0, 4)}-${s.slice(4, 6)}-${s.slice(6, 8)}`
+}
+
+/**
+ * Counts every logfile of a pattern (or `{ filename }`): days, events (complete lines, which
+ * is what positions count; `verify` tells corrupt ones apart), bytes, the first and last
+ * position a reader sees now, torn tails, and the same per day.
+ */
+async function stat(arg) {
+  const pattern = typeof arg === 'string' ? arg : arg && arg.filename
+  if (typeof pattern !== 'string') {
+    throw new TypeError('stat() takes a filename pattern such as "data/events-%y-%m-%d.log" or { filename }')
+  }
+  let raw
+  try {
+    raw = await native.stat(pattern)
+  } catch (err) {
+    throw fromNative(err)
+  }
+  const report = { pattern, days: raw.length, events: 0, bytes: 0, firstPos: null, lastPos: null, tornTails: [], perDay: [] }
+  for (const d of raw) {
+    const first = d.day * PER_DAY
+    const day = {
+      day: dayString(d.day),
+      file: d.file,
+      events: d.lines,
+      bytes: d.bytes,
+      tornBytes: d.tornBytes,
+      firstPos: d.lines > 0 ? first : null,
+      lastPos: d.lines > 0 ? first + d.lines - 1 : null,
+      future: d.future,
+    }
+    report.perDay.push(day)
+    report.events += d.lines
+    report.bytes += d.bytes
+    // Readers ignore future days, so the range is what `consume` (and `cat`) would deliver.
+    if (day.firstPos !== null && !d.future) {
+      if (report.firstPos === null) report.firstPos = day.firstPos
+      report.lastPos = day.lastPos
+    }
+    if (d.tornBytes > 0) report.tornTails.push({ file: d.file, day: day.day, pos: first + d.lines, bytes: d.tornBytes })
+  }
+  return report
+}
+
+module.exports = { stat }

@@ -1,0 +1,64 @@
+//! `stat(pattern)`: the core's per-day counts (`eventlog_core::stat`), scanned off the
+//! JavaScript thread. `lib/stat.js` adds the totals.
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use eventlog_core::clock::Clock;
+use eventlog_core::pattern::Pattern;
+use eventlog_core::stat::DayStat;
+
+use crate::to_js;
+
+/// One logfile, as `stat` found it.
+#[napi(object)]
+pub struct StatDay {
+    /// `YYYYMMDD`.
+    pub day: u32,
+    pub file: String,
+    /// Complete lines: the positions the day uses.
+    pub lines: f64,
+    pub bytes: f64,
+    /// Bytes after the last newline (a line being written, or torn by a crash).
+    pub torn_bytes: f64,
+    /// Dated after today: readers ignore it until then.
+    pub future: bool,
+}
+
+impl From<DayStat> for StatDay {
+    fn from(d: DayStat) -> Self {
+        StatDay {
+            day: d.day.number(),
+            file: d.file,
+            lines: d.lines as f64,
+            bytes: d.bytes as f64,
+            torn_bytes: d.torn_bytes as f64,
+            future: d.future,
+        }
+    }
+}
+
+pub struct StatTask {
+    pattern: Pattern,
+}
+
+impl Task for StatTask {
+    type Output = Vec<DayStat>;
+    type JsValue = Vec<StatDay>;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        eventlog_core::stat::stat(&self.pattern, Clock::system().today()).map_err(to_js)
+    }
+
+    fn resolve(&mut self, _env: Env, days: Self::Output) -> Result<Self::JsValue> {
+        Ok(days.into_iter().map(StatDay::from).collect())
+    }
+}
+
+/// Counts the lines, bytes and torn tails of every logfile of a pattern, oldest first (off the
+/// JavaScript thread).
+#[napi(ts_return_type = "Promise<Array<StatDay>>")]
+pub fn stat(pattern: String) -> Result<AsyncTask<StatTask>> {
+    let pattern = Pattern::parse(&pattern).map_err(to_js)?;
+    Ok(AsyncTask::new(StatTask { pattern }))
+}

@@ -1,0 +1,173 @@
+//! What a log holds, day by day, without parsing a line: for every logfile its complete lines
+//! (each one a position), its bytes, and the bytes of a torn tail. Used by
+//! `eventlog.stat()` and the CLI's `stat`. Telling events from corrupt lines is `verify`'s job;
+//! here a line is counted by its newline alone, so a scan runs at the speed of the disk.
+
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::FileExt;
+
+use crate::day::Day;
+use crate::discovery::list_logfiles;
+use crate::error::{Error, Result};
+use crate::pattern::Pattern;
+
+/// The size of one read: big enough that a scan is a few syscalls per megabyte.
+const READ_SIZE: usize = 1 << 20;
+
+/// One logfile as it was when scanned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayStat {
+    pub day: Day,
+    /// The path in the pattern's form.
+    pub file: String,
+    /// Complete lines (ending in a newline): the positions this day uses.
+    pub lines: u64,
+    /// Bytes read, torn tail included.
+    pub bytes: u64,
+    /// Bytes after the last newline: a line a writer has not finished, or left torn by a
+    /// crash. Readers never deliver it.
+    pub torn_bytes: u64,
+    /// Dated after `today`: readers ignore it until their clock gets there.
+    pub future: bool,
+}
+
+/// Every logfile of `pattern`, oldest first. A logfile that vanishes between the directory
+/// walk and its scan (deleted, or moved away by an archiver) is left out.
+pub fn stat(pattern: &Pattern, today: Day) -> Result<Vec<DayStat>> {
+    let files =
+        list_logfiles(pattern, None).map_err(|e| Error::read("list", pattern.base_path(), e))?;
+    let mut days = Vec::with_capacity(files.len());
+    let mut buf = vec![0u8; READ_SIZE];
+    for f in files {
+        let counts = match scan(&f.path, &mut buf) {
+            Ok(counts) => counts,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(Error::read("read", &f.path, e)),
+        };
+        days.push(DayStat {
+            day: f.day,
+            file: f.path,
+            lines: counts.lines,
+            bytes: counts.bytes,
+            torn_bytes: counts.bytes - counts.complete_bytes,
+            future: f.day > today,
+        });
+    }
+    Ok(days)
+}
+
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Counts {
+    lines: u64,
+    bytes: u64,
+    /// Bytes up to and including the last newline.
+    complete_bytes: u64,
+}
+
+/// Counts the newlines of one file with big sequential reads, up to the end it has now (a
+/// writer appending meanwhile only makes the counts a little older).
+fn scan(path: &str, buf: &mut [u8]) -> io::Result<Counts> {
+    let file = File::open(path)?;
+    let mut c = Counts::default();
+    loop {
+        let n = match file.read_at(buf, c.bytes) {
+            Ok(0) => return Ok(c),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        let chunk = &buf[..n];
+        let newlines = memchr::memchr_iter(b'\n', chunk).count() as u64;
+        if newlines > 0 {
+            c.lines += newlines;
+            // memrchr finds the last one again without another full pass.
+            let last = memchr::memrchr(b'\n', chunk).unwrap_or(0);
+            c.complete_bytes = c.bytes + last as u64 + 1;
+        }
+        c.bytes += n as u64;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    fn pattern(dir: &std::path::Path) -> Pattern {
+        Pattern::parse(&format!("{}/e-%y-%m-%d.log", dir.display())).unwrap()
+    }
+
+    fn day(n: u32) -> Day {
+        Day::from_number(n, "t").unwrap()
+    }
+
+    #[test]
+    fn counts_lines_bytes_and_torn_tails_per_day() {
+        let tmp = tempfile::tempdir().unwrap();
+        let ok = r#"{"event":1,"meta":{"id":"a"}}"#;
+        fs::write(
+            tmp.path().join("e-2026-11-01.log"),
+            format!("{ok}\nnot json\n{ok}\n{{\"torn"),
+        )
+        .unwrap();
+        fs::write(tmp.path().join("e-2026-11-02.log"), "").unwrap();
+        fs::write(tmp.path().join("e-2026-11-03.log"), format!("{ok}\n")).unwrap();
+        fs::write(tmp.path().join("e-2026-12-01.log"), format!("{ok}\n{ok}\n")).unwrap();
+        fs::write(tmp.path().join("unrelated.txt"), "x\ny\n").unwrap();
+        let days = stat(&pattern(tmp.path()), day(20261126)).unwrap();
+        let base = tmp.path().display();
+        let got: Vec<_> = days
+            .iter()
+            .map(|d| (d.day.number(), d.lines, d.bytes, d.torn_bytes, d.future))
+            .collect();
+        let line = ok.len() as u64 + 1;
+        assert_eq!(
+            got,
+            vec![
+                (20261101, 3, 2 * line + 9 + 6, 6, false),
+                (20261102, 0, 0, 0, false),
+                (20261103, 1, line, 0, false),
+                (20261201, 2, 2 * line, 0, true),
+            ]
+        );
+        assert_eq!(days[0].file, format!("{base}/e-2026-11-01.log"));
+    }
+
+    #[test]
+    fn counts_across_many_reads() {
+        // Lines straddling read boundaries, and a torn tail longer than one read.
+        let tmp = tempfile::tempdir().unwrap();
+        let line = format!("{}\n", "x".repeat(999));
+        let lines = 3 * READ_SIZE / line.len() + 7;
+        let torn = "y".repeat(READ_SIZE + 13);
+        fs::write(
+            tmp.path().join("e-2026-11-01.log"),
+            format!("{}{torn}", line.repeat(lines)),
+        )
+        .unwrap();
+        let d = &stat(&pattern(tmp.path()), day(20261126)).unwrap()[0];
+        assert_eq!(d.lines, lines as u64);
+        assert_eq!(d.bytes, (lines * line.len() + torn.len()) as u64);
+        assert_eq!(d.torn_bytes, torn.len() as u64);
+    }
+
+    #[test]
+    fn a_missing_directory_has_no_days() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = Pattern::parse(&format!("{}/nope/%y-%m-%d", tmp.path().display())).unwrap();
+        assert!(stat(&p, day(20261126)).unwrap().is_empty());
+    }
+
+    #[test]
+    fn read_errors_are_reported_not_skipped() {
+        // Only a vanished file is passed over; any other failure (here EISDIR: root reads
+        // through permissions, so a directory stands in for an unreadable file) is an error.
+        let tmp = tempfile::tempdir().unwrap();
+        let err = scan(tmp.path().to_str().unwrap(), &mut [0u8; 16]).unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(21));
+        let gone = tmp.path().join("gone.log");
+        let err = scan(gone.to_str().unwrap(), &mut [0u8; 16]).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+    }
+}
