@@ -22,6 +22,50 @@ declare namespace eventlog {
      * process, not of the machine).
      */
     durable?: boolean
+    /**
+     * Keep history in an S3-compatible store (AWS S3, MinIO, Ceph, R2, …): sealed days are
+     * uploaded in the background, verified, and (with `keepLocalDays`) deleted locally;
+     * `consume` reads archived days transparently. A read-only log with an archive replays
+     * it (and follows newly sealed days) without any local files. See README "Archiving to S3".
+     */
+    archive?: ArchiveOptions
+  }
+
+  /** The `archive` option: every field but `url` is optional. */
+  interface ArchiveOptions {
+    /** `s3://bucket/prefix`: objects are `prefix/<the logfile's path below the pattern's fixed root>`. */
+    url: string
+    /** The store's address, for S3-compatible servers (`http://127.0.0.1:9000`); AWS when unset. */
+    endpoint?: string
+    /** Default: `AWS_REGION`, then `AWS_DEFAULT_REGION`, then `us-east-1`. */
+    region?: string
+    /**
+     * Today and this many days before it stay on local disk; older days are deleted once
+     * their upload is verified (never a day that failed to upload). Default: keep every day.
+     */
+    keepLocalDays?: number
+    /** How long one request to the store is retried before it fails. Default 30,000 ms. */
+    retryTimeoutMs?: number
+    /** How many times one request is retried. Default 10. */
+    maxRetries?: number
+    /** How often the archiver makes a pass and lists the archive for new days. Default 30,000 ms. */
+    pollIntervalMs?: number
+    /** Default: `AWS_ACCESS_KEY_ID` (with `secretAccessKey`, and optionally `sessionToken`). */
+    accessKeyId?: string
+    /** Default: `AWS_SECRET_ACCESS_KEY`. */
+    secretAccessKey?: string
+    /** Default: `AWS_SESSION_TOKEN`. */
+    sessionToken?: string
+  }
+
+  /** What one archive pass did; days are `YYYYMMDD` numbers. */
+  interface ArchiveReport {
+    /** Days this pass uploaded and verified. */
+    uploaded: number[]
+    /** Days this pass deleted locally (they are in the archive). */
+    pruned: number[]
+    /** Days that could not be uploaded; they stay local and are retried. */
+    failed: Array<{ day: number; error: string }>
   }
 
   /** What `add` returns at once. */
@@ -120,6 +164,13 @@ declare namespace eventlog {
     filename: string
     /** Stops the writer (queued events are still written) and every consumer. */
     stop(): void
+    /**
+     * One archive pass now: seals the days before today, uploads every sealed day not yet
+     * uploaded, deletes local days as `keepLocalDays` says. Waits for a pass running here or
+     * in another process first. Rejects with `ArchiveError` when the store cannot be reached
+     * within the retry window, `ReadOnlyError` on a read-only log.
+     */
+    archive(): Promise<ArchiveReport>
   }
 
   /** Base class of every error the package throws; `code` is stable. */
@@ -145,6 +196,12 @@ declare namespace eventlog {
   class CorruptLineError extends EventlogError {}
   /** A consume callback (or onSync) threw or rejected; `cause` is what it threw. */
   class CallbackError extends EventlogError {}
+  /** The `archive` option is malformed; the message names the field. */
+  class InvalidArchiveConfigError extends EventlogError {}
+  /** The archive could not be used (unreachable within the retry window, or refusing). */
+  class ArchiveError extends EventlogError {}
+  /** The log is already open in this process with another archive. */
+  class ConflictingOptionsError extends EventlogError {}
 
   /** One problem `verify` found. */
   interface VerifyProblem {
