@@ -90,6 +90,64 @@ function runNode(script, { timeoutMs = 20000, cwd = ROOT, env = {}, args = [], f
   })
 }
 
+/**
+ * Starts `node -e script` (with `eventlog` required, as in `runNode`) and returns at once
+ * `{ done, write(text), output(re, stream), stdout, stderr }`: `done` resolves as `runNode`
+ * does; `output` resolves once what the child printed on `stream` ('stdout' or 'stderr')
+ * matches `re`, and rejects if it exits first. Killed after `timeoutMs`.
+ */
+function startNode(script, { timeoutMs = 20000, cwd = ROOT, env = {}, args = [] } = {}) {
+  const started = Date.now()
+  const preamble = `const eventlog = require(${JSON.stringify(ROOT)});\n`
+  const child = spawn(process.execPath, ['-e', preamble + script, ...args], {
+    cwd,
+    env: { ...process.env, ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  })
+  const out = { stdout: '', stderr: '' }
+  const waiters = []
+  const check = () => {
+    for (const w of waiters.splice(0)) {
+      if (w.re.test(out[w.stream])) w.resolve(out[w.stream])
+      else waiters.push(w)
+    }
+  }
+  child.stdout.on('data', (d) => {
+    out.stdout += d
+    check()
+  })
+  child.stderr.on('data', (d) => {
+    out.stderr += d
+    check()
+  })
+  const done = new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`child did not exit within ${timeoutMs} ms\nstdout: ${out.stdout}\nstderr: ${out.stderr}`))
+    }, timeoutMs)
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer)
+      for (const w of waiters.splice(0)) w.reject(new Error(`child exited before printing ${w.re}\nstdout: ${out.stdout}\nstderr: ${out.stderr}`))
+      resolve({ code, signal, stdout: out.stdout, stderr: out.stderr, ms: Date.now() - started })
+    })
+  })
+  return {
+    done,
+    write: (text) => child.stdin.write(text),
+    output: (re, stream = 'stdout') =>
+      new Promise((resolve, reject) => {
+        waiters.push({ re, stream, resolve, reject })
+        check()
+      }),
+    get stdout() {
+      return out.stdout
+    },
+    get stderr() {
+      return out.stderr
+    },
+  }
+}
+
 /** The lines of a logfile, parsed. */
 function readLog(file) {
   return fs
@@ -108,4 +166,4 @@ function writeLines(file, events) {
 
 const DAY_MS = 86400000
 
-module.exports = { ROOT, tmpdir, within, deferred, collect, runNode, readLog, writeLines, DAY_MS }
+module.exports = { ROOT, tmpdir, within, deferred, collect, runNode, startNode, readLog, writeLines, DAY_MS }

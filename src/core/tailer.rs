@@ -591,35 +591,37 @@ impl State {
     fn refresh_days(&mut self, rx: Option<&Receiver<Signal>>) -> bool {
         self.rescan = false;
         let today = self.history.clock.today();
-        if let Some(remote) = self.history.remote() {
-            if rx.is_some() {
-                // A reader with only the archive must know what it holds before it can say
-                // there is nothing yet; the archiver lists it again every poll interval.
+        let current = self.idx.map(|i| self.days[i].clone());
+        let mut days = match self.history.catalog.refresh(Some(today)) {
+            Ok(days) => days,
+            Err(e) => {
+                let dir = self.history.pattern.base_path();
+                self.report(Error::read("list", dir, e), rx);
+                return false;
+            }
+        };
+        if days.is_empty() && rx.is_some() {
+            if let Some(remote) = self.history.remote() {
+                // Nothing here at all: a reader with only the archive must know what it holds
+                // before it can say there is nothing yet (the archiver lists it again every
+                // poll interval). Where days are known locally (our own uploads are recorded
+                // here), the store being down delays nobody.
                 if let Err(e) = remote.ensure_listed(&self.history.catalog) {
                     self.report(Error::read("list the archive", remote.url(), e), rx);
                     return false;
                 }
+                days = self.history.catalog.days(Some(today));
             }
         }
-        let current = self.idx.map(|i| self.days[i].clone());
-        match self.history.catalog.refresh(Some(today)) {
-            Ok(mut days) => {
-                if let Some(cur) = current {
-                    if !days.iter().any(|d| d.day == cur.day) {
-                        // Keep our place even if the day vanished under us.
-                        days.push(cur);
-                        days.sort_by_key(|d| d.day);
-                    }
-                }
-                self.days = days;
-                true
-            }
-            Err(e) => {
-                let dir = self.history.pattern.base_path();
-                self.report(Error::read("list", dir, e), rx);
-                false
+        if let Some(cur) = current {
+            if !days.iter().any(|d| d.day == cur.day) {
+                // Keep our place even if the day vanished under us.
+                days.push(cur);
+                days.sort_by_key(|d| d.day);
             }
         }
+        self.days = days;
+        true
     }
 
     /// Reports a logfile that shrank or disappeared under the reader: an append-only log

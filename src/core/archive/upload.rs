@@ -164,6 +164,7 @@ async fn upload_in_parts(
                 && s["sha256"] == sha
                 && s["partSize"] == PART_SIZE
         });
+    let from_disk = state.is_some();
     if state.is_none() {
         let options = PutMultipartOptions {
             attributes,
@@ -190,12 +191,11 @@ async fn upload_in_parts(
                 .collect()
         })
         .unwrap_or_default();
-    if !parts.is_empty() {
-        debug!(
-            "archive",
-            "resuming the upload of {key} at part {}",
-            parts.len() + 1
-        );
+    // An upload begun by an earlier pass: its first part now tells whether the store still
+    // has it.
+    let resumed_at = from_disk.then_some(parts.len());
+    if let Some(at) = resumed_at {
+        debug!("archive", "resuming the upload of {key} at part {}", at + 1);
     }
     let count = size.div_ceil(PART_SIZE) as usize;
     for idx in parts.len()..count {
@@ -203,13 +203,17 @@ async fn upload_in_parts(
         let data = read_range(&job.path, start, (start + PART_SIZE).min(size)).await?;
         let part = match store.put_part(key, &id, idx, PutPayload::from(data)).await {
             Ok(part) => part,
-            Err(e) => {
-                if matches!(e, object_store::Error::NotFound { .. }) {
-                    // The store forgot the upload: what we remember of it is worthless.
-                    let _ = std::fs::remove_file(&state_path);
-                }
-                return Err(to_io(e));
+            // The first part of a resumed upload failing, just after the store answered the
+            // pass's first request, means the store no longer has the upload (S3 says 404,
+            // some servers 500): what we remember of it is worthless. Start over.
+            Err(e)
+                if resumed_at == Some(idx) || matches!(e, object_store::Error::NotFound { .. }) =>
+            {
+                let _ = std::fs::remove_file(&state_path);
+                let _ = store.abort_multipart(key, &id).await;
+                return Err(io::Error::new(io::ErrorKind::NotFound, e.to_string()));
             }
+            Err(e) => return Err(to_io(e)),
         };
         parts.push(part);
         state["parts"] = json!(parts

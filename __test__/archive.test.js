@@ -1,0 +1,446 @@
+'use strict'
+// The archive tier against a real S3-compatible server (moto, started here on 127.0.0.1):
+// uploads and their verification, idempotent passes, retention, resuming interrupted uploads,
+// replay from the archive alone and across archive, local disk and live events, a second
+// process that has only the archive, and a store that is down.
+
+const assert = require('node:assert/strict')
+const crypto = require('node:crypto')
+const fs = require('node:fs')
+const path = require('node:path')
+const { test, before, after } = require('node:test')
+
+const eventlog = require('..')
+const { tmpdir, within, deferred, runNode, startNode, writeLines, DAY_MS } = require('./helpers')
+const { startMoto, createBucket, listKeys, getObject, putObject, startProxy, archiveOptions } = require('./support/s3')
+
+let moto
+before(async () => {
+  moto = await startMoto(null)
+})
+after(() => moto && moto.stop())
+
+/** `YYYY-MM-DD` and `YYYYMMDD` of the UTC day `n` days ago. */
+const dayName = (n) => new Date(Date.now() - n * DAY_MS).toISOString().slice(0, 10)
+const dayNumber = (n) => Number(dayName(n).replaceAll('-', ''))
+
+/** A log directory with history on past days: `{ [daysAgo]: count }`. */
+function history(t, days) {
+  const dir = tmpdir(t)
+  for (const [ago, count] of Object.entries(days)) {
+    writeLines(
+      path.join(dir, `e-${dayName(Number(ago))}.log`),
+      Array.from({ length: count }, (_, i) => ({ day: Number(ago), i })),
+    )
+  }
+  return { dir, pattern: path.join(dir, 'e-%y-%m-%d.log') }
+}
+
+const sha256 = (buf) => crypto.createHash('sha256').update(buf).digest('hex')
+const ownDir = (dir) => path.join(dir, '.eventlog', 'e-_y-_m-_d.log.d')
+
+/** Every event of a log as `[pos, prevPos, id, event]`, read once to its end. */
+async function replay(log, from = 0) {
+  const got = []
+  const errors = []
+  const done = deferred()
+  const c = log.consume((event, meta) => got.push([meta.pos, meta.prevPos, meta.id, event]), from, () => done.resolve())
+  c.liveMeta.on('error', (e) => errors.push(e))
+  await within(20000, done.promise, 'replaying to the end')
+  c.stop()
+  assert.deepEqual(errors.map((e) => e.message), [])
+  return got
+}
+
+/** Every file under `dir`, as text. */
+function allFiles(dir) {
+  const out = []
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) out.push(fs.readFileSync(path.join(entry.parentPath ?? entry.path, entry.name), 'latin1'))
+  }
+  return out
+}
+
+test('sealed days go up byte for byte with their line count and sha256, verified and recorded', async (t) => {
+  const bucket = await createBucket(moto.endpoint)
+  const { dir, pattern } = history(t, { 3: 10, 2: 5 })
+  const options = archiveOptions(moto.endpoint, bucket, { secretAccessKey: 'a-distinct-secret-4711' })
+  const log = eventlog({ filename: pattern, archive: options })
+  t.after(() => log.stop())
+  await log.add({ today: true }).promise
+  const report = await within(20000, log.archive(), 'an archive pass')
+  assert.deepEqual(report.failed, [])
+  assert.deepEqual(report.pruned, [])
+  const keys = await listKeys(moto.endpoint, bucket)
+  assert.deepEqual(keys, [`logs/e-${dayName(3)}.log`, `logs/e-${dayName(2)}.log`].sort(), "today's day is not sealed")
+  for (const [ago, lines] of [
+    [3, 10],
+    [2, 5],
+  ]) {
+    const local = fs.readFileSync(path.join(dir, `e-${dayName(ago)}.log`))
+    const object = await getObject(moto.endpoint, bucket, `logs/e-${dayName(ago)}.log`)
+    assert.ok(object.body.equals(local), 'the object is the logfile byte for byte')
+    assert.equal(object.headers.get('x-amz-meta-lines'), String(lines))
+    assert.equal(object.headers.get('x-amz-meta-sha256'), sha256(local))
+    const record = JSON.parse(fs.readFileSync(path.join(ownDir(dir), 'archive', `${dayNumber(ago)}.json`), 'utf8'))
+    assert.deepEqual(
+      { key: record.key, size: record.size, lines: record.lines, sha256: record.sha256 },
+      { key: `logs/e-${dayName(ago)}.log`, size: local.length, lines, sha256: sha256(local) },
+    )
+  }
+  // Credentials never reach our files.
+  for (const text of allFiles(path.join(dir, '.eventlog'))) assert.ok(!text.includes('a-distinct-secret-4711'))
+  // The original package still reads the directory: our files are never taken for logfiles.
+  const original = require('@rymdtiden/eventlog')({ filename: pattern, readOnly: true })
+  const seen = []
+  await within(
+    10000,
+    new Promise((resolve) => {
+      original.consume((event) => {
+        seen.push(event)
+        if (seen.length === 16) resolve()
+      })
+    }),
+    'the original reading the directory',
+  )
+  assert.deepEqual(seen.at(-1), { today: true })
+})
+
+test('a second pass uploads nothing again, and a lost record is rebuilt from the object, not re-uploaded', async (t) => {
+  const bucket = await createBucket(moto.endpoint)
+  const { dir, pattern } = history(t, { 2: 3 })
+  const log = eventlog({ filename: pattern, archive: archiveOptions(moto.endpoint, bucket) })
+  t.after(() => log.stop())
+  await log.add({ today: true }).promise
+  await within(20000, log.archive())
+  const key = `logs/e-${dayName(2)}.log`
+  const before = (await getObject(moto.endpoint, bucket, key)).headers.get('last-modified')
+  assert.deepEqual(await within(20000, log.archive()), { uploaded: [], pruned: [], failed: [] })
+  fs.rmSync(path.join(ownDir(dir), 'archive', `${dayNumber(2)}.json`))
+  const again = await within(20000, log.archive())
+  assert.deepEqual(again.uploaded, [dayNumber(2)], 'found, verified and recorded again')
+  assert.ok(fs.existsSync(path.join(ownDir(dir), 'archive', `${dayNumber(2)}.json`)))
+  assert.equal((await getObject(moto.endpoint, bucket, key)).headers.get('last-modified'), before, 'not overwritten')
+})
+
+test('keepLocalDays deletes only days whose upload is verified; a day that failed stays', async (t) => {
+  const bucket = await createBucket(moto.endpoint)
+  const { dir, pattern } = history(t, { 5: 4, 3: 4, 1: 4 })
+  // Someone else's object sits at the key of the day 3 days ago: that day cannot be archived.
+  await putObject(moto.endpoint, bucket, `logs/e-${dayName(3)}.log`, 'not our day\n')
+  const log = eventlog({ filename: pattern, archive: archiveOptions(moto.endpoint, bucket, { keepLocalDays: 1 }) })
+  t.after(() => log.stop())
+  await log.add({ today: true }).promise
+  const report = await within(20000, log.archive())
+  const reports = [report]
+  // The pass at open may have done part of it; what matters is the state after this one.
+  assert.deepEqual(report.failed.map((f) => f.day), [dayNumber(3)])
+  assert.match(report.failed[0].error, /different object/)
+  const local = fs.readdirSync(dir).filter((f) => f.endsWith('.log')).sort()
+  assert.deepEqual(local, [`e-${dayName(3)}.log`, `e-${dayName(1)}.log`, `e-${dayName(0)}.log`].sort())
+  assert.equal((await getObject(moto.endpoint, bucket, `logs/e-${dayName(3)}.log`)).body.toString(), 'not our day\n')
+  assert.ok(reports.length)
+  // Every event is still there, in order, the pruned day from the archive.
+  const events = await replay(log)
+  assert.deepEqual(
+    events.map((e) => e[3].day ?? 'today'),
+    [5, 5, 5, 5, 3, 3, 3, 3, 1, 1, 1, 1, 'today'],
+  )
+})
+
+test('an upload cut off mid-way resumes with the parts done; one whose server died starts over', async (t) => {
+  const bucket = await createBucket(moto.endpoint)
+  const dir = tmpdir(t)
+  const pattern = path.join(dir, 'e-%y-%m-%d.log')
+  // A day of ~40 MB goes up in parts of 8 MiB.
+  const big = path.join(dir, `e-${dayName(1)}.log`)
+  const line = (i) => JSON.stringify({ event: { i, pad: 'x'.repeat(380) }, meta: { id: `id${String(i).padStart(30, '0')}` } }) + '\n'
+  fs.writeFileSync(big, Array.from({ length: 100000 }, (_, i) => line(i)).join(''))
+  const proxy = await startProxy(t, moto.port)
+  const child = startNode(
+    `const log = eventlog({ filename: process.argv[1], archive: JSON.parse(process.argv[2]) })
+     log.add({ today: 1 }).promise.then(async () => {
+       process.stdout.write('ready\\n')
+       process.stdin.resume()
+       process.stdin.on('data', async () => {
+         const r = await log.archive()
+         console.log(JSON.stringify(r))
+         log.stop()
+         process.exit(0)
+       })
+     })`,
+    {
+      args: [pattern, JSON.stringify(archiveOptions(proxy.endpoint, bucket, { pollIntervalMs: 60000, retryTimeoutMs: 1000, maxRetries: 1 }))],
+      env: { DEBUG: 'eventlog:archive' },
+      timeoutMs: 60000,
+    },
+  )
+  // Cut the store off once the first part is done (the upload's state is in our files).
+  const state = path.join(ownDir(dir), 'archive', `${dayNumber(1)}.upload`)
+  const cut = deferred()
+  const watcher = fs.watch(path.join(dir), { recursive: true }, () => {
+    try {
+      if (JSON.parse(fs.readFileSync(state, 'utf8')).parts.length >= 1) cut.resolve()
+    } catch {
+      // Not there yet, or being replaced.
+    }
+  })
+  t.after(() => watcher.close())
+  await within(30000, cut.promise, 'the first part going up')
+  proxy.setMode('refuse')
+  watcher.close()
+  // The background pass fails; the parts it did stay recorded.
+  await within(20000, child.output(/could not upload|pass failed/, 'stderr'), 'the pass failing')
+  const parts = JSON.parse(fs.readFileSync(state, 'utf8')).parts.length
+  assert.ok(parts >= 1 && parts < 5, `${parts} of 5 parts went up before the cut`)
+  assert.ok(fs.existsSync(big), 'nothing is deleted while the upload is incomplete')
+  proxy.setMode('pass')
+  child.write('go\n')
+  const r = await child.done
+  assert.equal(r.code, 0, r.stderr)
+  const report = JSON.parse(r.stdout.trim().split('\n').pop())
+  assert.deepEqual(report.uploaded, [dayNumber(1)])
+  assert.match(r.stderr, /resuming the upload of logs\/.* at part \d+/)
+  const object = await getObject(moto.endpoint, bucket, `logs/e-${dayName(1)}.log`)
+  assert.equal(sha256(object.body), sha256(fs.readFileSync(big)))
+  assert.ok(!fs.existsSync(state), 'the finished upload leaves no state behind')
+})
+
+test('the server killed mid-upload: nothing is lost or deleted, and the next pass after its return completes', async (t) => {
+  const server = await startMoto(t)
+  const bucket = await createBucket(server.endpoint)
+  const dir = tmpdir(t)
+  const pattern = path.join(dir, 'e-%y-%m-%d.log')
+  const big = path.join(dir, `e-${dayName(1)}.log`)
+  const line = (i) => JSON.stringify({ event: { i, pad: 'y'.repeat(380) }, meta: { id: `id${String(i).padStart(30, '0')}` } }) + '\n'
+  fs.writeFileSync(big, Array.from({ length: 100000 }, (_, i) => line(i)).join(''))
+  const bigSha = sha256(fs.readFileSync(big))
+  const options = archiveOptions(server.endpoint, bucket, { keepLocalDays: 0, pollIntervalMs: 60000, retryTimeoutMs: 1000, maxRetries: 1 })
+  const log = eventlog({ filename: pattern, archive: options })
+  t.after(() => log.stop())
+  await log.add({ today: 1 }).promise
+  const state = path.join(ownDir(dir), 'archive', `${dayNumber(1)}.upload`)
+  const started = deferred()
+  const watcher = fs.watch(dir, { recursive: true }, () => fs.existsSync(state) && started.resolve())
+  t.after(() => watcher.close())
+  if (fs.existsSync(state)) started.resolve()
+  await within(30000, started.promise, 'the upload starting')
+  watcher.close()
+  await server.stop()
+  await assert.rejects(within(20000, log.archive()), (e) => e instanceof eventlog.ArchiveError)
+  assert.ok(fs.existsSync(big), 'the day is still on disk')
+  // Writers go on meanwhile.
+  assert.ok((await log.add({ during: 'outage' }).promise).pos > 0)
+  // The server comes back (empty, as a restarted moto is) on the same port.
+  const back = await startMoto(t, server.port)
+  await createBucket(back.endpoint, bucket)
+  // The background pass retries with backoff; an explicit one waits for it, then makes its own.
+  const report = await within(30000, log.archive(), 'the pass after the server returned')
+  assert.deepEqual(report.failed, [])
+  assert.ok(fs.existsSync(path.join(ownDir(dir), 'archive', `${dayNumber(1)}.json`)), 'uploaded and recorded')
+  assert.ok(!fs.existsSync(big), 'pruned once verified')
+  const object = await getObject(back.endpoint, bucket, `logs/e-${dayName(1)}.log`)
+  assert.equal(sha256(object.body), bigSha)
+  assert.equal(object.headers.get('x-amz-meta-lines'), '100000')
+})
+
+test('a process with only the archive replays it, seeks into it, and picks up newly sealed days', async (t) => {
+  const bucket = await createBucket(moto.endpoint)
+  const { dir, pattern } = history(t, { 4: 3000, 3: 2 })
+  const writer = eventlog({ filename: pattern, archive: archiveOptions(moto.endpoint, bucket) })
+  t.after(() => writer.stop())
+  await writer.add({ today: true }).promise
+  await within(20000, writer.archive())
+  const expected = (await replay(eventlog({ filename: pattern, readOnly: true }))).filter((e) => e[3].today === undefined)
+
+  // Elsewhere: an empty directory, read-only, the archive.
+  const elsewhere = path.join(tmpdir(t), 'e-%y-%m-%d.log')
+  const reader = eventlog({ filename: elsewhere, readOnly: true, archive: archiveOptions(moto.endpoint, bucket) })
+  t.after(() => reader.stop())
+  assert.deepEqual(await replay(reader), expected)
+  assert.deepEqual(await replay(reader, expected[2500][0]), expected.slice(2500))
+  assert.equal(fs.readdirSync(path.dirname(elsewhere)).length, 0, 'a read-only reader creates nothing')
+
+  // Another process follows it, and gets a day sealed after it started.
+  const child = startNode(
+    `const log = eventlog({ filename: process.argv[1], readOnly: true, archive: JSON.parse(process.argv[2]) })
+     const alive = setInterval(() => {}, 1000)
+     let synced = false
+     log.consume((e, m) => {
+       if (e.late) { console.log('late', m.pos, m.prevPos); log.stop(); clearInterval(alive) }
+     }, 0, () => { if (!synced) { synced = true; console.log('synced') } })`,
+    { args: [elsewhere, JSON.stringify(archiveOptions(moto.endpoint, bucket))], timeoutMs: 30000 },
+  )
+  await within(20000, child.output(/synced/), 'the other process catching up')
+  writeLines(path.join(dir, `e-${dayName(2)}.log`), [{ late: true }])
+  await within(20000, writer.archive())
+  const r = await child.done
+  assert.equal(r.code, 0, r.stderr)
+  const [, pos, prev] = /late (\d+) (\d+)/.exec(r.stdout)
+  assert.equal(Number(pos), dayNumber(2) * 1e8)
+  assert.equal(Number(prev), expected.at(-1)[0], 'prevPos links the new day to the archived history')
+})
+
+test('replay across pruned days, local days and live events is one sequence, as if all were local', async (t) => {
+  const bucket = await createBucket(moto.endpoint)
+  const { dir, pattern } = history(t, { 3: 300, 2: 2, 1: 20 })
+  const before = await replay(eventlog({ filename: pattern, readOnly: true }))
+  const log = eventlog({ filename: pattern, archive: archiveOptions(moto.endpoint, bucket, { keepLocalDays: 1 }) })
+  t.after(() => log.stop())
+  await log.add({ today: 0 }).promise
+  await within(20000, log.archive())
+  assert.deepEqual(fs.readdirSync(dir).filter((f) => f.endsWith('.log')).sort(), [`e-${dayName(1)}.log`, `e-${dayName(0)}.log`].sort())
+  const got = []
+  const live = deferred()
+  const c = log.consume(
+    (event, meta) => {
+      got.push([meta.pos, meta.prevPos, meta.id, event])
+      if (event.live) live.resolve()
+    },
+    0,
+    () => got.length === before.length + 1 && log.add({ live: true }),
+  )
+  await within(20000, live.promise, 'the live event')
+  c.stop()
+  assert.deepEqual(got.slice(0, before.length), before)
+  for (let i = 1; i < got.length; i++) assert.equal(got[i][1], got[i - 1][0], `prevPos of event ${i}`)
+  assert.deepEqual(got.at(-1)[3], { live: true })
+})
+
+test('with the store down, writers and consumers work on, archive() rejects in its window, nothing is deleted', async (t) => {
+  const bucket = await createBucket(moto.endpoint)
+  const proxy = await startProxy(t, moto.port)
+  proxy.setMode('refuse')
+  const { dir, pattern } = history(t, { 2: 5 })
+  const options = archiveOptions(proxy.endpoint, bucket, { keepLocalDays: 0, retryTimeoutMs: 500, maxRetries: 1 })
+  const log = eventlog({ filename: pattern, archive: options })
+  t.after(() => log.stop())
+  const seen = []
+  const all = deferred()
+  const c = log.consume((e) => {
+    seen.push(e)
+    if (seen.length === 105) all.resolve()
+  })
+  for (let i = 0; i < 100; i++) log.add({ i })
+  await within(10000, all.promise, 'consuming while the store is down')
+  c.stop()
+  const started = Date.now()
+  await assert.rejects(log.archive(), (e) => {
+    assert.ok(e instanceof eventlog.ArchiveError, String(e))
+    assert.match(e.message, /could not reach the store/)
+    return true
+  })
+  assert.ok(Date.now() - started < 10000, `rejected after ${Date.now() - started} ms`)
+  assert.ok(fs.existsSync(path.join(dir, `e-${dayName(2)}.log`)))
+  proxy.setMode('pass')
+  const report = await within(20000, log.archive())
+  assert.deepEqual(report.failed, [])
+  assert.ok(!fs.existsSync(path.join(dir, `e-${dayName(2)}.log`)), 'pruned once verified')
+})
+
+test('an archived day that cannot be fetched is reported and retried, never skipped', async (t) => {
+  const bucket = await createBucket(moto.endpoint)
+  const { pattern } = history(t, { 3: 2000, 2: 2000 })
+  const writer = eventlog({ filename: pattern, archive: archiveOptions(moto.endpoint, bucket) })
+  t.after(() => writer.stop())
+  await writer.add({ today: true }).promise
+  await within(20000, writer.archive())
+  const proxy = await startProxy(t, moto.port)
+  const elsewhere = path.join(tmpdir(t), 'e-%y-%m-%d.log')
+  const reader = eventlog({ filename: elsewhere, readOnly: true, archive: archiveOptions(proxy.endpoint, bucket, { retryTimeoutMs: 300, maxRetries: 0 }) })
+  t.after(() => reader.stop())
+  // Listed while the store answers, then cut off once the first day is being read (each day
+  // is fetched when the reader gets to it).
+  const got = []
+  const failed = deferred()
+  const done = deferred()
+  let first = true
+  const c = reader.consume(
+    (e, m) => {
+      got.push(m.pos)
+      if (first) {
+        first = false
+        proxy.setMode('refuse')
+      }
+    },
+    0,
+    () => got.length === 4000 && done.resolve(),
+  )
+  c.liveMeta.on('error', (e) => {
+    assert.ok(e instanceof eventlog.ReadError, String(e))
+    failed.resolve()
+    proxy.setMode('pass')
+  })
+  await within(20000, failed.promise, 'the fetch failing')
+  await within(20000, done.promise, 'the replay resuming')
+  c.stop()
+  const want = [3, 2].flatMap((ago) => Array.from({ length: 2000 }, (_, i) => dayNumber(ago) * 1e8 + i))
+  assert.deepEqual(got, want)
+})
+
+test('a quiet day is sealed and uploaded after midnight; a writer whose clock is behind then writes to the new day', async (t) => {
+  const bucket = await createBucket(moto.endpoint)
+  const dir = tmpdir(t)
+  const pattern = path.join(dir, 'e-%y-%m-%d.log')
+  const log = eventlog({ filename: pattern, archive: archiveOptions(moto.endpoint, bucket) })
+  t.after(() => {
+    log.stop()
+    eventlog.__setTestNow(null)
+  })
+  const w = await log.add({ before: 'midnight' }).promise
+  // Midnight passes, and nobody writes.
+  eventlog.__setTestNow(Date.now() + DAY_MS)
+  await within(20000, log.archive())
+  assert.deepEqual(await listKeys(moto.endpoint, bucket), [`logs/e-${dayName(0)}.log`])
+  // A process whose clock still says yesterday appends after the sealed day, not into it.
+  const r = await runNode(
+    `eventlog(process.argv[1]).add({ late: true }).promise.then((w) => console.log(w.pos, w.prevPos))`,
+    { args: [pattern] },
+  )
+  const [pos, prev] = r.stdout.trim().split(' ').map(Number)
+  assert.equal(pos, dayNumber(-1) * 1e8)
+  assert.equal(prev, w.pos)
+})
+
+test('a malformed archive option fails at open, naming the field, and never echoes a secret', () => {
+  const cases = [
+    [{ url: 'http://bucket/p' }, /archive\.url/],
+    [{ url: 's3://Bad_Bucket/p' }, /archive\.url/],
+    [{ url: 's3://bucket/p', endpoint: 'localhost:9000' }, /archive\.endpoint/],
+    [{ url: 's3://bucket/p', keepLocalDays: -1 }, /archive\.keepLocalDays/],
+    [{ url: 's3://bucket/p', pollIntervalMs: 'often' }, /archive\.pollIntervalMs/],
+    [{ url: 's3://bucket/p', accessKeyId: 'AKIA-ONLY' }, /archive\.secretAccessKey/],
+    [{ url: 's3://bucket/p', secretAccesKey: 'x' }, /archive\.secretAccesKey is not an archive option/],
+    [{ endpoint: 'http://127.0.0.1:1' }, /archive\.url is required/],
+    [{ url: 's3://bucket/p', secretAccessKey: 12345678 }, /archive\.secretAccessKey must be a string, got number/],
+  ]
+  for (const [archive, message] of cases) {
+    assert.throws(
+      () => eventlog({ filename: path.join(tmpdir(), 'e-%y-%m-%d.log'), readOnly: true, archive }),
+      (e) => {
+        assert.match(e.message, message)
+        assert.ok(!e.message.includes('12345678') && !e.message.includes('AKIA-ONLY'), e.message)
+        return true
+      },
+    )
+  }
+})
+
+test('DEBUG output and error messages never hold credentials', async (t) => {
+  const bucket = await createBucket(moto.endpoint)
+  const { pattern } = history(t, { 2: 3 })
+  const secret = 'super-secret-value-0815'
+  const r = await runNode(
+    `const log = eventlog({ filename: process.argv[1], archive: JSON.parse(process.argv[2]) })
+     log.add(1).promise.then(() => log.archive()).then((r) => { console.log(JSON.stringify(r)); log.stop() })`,
+    {
+      args: [pattern, JSON.stringify(archiveOptions(moto.endpoint, bucket, { accessKeyId: 'AKIDSECRETID42', secretAccessKey: secret, sessionToken: 'tok-3141' }))],
+      env: { DEBUG: 'eventlog:*' },
+    },
+  )
+  assert.equal(r.code, 0, r.stderr)
+  assert.match(r.stderr, /eventlog:archive/)
+  for (const s of [secret, 'AKIDSECRETID42', 'tok-3141']) {
+    assert.ok(!r.stderr.includes(s) && !r.stdout.includes(s), `${s} was printed`)
+  }
+})
