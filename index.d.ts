@@ -68,6 +68,17 @@ declare namespace eventlog {
     failed: Array<{ day: number; error: string }>
   }
 
+  /** Options of `add(event, options)`. */
+  interface AddOptions {
+    /**
+     * Append the event only if it directly follows this position (its `prevPos` would be
+     * this), or, with `null`, only into an empty log. Decided under the writers' lock for
+     * each event, so it holds within one tick and across processes; otherwise the promise
+     * rejects with `ConflictError` and nothing is written.
+     */
+    expectedPrevPos?: number | null
+  }
+
   /** What `add` returns at once. */
   interface AddResult {
     /** 32 random characters from `[0-9A-Za-z]`. */
@@ -142,7 +153,7 @@ declare namespace eventlog {
      * encode (circular, BigInt, undefined, a function); nothing is written then. On a
      * read-only log it returns a promise rejected with `ReadOnlyError`, as the original does.
      */
-    add(event: unknown): AddResult
+    add(event: unknown, options?: AddOptions): AddResult
     /**
      * Calls `callback(event, meta)` for every event from `fromPosition` (default: the
      * beginning), history first, then live. A returned thenable holds back the next event
@@ -196,6 +207,13 @@ declare namespace eventlog {
   class CorruptLineError extends EventlogError {}
   /** A consume callback (or onSync) threw or rejected; `cause` is what it threw. */
   class CallbackError extends EventlogError {}
+  /** `add(event, { expectedPrevPos })` found the log ending elsewhere; nothing was written. */
+  class ConflictError extends EventlogError {
+    /** What the add expected to follow (`null`: an empty log). */
+    expectedPrevPos: number | null
+    /** Where the log ended (`undefined`: it was empty). */
+    actualPrevPos: number | undefined
+  }
   /** The `archive` option is malformed; the message names the field. */
   class InvalidArchiveConfigError extends EventlogError {}
   /** The archive could not be used (unreachable within the retry window, or refusing). */

@@ -21,6 +21,7 @@ export const {
   ReadError,
   CorruptLineError,
   CallbackError,
+  ConflictError,
   InvalidArchiveConfigError,
   ArchiveError,
   ConflictingOptionsError,

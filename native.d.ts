@@ -39,9 +39,10 @@ export declare class NativeLog {
    * `onWritten`, and this returns `null`). Written at once, the result is the first
    * position as a plain number when every line was written and the first follows the line
    * before it in the same day (the usual case, and the cheapest to hand back), else a
-   * `WriteResult`.
+   * `WriteResult`. `expect`: lines appended only if they directly follow a position
+   * (`[index, position or -1 for an empty log, …]`).
    */
-  append(day: number, lines: string, count: number, direct: boolean): number | WriteResult | null
+  append(day: number, lines: string, count: number, direct: boolean, expect?: Array<number> | undefined | null): number | WriteResult | null
   /** Starts a consumer at `from` (0: the beginning). */
   consume(from: number, onDelivery: (arg: NativeDelivery) => unknown): NativeConsumer
   /**
@@ -183,4 +184,9 @@ export interface WriteResult {
   errorCode?: string
   errorMessage?: string
   errorErrno?: string
+  /**
+   * Lines not written because their expected previous position did not hold:
+   * `[index, actual previous position (-1: none), …]`.
+   */
+  rejected?: Array<number>
 }

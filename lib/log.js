@@ -39,13 +39,13 @@ function eventlog(arg) {
   const iterators = new Set()
   let stopped = false
 
-  function add(event) {
+  function add(event, options) {
     if (writer === null) {
       // As the original: a rejected promise (which also answers `.promise`, `.id`, `.logfile`).
       const p = Promise.reject(new ReadOnlyError())
       return Object.assign(p, { id: newId(), logfile: undefined, promise: p })
     }
-    return writer.add(event)
+    return writer.add(event, options)
   }
 
   function consume(callback, fromPosition, onSync) {

@@ -9,8 +9,8 @@
 // then settling an add is two field writes. A failed add whose promise nobody read gets its
 // rejected promise at once, so Node reports it as an unhandled rejection exactly as before.
 
-const { fromCode, fromNative, InvalidEventError, StoppedError } = require('./errors')
-const { nowMs, dayOf } = require('./clock')
+const { fromCode, fromNative, ConflictError, InvalidEventError, StoppedError } = require('./errors')
+const { nowMs, dayOf, isPosition } = require('./clock')
 const { newId } = require('./ids')
 const { hold, release } = require('./keepalive')
 
@@ -40,6 +40,8 @@ class Added {
     this._promise = undefined
     this._resolve = undefined
     this._reject = undefined
+    /** The position this event must directly follow (`null`: an empty log), if any. */
+    this._expected = undefined
   }
 
   /** Resolves `{ id, pos, prevPos }` once the event is written; rejects if it could not be. */
@@ -94,6 +96,40 @@ function encodeLine(event, id) {
   return body === undefined ? undefined : '{"event":' + body + ',"meta":{"id":"' + id + '"}}'
 }
 
+/**
+ * The expectation of `add(event, options)`: `undefined` for none, `-1` for "only into an empty
+ * log", else the position the event must directly follow. Throws a TypeError naming the
+ * option for anything else, before anything is written.
+ */
+function expectationOf(options) {
+  if (options === undefined || options === null) return undefined
+  if (typeof options !== 'object') {
+    throw new TypeError('add(event, options): options must be an object such as { expectedPrevPos: 2026112600000041 }')
+  }
+  for (const key of Object.keys(options)) {
+    if (key !== 'expectedPrevPos') throw new TypeError(`add(event, options): unknown option "${key}"; the option is expectedPrevPos`)
+  }
+  const expected = options.expectedPrevPos
+  if (expected === undefined) return undefined
+  if (expected === null) return -1
+  if (!isPosition(expected)) {
+    throw new TypeError(
+      `add(event, options): expectedPrevPos must be a position such as 2026112600000041, or null for "only into an empty log"; got ${String(expected)}`,
+    )
+  }
+  return expected
+}
+
+function conflict(added, actual) {
+  const expected = added._expected === -1 ? null : added._expected
+  const err = new ConflictError(
+    `the event was not added: it was to follow ${expected === null ? 'nothing (an empty log)' : `position ${expected}`}, but the log ends at ${actual === -1 ? 'nothing (it is empty)' : `position ${actual}`}; read the events since and decide again`,
+  )
+  err.expectedPrevPos = expected
+  err.actualPrevPos = actual === -1 ? undefined : actual
+  return err
+}
+
 function encodeOrThrow(event, id) {
   let line
   try {
@@ -122,6 +158,8 @@ class Writer {
     this.head = 0
     this.pending = 0
     this.batchLines = []
+    /** Expectations of the batched lines: `[index, position or -1, …]`. */
+    this.batchExpect = []
     this.batchDay = 0
     this.flushScheduled = false
     /** The newest day this instance has written to: add() never names an older logfile. */
@@ -145,7 +183,8 @@ class Writer {
     return this.logfileName
   }
 
-  add(event) {
+  add(event, options) {
+    const expected = expectationOf(options)
     const id = newId()
     const line = encodeOrThrow(event, id)
     let day = dayOf(nowMs())
@@ -158,6 +197,10 @@ class Writer {
     const added = new Added(id, logfile)
     if (this.batchLines.length > 0 && day !== this.batchDay) this.flush()
     this.batchDay = day
+    if (expected !== undefined) {
+      added._expected = expected
+      this.batchExpect.push(this.batchLines.length, expected)
+    }
     this.batchLines.push(line)
     this.waiting.push(added)
     if (this.pending++ === 0) hold()
@@ -175,11 +218,13 @@ class Writer {
     const count = this.batchLines.length
     if (count === 0) return
     const text = this.batchLines.join('\n') + '\n'
+    const expect = this.batchExpect.length > 0 ? this.batchExpect : undefined
     this.batchLines = []
+    if (expect !== undefined) this.batchExpect = []
     try {
       // Directly (on this thread, when that cannot block) only if nothing of ours is in
       // flight, so results still arrive in order.
-      const result = this.native.append(this.batchDay, text, count, this.pending === count)
+      const result = this.native.append(this.batchDay, text, count, this.pending === count, expect)
       // Written at once (the core has let this process's consumers pick the lines up), or
       // queued (null: the result comes through onWritten).
       if (result === null) return
@@ -207,17 +252,42 @@ class Writer {
     this.settled()
   }
 
-  /** Settles the next `count` waiting adds: the first `written` at `firstPos` on. */
+  /**
+   * Settles the next `count` waiting adds: those the core rejected (their expectation did not
+   * hold) with a ConflictError; of the others, the first `written` at `firstPos` on, one
+   * after another, and the rest with the error.
+   */
   settle(count, written, firstPos, prevPos, result) {
     const waiting = this.waiting
     let at = this.head
-    for (let i = 0; i < written; i++) {
-      const pos = firstPos + i
-      waiting[at++]._written(pos, i === 0 ? prevPos : pos - 1)
-    }
-    if (written < count) {
-      const error = fromCode(result.errorCode, result.errorMessage, result.errorErrno)
-      for (let i = written; i < count; i++) waiting[at++]._failed(error)
+    const rejected = result === null ? undefined : result.rejected
+    if (rejected === undefined || rejected === null) {
+      for (let i = 0; i < written; i++) {
+        const pos = firstPos + i
+        waiting[at++]._written(pos, i === 0 ? prevPos : pos - 1)
+      }
+      if (written < count) {
+        const error = fromCode(result.errorCode, result.errorMessage, result.errorErrno)
+        for (let i = written; i < count; i++) waiting[at++]._failed(error)
+      }
+    } else {
+      let ok = 0
+      let r = 0
+      let error = null
+      for (let i = 0; i < count; i++) {
+        const added = waiting[at++]
+        if (r < rejected.length && rejected[r] === i) {
+          added._failed(conflict(added, rejected[r + 1]))
+          r += 2
+        } else if (ok < written) {
+          const pos = firstPos + ok
+          added._written(pos, ok === 0 ? prevPos : pos - 1)
+          ok++
+        } else {
+          if (error === null) error = fromCode(result.errorCode, result.errorMessage, result.errorErrno)
+          added._failed(error)
+        }
+      }
     }
     this.head = at
     if (written > 0) {

@@ -6,6 +6,7 @@ use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 
+use eventlog_core::append::{Expectation, Lines};
 use eventlog_core::archive::{ArchiveOptions, PassReport};
 use eventlog_core::day::Day;
 use eventlog_core::error::Error as CoreError;
@@ -31,6 +32,9 @@ pub struct WriteResult {
     pub error_code: Option<String>,
     pub error_message: Option<String>,
     pub error_errno: Option<String>,
+    /// Lines not written because their expected previous position did not hold:
+    /// `[index, actual previous position (-1: none), …]`.
+    pub rejected: Option<Vec<f64>>,
 }
 
 impl From<Completion> for WriteResult {
@@ -50,8 +54,26 @@ impl From<Completion> for WriteResult {
                 .as_ref()
                 .and_then(|e| e.os_code())
                 .map(str::to_string),
+            rejected: (!o.rejected.is_empty()).then(|| {
+                o.rejected
+                    .iter()
+                    .flat_map(|r| [f64::from(r.index), r.actual.map_or(-1.0, |p| p as f64)])
+                    .collect()
+            }),
         }
     }
+}
+
+/// Expectations from JavaScript: `[index, expected previous position (-1: none), …]`.
+fn expectations(pairs: Option<Vec<f64>>) -> Vec<Expectation> {
+    pairs
+        .unwrap_or_default()
+        .chunks_exact(2)
+        .map(|p| Expectation {
+            index: p[0] as u32,
+            prev: (p[1] >= 0.0).then_some(p[1] as u64),
+        })
+        .collect()
 }
 
 /// The `archive` option (checked for types by `lib/options.js`, for meaning by the core).
@@ -199,7 +221,8 @@ impl NativeLog {
     /// `onWritten`, and this returns `null`). Written at once, the result is the first
     /// position as a plain number when every line was written and the first follows the line
     /// before it in the same day (the usual case, and the cheapest to hand back), else a
-    /// `WriteResult`.
+    /// `WriteResult`. `expect`: lines appended only if they directly follow a position
+    /// (`[index, position or -1 for an empty log, …]`).
     #[napi]
     pub fn append(
         &self,
@@ -207,6 +230,7 @@ impl NativeLog {
         lines: String,
         count: u32,
         direct: bool,
+        expect: Option<Vec<f64>>,
     ) -> Result<Option<Either<f64, WriteResult>>> {
         let log = self.log()?;
         let reply = self
@@ -214,12 +238,16 @@ impl NativeLog {
             .as_ref()
             .ok_or_else(|| to_js(CoreError::ReadOnly("add events")))?;
         let day = Day::from_number(day, "day").map_err(to_js)?;
+        let expect = expectations(expect);
         if direct && !self.durable {
-            if let Some(outcome) = log
-                .append_now(day, lines.as_bytes(), count.into())
-                .map_err(to_js)?
-            {
+            let batch = Lines {
+                data: lines.as_bytes(),
+                count: count.into(),
+                expect: &expect,
+            };
+            if let Some(outcome) = log.append_now(day, batch).map_err(to_js)? {
                 let plain = outcome.error.is_none()
+                    && outcome.rejected.is_empty()
                     && outcome.prev_pos == outcome.first_pos.checked_sub(1)
                     && outcome.first_pos % PER_DAY > 0;
                 return Ok(Some(if plain {
@@ -236,6 +264,7 @@ impl NativeLog {
             day,
             data: lines.into_bytes(),
             count: count.into(),
+            expect,
             durable: self.durable,
             reply: reply.clone(),
         })

@@ -21,8 +21,44 @@ use crate::history::History;
 use crate::lock::{LockGuard, WriterLock};
 use crate::position::{encode, PER_DAY};
 
-/// What an `append` achieved: the first `written` lines of the batch are in the log (at
-/// `first_pos` onwards); if `error` is set, the rest are not, and no part of them is visible.
+/// Lines to append: `count` lines in `data`, each ending in `\n`, some of them perhaps only if
+/// they would directly follow a given position (`expect`, by line index, in order).
+#[derive(Clone, Copy)]
+pub struct Lines<'a> {
+    pub data: &'a [u8],
+    pub count: u64,
+    pub expect: &'a [Expectation],
+}
+
+impl<'a> Lines<'a> {
+    pub fn new(data: &'a [u8], count: u64) -> Lines<'a> {
+        Lines {
+            data,
+            count,
+            expect: &[],
+        }
+    }
+}
+
+/// Line `index` of a batch is appended only if the line before it would be `prev` (`None`:
+/// only into an empty log): optimistic concurrency, decided under the writers' lock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Expectation {
+    pub index: u32,
+    pub prev: Option<u64>,
+}
+
+/// A line not appended because its expectation did not hold: `actual` is the position it would
+/// have followed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rejected {
+    pub index: u32,
+    pub actual: Option<u64>,
+}
+
+/// What an `append` achieved: of the lines not `rejected`, the first `written` are in the log
+/// (at `first_pos` onwards, one after another); if `error` is set, the rest are not, and no
+/// part of them is visible.
 #[derive(Debug)]
 pub struct AppendOutcome {
     pub written: u64,
@@ -35,6 +71,8 @@ pub struct AppendOutcome {
     /// The batch went to a logfile this writer had not written to before (perhaps one it
     /// created): consumers should look for a new day.
     pub new_day: bool,
+    /// Lines whose expectation did not hold (none of them is written), by index in the batch.
+    pub rejected: Vec<Rejected>,
     pub error: Option<Error>,
 }
 
@@ -46,6 +84,7 @@ impl AppendOutcome {
             prev_pos: None,
             logfile: String::new(),
             new_day: false,
+            rejected: Vec::new(),
             error: Some(error),
         }
     }
@@ -147,9 +186,9 @@ impl Appender {
     /// Appends `count` lines (`data`, each ending in `\n`) for `day`, or for the newest day
     /// that has a logfile if that is later. `durable`: they will be flushed with the next
     /// `sync` (and before this writer moves to another day).
-    pub fn append(&mut self, day: Day, data: &[u8], count: u64, durable: bool) -> AppendOutcome {
+    pub fn append(&mut self, day: Day, lines: Lines<'_>, durable: bool) -> AppendOutcome {
         self.locked(Mode::Wait, |a, guard, fresh| {
-            a.append_locked(guard, day, data, count, fresh, durable, true)
+            a.append_locked(guard, day, lines, fresh, durable, true)
         })
         .flatten()
         .unwrap_or_else(|| AppendOutcome::failed(Error::Stopped))
@@ -159,12 +198,12 @@ impl Appender {
     /// process holds the writers' lock, or the write would open a logfile (which lists the
     /// days and may count lines). Keeps the lock for up to `LEASE` after taking it, for the
     /// next direct write; `end_lease_if_expired` gives it back.
-    pub fn try_append(&mut self, day: Day, data: &[u8], count: u64) -> Option<AppendOutcome> {
+    pub fn try_append(&mut self, day: Day, lines: Lines<'_>) -> Option<AppendOutcome> {
         if self.current.as_ref().is_none_or(|c| c.day < day) {
             return None;
         }
         self.locked(Mode::Direct, |a, guard, fresh| {
-            a.append_locked(guard, day, data, count, fresh, false, false)
+            a.append_locked(guard, day, lines, fresh, false, false)
         })
         .flatten()
     }
@@ -261,13 +300,11 @@ impl Appender {
 
     /// The append itself. `may_open`: a new logfile may be opened here (not on a direct
     /// write, which returns `None` instead and lets the writer thread do it).
-    #[allow(clippy::too_many_arguments)]
     fn append_locked(
         &mut self,
         guard: &LockGuard<'_>,
         day: Day,
-        data: &[u8],
-        count: u64,
+        lines: Lines<'_>,
         fresh: bool,
         durable: bool,
         may_open: bool,
@@ -305,18 +342,25 @@ impl Appender {
                 return Some(AppendOutcome::failed(e));
             }
         }
-        if cur.lines + count > self.per_day {
-            return Some(AppendOutcome::failed(Error::DayFull {
-                path: cur.path.clone().into(),
-                limit: self.per_day,
-            }));
-        }
         let first_pos = encode(cur.day, cur.lines);
         let prev_pos = if cur.lines > 0 {
             Some(first_pos - 1)
         } else {
             cur.prev_last
         };
+        let kept;
+        let (data, count, rejected) = if lines.expect.is_empty() {
+            (lines.data, lines.count, Vec::new())
+        } else {
+            kept = check_expectations(lines, first_pos, prev_pos);
+            (kept.0.as_slice(), kept.1, kept.2)
+        };
+        if cur.lines + count > self.per_day {
+            return Some(AppendOutcome::failed(Error::DayFull {
+                path: cur.path.clone().into(),
+                limit: self.per_day,
+            }));
+        }
         let (written_bytes, error) = write_fully(&mut cur.file, data);
         let (lines_ok, bytes_ok) = if error.is_none() {
             (count, data.len() as u64)
@@ -347,6 +391,7 @@ impl Appender {
             prev_pos,
             logfile: cur.shown.clone(),
             new_day,
+            rejected,
             error,
         })
     }
@@ -461,6 +506,36 @@ impl Locked for Result<Day> {
     fn failed(&self) -> bool {
         self.is_err()
     }
+}
+
+/// The lines of a batch whose expectations hold where the batch would go (its first line at
+/// `first_pos`, after `prev_pos`), with how many they are, and the others: each line is
+/// checked against the log as it would be with the lines before it that are kept.
+fn check_expectations(
+    lines: Lines<'_>,
+    first_pos: u64,
+    prev_pos: Option<u64>,
+) -> (Vec<u8>, u64, Vec<Rejected>) {
+    let mut kept = Vec::with_capacity(lines.data.len());
+    let mut rejected = Vec::new();
+    let (mut prev, mut next) = (prev_pos, first_pos);
+    let mut expect = lines.expect.iter().peekable();
+    for (i, line) in lines.data.split_inclusive(|&b| b == b'\n').enumerate() {
+        if let Some(e) = expect.next_if(|e| e.index as usize == i) {
+            if e.prev != prev {
+                rejected.push(Rejected {
+                    index: e.index,
+                    actual: prev,
+                });
+                continue;
+            }
+        }
+        kept.extend_from_slice(line);
+        prev = Some(next);
+        next += 1;
+    }
+    let count = lines.count - rejected.len() as u64;
+    (kept, count, rejected)
 }
 
 /// Writes all of `data`, returning how much was written and the error that stopped it.
@@ -596,14 +671,14 @@ mod tests {
         let mut b = Appender::new(p);
         let d = day(20261126);
         assert_eq!(
-            a.append(d, &lines(2, "a"), 2, false).first_pos,
+            a.append(d, Lines::new(&lines(2, "a"), 2), false).first_pos,
             2026112600000000
         );
         assert_eq!(
-            b.append(d, &lines(3, "b"), 3, false).first_pos,
+            b.append(d, Lines::new(&lines(3, "b"), 3), false).first_pos,
             2026112600000002
         );
-        let o = a.append(d, &lines(1, "a"), 1, false);
+        let o = a.append(d, Lines::new(&lines(1, "a"), 1), false);
         assert_eq!(
             (o.first_pos, o.prev_pos),
             (2026112600000005, Some(2026112600000004))
@@ -618,7 +693,7 @@ mod tests {
         let file = tmp.path().join("e-2026-11-26.log");
         fs::write(&file, "{\"event\":1}\n{\"event\":2,\"me").unwrap();
         let mut a = Appender::new(p);
-        let o = a.append(day(20261126), &lines(1, "x"), 1, false);
+        let o = a.append(day(20261126), Lines::new(&lines(1, "x"), 1), false);
         assert!(o.error.is_none());
         assert_eq!(o.first_pos, 2026112600000001);
         assert_eq!(
@@ -634,11 +709,11 @@ mod tests {
         let (tmp, p) = setup();
         let file = tmp.path().join("e-2026-11-26.log");
         let mut a = Appender::new(p);
-        a.append(day(20261126), &lines(1, "a"), 1, false);
+        a.append(day(20261126), Lines::new(&lines(1, "a"), 1), false);
         // Another writer dies mid-write.
         let mut f = fs::OpenOptions::new().append(true).open(&file).unwrap();
         f.write_all(b"{\"half").unwrap();
-        let o = a.append(day(20261126), &lines(1, "b"), 1, false);
+        let o = a.append(day(20261126), Lines::new(&lines(1, "b"), 1), false);
         assert_eq!(o.first_pos, 2026112600000001);
         let text = fs::read_to_string(&file).unwrap();
         assert_eq!(text, "{\"event\":\"a0\"}\n{\"event\":\"b0\"}\n");
@@ -650,10 +725,10 @@ mod tests {
         let mut a = Appender::new(p);
         a.per_day = 3;
         assert!(a
-            .append(day(20261126), &lines(2, "a"), 2, false)
+            .append(day(20261126), Lines::new(&lines(2, "a"), 2), false)
             .error
             .is_none());
-        let o = a.append(day(20261126), &lines(2, "b"), 2, false);
+        let o = a.append(day(20261126), Lines::new(&lines(2, "b"), 2), false);
         assert_eq!(o.written, 0);
         let err = o.error.unwrap();
         assert_eq!(err.code(), "ERR_DAY_FULL");
@@ -669,12 +744,12 @@ mod tests {
     fn never_writes_into_a_day_older_than_the_newest() {
         let (tmp, p) = setup();
         let mut a = Appender::new(p.clone());
-        a.append(day(20261127), &lines(1, "new"), 1, false);
+        a.append(day(20261127), Lines::new(&lines(1, "new"), 1), false);
         // A writer whose clock is a day behind (a fresh one, and one that was running).
         let mut behind = Appender::new(p);
-        let o = behind.append(day(20261126), &lines(1, "late"), 1, false);
+        let o = behind.append(day(20261126), Lines::new(&lines(1, "late"), 1), false);
         assert_eq!(o.first_pos, 2026112700000001);
-        let o = a.append(day(20261126), &lines(1, "late2"), 1, false);
+        let o = a.append(day(20261126), Lines::new(&lines(1, "late2"), 1), false);
         assert_eq!(o.first_pos, 2026112700000002);
         assert!(!tmp.path().join("e-2026-11-26.log").exists());
     }
@@ -684,16 +759,16 @@ mod tests {
         let (_tmp, p) = setup();
         let mut a = Appender::new(p.clone());
         let mut b = Appender::new(p);
-        a.append(day(20261126), &lines(2, "a"), 2, false);
-        b.append(day(20261126), &lines(1, "b"), 1, false);
-        let o = b.append(day(20261127), &lines(1, "b"), 1, false);
+        a.append(day(20261126), Lines::new(&lines(2, "a"), 2), false);
+        b.append(day(20261126), Lines::new(&lines(1, "b"), 1), false);
+        let o = b.append(day(20261127), Lines::new(&lines(1, "b"), 1), false);
         assert!(o.new_day);
         assert_eq!(
             (o.first_pos, o.prev_pos),
             (2026112700000000, Some(2026112600000002))
         );
         // `a` still thinks it is the 26th; it follows the newest day.
-        let o = a.append(day(20261126), &lines(1, "a"), 1, false);
+        let o = a.append(day(20261126), Lines::new(&lines(1, "a"), 1), false);
         assert_eq!(
             (o.first_pos, o.prev_pos),
             (2026112700000001, Some(2026112700000000))
@@ -702,15 +777,81 @@ mod tests {
     }
 
     #[test]
+    fn expectations_hold_line_by_line_under_the_lock() {
+        let (_tmp, p) = setup();
+        let mut a = Appender::new(p.clone());
+        let d = day(20261126);
+        let data = lines(4, "x");
+        let expect = [
+            Expectation {
+                index: 0,
+                prev: None,
+            },
+            // Line 1 expects line 0 — as the log would be with line 0 written.
+            Expectation {
+                index: 1,
+                prev: Some(2026112600000000),
+            },
+            // Line 2 expects to come first: line 0 and 1 are there.
+            Expectation {
+                index: 2,
+                prev: None,
+            },
+        ];
+        let o = a.append(
+            d,
+            Lines {
+                data: &data,
+                count: 4,
+                expect: &expect,
+            },
+            false,
+        );
+        assert_eq!(
+            (o.written, o.first_pos, o.prev_pos),
+            (3, 2026112600000000, None)
+        );
+        assert_eq!(
+            o.rejected,
+            vec![Rejected {
+                index: 2,
+                actual: Some(2026112600000001)
+            }]
+        );
+        // Another writer (process) that expected the log to end at line 1 loses.
+        let mut b = Appender::new(p);
+        let expect = [Expectation {
+            index: 0,
+            prev: Some(2026112600000001),
+        }];
+        let o = b.append(
+            d,
+            Lines {
+                data: &lines(1, "y"),
+                count: 1,
+                expect: &expect,
+            },
+            false,
+        );
+        assert_eq!((o.written, o.rejected.len()), (0, 1));
+        assert_eq!(o.rejected[0].actual, Some(2026112600000002));
+        let text = fs::read_to_string(_tmp.path().join("e-2026-11-26.log")).unwrap();
+        assert_eq!(
+            text,
+            "{\"event\":\"x0\"}\n{\"event\":\"x1\"}\n{\"event\":\"x3\"}\n"
+        );
+    }
+
+    #[test]
     fn sealing_moves_the_head_to_today_without_a_write() {
         let (tmp, p) = setup();
         let mut a = Appender::new(p.clone());
-        a.append(day(20261126), &lines(1, "a"), 1, false);
+        a.append(day(20261126), Lines::new(&lines(1, "a"), 1), false);
         assert_eq!(a.seal_before(day(20261128)).unwrap(), day(20261128));
         assert!(!tmp.path().join("e-2026-11-28.log").exists());
         // A writer whose clock still says the 26th appends to the sealed-to day.
         let mut late = Appender::new(p);
-        let o = late.append(day(20261126), &lines(1, "late"), 1, false);
+        let o = late.append(day(20261126), Lines::new(&lines(1, "late"), 1), false);
         assert_eq!(
             (o.first_pos, o.prev_pos),
             (2026112800000000, Some(2026112600000000))
@@ -727,18 +868,18 @@ mod tests {
         let mut b = Appender::new(p);
         let d = day(20261126);
         // A direct write never opens a logfile: the first write of each goes the long way.
-        assert!(a.try_append(d, &lines(1, "a"), 1).is_none());
-        a.append(d, &lines(1, "a"), 1, false);
-        b.append(d, &lines(1, "b"), 1, false);
-        assert!(a.try_append(d, &lines(1, "a"), 1).is_some());
+        assert!(a.try_append(d, Lines::new(&lines(1, "a"), 1)).is_none());
+        a.append(d, Lines::new(&lines(1, "a"), 1), false);
+        b.append(d, Lines::new(&lines(1, "b"), 1), false);
+        assert!(a.try_append(d, Lines::new(&lines(1, "a"), 1)).is_some());
         // `a` still holds the lock: another writer cannot take it without waiting.
-        assert!(b.try_append(d, &lines(1, "b"), 1).is_none());
-        let o = a.try_append(d, &lines(1, "a"), 1).unwrap();
+        assert!(b.try_append(d, Lines::new(&lines(1, "b"), 1)).is_none());
+        let o = a.try_append(d, Lines::new(&lines(1, "a"), 1)).unwrap();
         assert_eq!(o.first_pos, 2026112600000003);
         assert!(a.lease_deadline().is_some());
         std::thread::sleep(LEASE + Duration::from_millis(1));
         assert_eq!(a.end_lease_if_expired(), None);
-        let o = b.try_append(d, &lines(1, "b"), 1).unwrap();
+        let o = b.try_append(d, Lines::new(&lines(1, "b"), 1)).unwrap();
         assert_eq!(
             (o.first_pos, o.prev_pos),
             (2026112600000004, Some(2026112600000003))
@@ -751,10 +892,10 @@ mod tests {
         let blocked = tmp.path().join("blocked");
         fs::write(&blocked, "a file where the directory should be").unwrap();
         let mut a = Appender::new(history_at(&blocked));
-        let o = a.append(day(20261126), &lines(1, "a"), 1, false);
+        let o = a.append(day(20261126), Lines::new(&lines(1, "a"), 1), false);
         assert_eq!(o.error.as_ref().map(Error::code), Some("ERR_WRITE"));
         fs::remove_file(&blocked).unwrap();
-        let o = a.append(day(20261126), &lines(1, "a"), 1, false);
+        let o = a.append(day(20261126), Lines::new(&lines(1, "a"), 1), false);
         assert!(o.error.is_none(), "{:?}", o.error);
         assert_eq!(o.first_pos, 2026112600000000);
     }

@@ -10,7 +10,7 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
-use crate::append::AppendOutcome;
+use crate::append::{AppendOutcome, Lines};
 use crate::archive::{ArchiveConfig, ArchiveOptions, Archiver, PassDone};
 use crate::clock::Clock;
 use crate::error::{Error, Result};
@@ -171,10 +171,9 @@ impl Log {
     pub fn append_now(
         &self,
         day: crate::day::Day,
-        data: &[u8],
-        count: u64,
+        lines: Lines<'_>,
     ) -> Result<Option<AppendOutcome>> {
-        let outcome = self.writer()?.append_now(day, data, count);
+        let outcome = self.writer()?.append_now(day, lines);
         if outcome.as_ref().is_some_and(|o| o.written > 0) {
             self.wakes.poll_here(false);
         }

@@ -9,7 +9,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
 use std::time::Instant;
 
-use crate::append::{AppendOutcome, Appender};
+use crate::append::{AppendOutcome, Appender, Expectation, Lines, Rejected};
 use crate::day::Day;
 use crate::debug::debug;
 use crate::error::{Error, Result};
@@ -29,6 +29,8 @@ pub struct WriteRequest {
     pub day: Day,
     pub data: Vec<u8>,
     pub count: u64,
+    /// Lines appended only if they directly follow a given position (by index, in order).
+    pub expect: Vec<Expectation>,
     /// Reply only once the lines are flushed to stable storage.
     pub durable: bool,
     pub reply: Reply,
@@ -118,7 +120,7 @@ impl Writer {
     /// Otherwise returns `None` having written nothing, and the caller queues the lines
     /// instead. This is what makes a lone add as quick as a plain `write`. The caller must
     /// then let the log's consumers in this process pick the lines up (`Wakes::poll_here`).
-    pub fn append_now(&self, day: Day, data: &[u8], count: u64) -> Option<AppendOutcome> {
+    pub fn append_now(&self, day: Day, lines: Lines<'_>) -> Option<AppendOutcome> {
         let queue = self.shared.queue.lock().ok()?;
         if !queue.requests.is_empty() || queue.stopping {
             return None;
@@ -127,7 +129,7 @@ impl Writer {
         // can be written after this.
         let mut appender = self.shared.appender.try_lock().ok()?;
         drop(queue);
-        let outcome = appender.try_append(day, data, count);
+        let outcome = appender.try_append(day, lines);
         let lease = appender.lease_deadline();
         drop(appender);
         if let Some(until) = lease {
@@ -235,10 +237,34 @@ fn write_round(
         }
         let durable = group.iter().any(|r| r.durable);
         let outcome = if group.len() == 1 {
-            appender.append(day, &group[0].data, group[0].count, durable)
+            let r = &group[0];
+            let lines = Lines {
+                data: &r.data,
+                count: r.count,
+                expect: &r.expect,
+            };
+            appender.append(day, lines, durable)
         } else {
             let data: Vec<u8> = group.iter().flat_map(|r| r.data.iter().copied()).collect();
-            appender.append(day, &data, group.iter().map(|r| r.count).sum(), durable)
+            let mut expect = Vec::new();
+            let mut offset = 0u32;
+            for r in &group {
+                expect.extend(r.expect.iter().map(|e| Expectation {
+                    index: e.index + offset,
+                    prev: e.prev,
+                }));
+                offset += r.count as u32;
+            }
+            let count = group.iter().map(|r| r.count).sum();
+            appender.append(
+                day,
+                Lines {
+                    data: &data,
+                    count,
+                    expect: &expect,
+                },
+                durable,
+            )
         };
         if outcome.written > 0 {
             wakes.notify(outcome.new_day);
@@ -249,19 +275,31 @@ fn write_round(
     (done, new_day)
 }
 
-/// Splits one append's outcome over the requests it was made of: the first `written` lines
-/// succeeded, the rest failed with the error.
+/// Splits one append's outcome over the requests it was made of: each keeps its rejected
+/// lines; of the others, the first `written` (over the whole group, in order) succeeded, the
+/// rest failed with the error.
 fn split(outcome: &AppendOutcome, group: Vec<WriteRequest>, done: &mut Vec<Done>) {
-    let mut offset = 0u64;
+    // Lines of the group before this request, and how many of them were not rejected.
+    let (mut offset, mut kept_before) = (0u32, 0u64);
+    let mut rejected = outcome.rejected.iter().peekable();
     for r in group {
-        let written = outcome.written.saturating_sub(offset).min(r.count);
-        let first_pos = outcome.first_pos + offset;
-        let prev_pos = if offset == 0 {
+        let end = offset + r.count as u32;
+        let mut mine = Vec::new();
+        while let Some(x) = rejected.next_if(|x| x.index < end) {
+            mine.push(Rejected {
+                index: x.index - offset,
+                actual: x.actual,
+            });
+        }
+        let kept = r.count - mine.len() as u64;
+        let written = outcome.written.saturating_sub(kept_before).min(kept);
+        let first_pos = outcome.first_pos + kept_before.min(outcome.written);
+        let prev_pos = if kept_before == 0 || outcome.written == 0 {
             outcome.prev_pos
         } else {
             Some(first_pos - 1)
         };
-        let error = (written < r.count).then(|| {
+        let error = (written < kept).then(|| {
             outcome
                 .error
                 .as_ref()
@@ -278,11 +316,13 @@ fn split(outcome: &AppendOutcome, group: Vec<WriteRequest>, done: &mut Vec<Done>
                     prev_pos,
                     logfile: outcome.logfile.clone(),
                     new_day: outcome.new_day,
+                    rejected: mine,
                     error,
                 },
             },
         ));
-        offset += r.count;
+        offset = end;
+        kept_before += kept;
     }
 }
 
@@ -336,6 +376,7 @@ mod tests {
             day,
             data: data.into_bytes(),
             count,
+            expect: Vec::new(),
             durable: tag == "durable",
             reply: reply.clone(),
         }
@@ -396,21 +437,21 @@ mod tests {
         let gc = writer(tmp.path());
         let day = Day::from_number(20261126, "t").unwrap();
         // The first write opens the logfile: not on the calling thread.
-        assert!(gc.append_now(day, b"{\"a\":0}\n", 1).is_none());
+        assert!(gc.append_now(day, Lines::new(b"{\"a\":0}\n", 1)).is_none());
         let (tx0, rx0) = mpsc::channel();
         let reply: Reply = Arc::new(move |done| tx0.send(done.len()).unwrap());
         let mut r = request(day, "a", 1, &reply);
         r.data = b"{\"a\":0}\n".to_vec();
         gc.submit(r).unwrap();
         rx0.recv_timeout(std::time::Duration::from_secs(5)).unwrap();
-        let o = gc.append_now(day, b"{\"a\":1}\n", 1).unwrap();
+        let o = gc.append_now(day, Lines::new(b"{\"a\":1}\n", 1)).unwrap();
         assert_eq!(o.first_pos, 2026112600000001);
         // Another writer (as another process would) waits for the lock; the lease ends it.
         let (tx, rx) = mpsc::channel();
         let dir = tmp.path().to_path_buf();
         std::thread::spawn(move || {
             let mut other = Appender::new(history(&dir));
-            let o = other.append(day, b"{\"b\":1}\n", 1, false);
+            let o = other.append(day, Lines::new(b"{\"b\":1}\n", 1), false);
             tx.send(o.first_pos).unwrap();
         });
         let pos = rx
@@ -429,6 +470,7 @@ mod tests {
             prev_pos: Some(2026112600000009),
             logfile: "f".into(),
             new_day: false,
+            rejected: Vec::new(),
             error: Some(Error::write(
                 "write to",
                 "f",
@@ -452,5 +494,53 @@ mod tests {
             })
             .collect();
         assert_eq!(view, vec![(2, 10, None), (1, 12, Some("ENOSPC"))]);
+    }
+
+    #[test]
+    fn rejected_lines_stay_with_their_request_and_positions_skip_them() {
+        let reply: Reply = Arc::new(|_| {});
+        let day = Day::from_number(20261126, "t").unwrap();
+        // Three requests of 2 lines; line 1 (first request) and line 2 (second) rejected.
+        let outcome = AppendOutcome {
+            written: 4,
+            first_pos: 2026112600000010,
+            prev_pos: Some(2026112600000009),
+            logfile: "f".into(),
+            new_day: false,
+            rejected: vec![
+                Rejected {
+                    index: 1,
+                    actual: Some(2026112600000010),
+                },
+                Rejected {
+                    index: 2,
+                    actual: Some(2026112600000010),
+                },
+            ],
+            error: None,
+        };
+        let mut done = Vec::new();
+        let group = (0..3).map(|_| request(day, "x", 2, &reply)).collect();
+        split(&outcome, group, &mut done);
+        let view: Vec<_> = done
+            .iter()
+            .map(|(_, _, c)| {
+                let o = &c.outcome;
+                (
+                    o.written,
+                    o.first_pos % 100,
+                    o.prev_pos.map(|p| p % 100),
+                    o.rejected.iter().map(|r| r.index).collect::<Vec<_>>(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            view,
+            vec![
+                (1, 10, Some(9), vec![1]),
+                (1, 11, Some(10), vec![0]),
+                (2, 12, Some(11), vec![])
+            ]
+        );
     }
 }
