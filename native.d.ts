@@ -45,6 +45,8 @@ export declare class NativeLog {
   append(day: number, lines: string, count: number, direct: boolean, expect?: Array<number> | undefined | null): number | WriteResult | null
   /** Starts a consumer at `from` (0: the beginning). */
   consume(from: number, onDelivery: (arg: NativeDelivery) => unknown): NativeConsumer
+  /** What the writing of this log has done in this process. */
+  stats(): LogStats
   /**
    * One archive pass now: seals what is over, uploads every sealed day not yet uploaded,
    * deletes local days as `keepLocalDays` says. Waits for a pass already running.
@@ -87,6 +89,14 @@ export interface ArchiveReport {
 
 /** Whether `DEBUG` enables `eventlog:<area>` (the one reading of `DEBUG` for the package). */
 export declare function debugEnabled(area: string): boolean
+
+/** What the writing of this log in this process has done. */
+export interface LogStats {
+  /** `fdatasync` calls made for durable adds. */
+  flushes: number
+  /** Times durable adds were already flushed by another process's `fdatasync`. */
+  flushesByOthers: number
+}
 
 /** One hand-over to a consumer. */
 export interface NativeDelivery {

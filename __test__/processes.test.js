@@ -3,11 +3,12 @@
 // the position every consumer sees for that id, for events of any size.
 
 const assert = require('node:assert/strict')
+const fs = require('node:fs')
 const path = require('node:path')
 const { test } = require('node:test')
 
 const eventlog = require('..')
-const { tmpdir, runNode, within, deferred } = require('./helpers')
+const { tmpdir, runNode, startNode, within, deferred, readLog } = require('./helpers')
 
 const WRITER = `
   const log = eventlog(process.argv[1])
@@ -109,4 +110,44 @@ test('a consumer in another process receives live events within a second', async
   assert.match(r.stdout, /synced/)
   const got = Number(/got (\d+)/.exec(r.stdout)[1])
   assert.ok(got - sent < 1000, `delivered after ${got - sent} ms`)
+})
+
+test('durable writers in 4 processes share their flushes: fewer fdatasyncs than events, every event on disk', async (t) => {
+  const dir = tmpdir(t)
+  const pattern = path.join(dir, 'e-%y-%m-%d.log')
+  const PER = 60
+  const children = Array.from({ length: 4 }, (_, k) =>
+    startNode(
+      `const log = eventlog({ filename: process.argv[1], durable: true })
+       log.add({ warm: ${k} }).promise.then(() => {
+         process.stdout.write('ready\\n')
+         process.stdin.once('data', async () => {
+           process.stdin.destroy()
+           const ids = []
+           for (let i = 0; i < ${PER}; i++) ids.push((await log.add({ k: ${k}, i }).promise).id)
+           console.log(JSON.stringify({ ids, ...log.stats() }))
+           log.stop()
+         })
+       })`,
+      { args: [pattern], timeoutMs: 60000 },
+    ),
+  )
+  await within(20000, Promise.all(children.map((c) => c.output(/ready/))), 'the writers starting')
+  for (const c of children) c.write('go\n')
+  const results = (await within(60000, Promise.all(children.map((c) => c.done)))).map((r) => {
+    assert.equal(r.code, 0, r.stderr)
+    return JSON.parse(r.stdout.trim().split('\n').pop())
+  })
+  const flushes = results.reduce((n, r) => n + r.flushes, 0)
+  const byOthers = results.reduce((n, r) => n + r.flushesByOthers, 0)
+  const events = 4 * (PER + 1)
+  assert.ok(flushes < events, `${flushes} fdatasyncs for ${events} durable events`)
+  assert.equal(flushes + byOthers, events, 'every durable add was flushed, by its process or another')
+  const onDisk = new Set(
+    fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.log'))
+      .flatMap((f) => readLog(path.join(dir, f)).map((l) => l.meta.id)),
+  )
+  for (const r of results) for (const id of r.ids) assert.ok(onDisk.has(id))
 })

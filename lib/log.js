@@ -117,7 +117,13 @@ function eventlog(arg) {
   const log = { add, consume, filename, stop }
   // Ours, beside the original's four: not enumerable, so Object.keys(log) stays the
   // original's { add, consume, filename, stop }.
-  for (const [name, value] of Object.entries({ events, archive: archivePass })) {
+  /** What the writing of this log has done in this process: `{ flushes, flushesByOthers }`. */
+  function stats() {
+    if (stopped) throw new StoppedError('stats() was called after stop()')
+    return nativeLog.stats()
+  }
+
+  for (const [name, value] of Object.entries({ events, archive: archivePass, stats })) {
     Object.defineProperty(log, name, { value, writable: true, configurable: true, enumerable: false })
   }
   return log

@@ -108,6 +108,15 @@ impl From<ArchiveOptionsJs> for ArchiveOptions {
     }
 }
 
+/// What the writing of this log in this process has done.
+#[napi(object)]
+pub struct LogStats {
+    /// `fdatasync` calls made for durable adds.
+    pub flushes: f64,
+    /// Times durable adds were already flushed by another process's `fdatasync`.
+    pub flushes_by_others: f64,
+}
+
 /// A failed day of an archive pass.
 #[napi(object)]
 pub struct ArchiveFailure {
@@ -288,6 +297,16 @@ impl NativeLog {
             .build_callback(|ctx| Ok(NativeDelivery::from(ctx.value)))?;
         let tailer = log.consume(start, TsfnSink(tsfn)).map_err(to_js)?;
         Ok(NativeConsumer::new(tailer, log.clone()))
+    }
+
+    /// What the writing of this log has done in this process.
+    #[napi]
+    pub fn stats(&self) -> Result<LogStats> {
+        let stats = self.log()?.flush_stats();
+        Ok(LogStats {
+            flushes: stats.flushes as f64,
+            flushes_by_others: stats.covered as f64,
+        })
     }
 
     /// One archive pass now: seals what is over, uploads every sealed day not yet uploaded,

@@ -17,6 +17,7 @@ use crate::day::Day;
 use crate::debug::debug;
 use crate::error::{Error, Result};
 use crate::files::OwnFiles;
+use crate::flush::{Flush, FlushRecord};
 use crate::history::History;
 use crate::lock::{LockGuard, WriterLock};
 use crate::position::{encode, PER_DAY};
@@ -114,8 +115,9 @@ pub struct Appender {
     current: Option<OpenDay>,
     /// Durable lines were written since the last `sync`.
     unsynced: bool,
-    /// A logfile was opened (perhaps created) since the last sync of its directory.
-    dir_unsynced: bool,
+    /// How far each day is flushed, shared by every writing process (opened at the first sync).
+    flush_record: Option<FlushRecord>,
+    stats: FlushStats,
     /// Most lines in one day's logfile (`PER_DAY`; smaller in tests).
     per_day: u64,
     /// When we took the writers' lock that we still hold after a direct write (a lease).
@@ -127,6 +129,13 @@ pub struct Appender {
 /// and no other process waits longer than this for it (the writer thread ends expired
 /// leases).
 pub const LEASE: Duration = Duration::from_millis(2);
+
+/// What a writer's `sync`s did: flushes it ran, and flushes it found another process had made.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FlushStats {
+    pub flushes: u64,
+    pub covered: u64,
+}
 
 /// How a locked section may take the writers' lock.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -145,7 +154,8 @@ impl Appender {
             lock: None,
             current: None,
             unsynced: false,
-            dir_unsynced: false,
+            flush_record: None,
+            stats: FlushStats::default(),
             per_day: PER_DAY,
             lease: None,
         }
@@ -162,25 +172,57 @@ impl Appender {
 
     /// Flushes what was appended to stable storage (`fdatasync`), and the directory entry of a
     /// logfile opened since the last sync, so a new day's file survives a power loss too.
+    ///
+    /// Shared with every writing process through the flush record (`flush.rs`): when another
+    /// process's flush already covered our lines, there is nothing to do.
     pub fn sync(&mut self) -> Result<()> {
         let Some(cur) = self.current.as_ref() else {
             return Ok(());
         };
-        cur.file
-            .sync_data()
-            .map_err(|e| Error::write("flush (fdatasync)", &cur.path, e))?;
-        if self.dir_unsynced {
+        if self.flush_record.is_none() {
+            self.flush_record = Some(FlushRecord::open(&self.history.files.flushed())?);
+        }
+        let Some(record) = self.flush_record.as_ref() else {
+            return Ok(());
+        };
+        let flush_file = || {
+            // The size first: the record must not claim bytes written after the flush began.
+            let size = cur
+                .file
+                .metadata()
+                .map_err(|e| Error::read("stat", &cur.path, e))?
+                .len();
+            cur.file
+                .sync_data()
+                .map_err(|e| Error::write("flush (fdatasync)", &cur.path, e))?;
+            Ok(size)
+        };
+        let flush_dir = || {
             let dir = Path::new(&cur.path)
                 .parent()
                 .filter(|p| !p.as_os_str().is_empty())
                 .unwrap_or(Path::new("."));
             File::open(dir)
                 .and_then(|d| d.sync_all())
-                .map_err(|e| Error::write("flush directory", dir, e))?;
-            self.dir_unsynced = false;
+                .map_err(|e| Error::write("flush directory", dir, e))
+        };
+        match record.flush_through(cur.day, cur.len, flush_file, flush_dir)? {
+            Flush::Flushed => self.stats.flushes += 1,
+            Flush::Covered => {
+                self.stats.covered += 1;
+                debug!(
+                    "writer",
+                    "{} is flushed already, by another writer", cur.path
+                );
+            }
         }
         self.unsynced = false;
         Ok(())
+    }
+
+    /// What this writer's flushes did so far.
+    pub fn stats(&self) -> FlushStats {
+        self.stats
     }
 
     /// Appends `count` lines (`data`, each ending in `\n`) for `day`, or for the newest day
@@ -371,6 +413,7 @@ impl Appender {
         if bytes_ok < written_bytes as u64 {
             // A torn line of ours: cut it off so that nothing partial stays (readers never
             // deliver a line without its newline, so none has seen it).
+            let _ = FlushRecord::lower(&files.flushed(), cur.day, cur.len + bytes_ok);
             if let Err(e) = cur.file.set_len(cur.len + bytes_ok) {
                 debug!("writer", "could not cut torn tail of {}: {e}", cur.path);
                 error = Some(Error::write("truncate torn tail of", &cur.path, e));
@@ -460,7 +503,6 @@ impl Appender {
             _ => self.history.last_position_before(day, known)?,
         };
         debug!("writer", "writing to {path}");
-        self.dir_unsynced = true;
         self.current = Some(OpenDay {
             day,
             shown: self.history.pattern.shown(&path).to_string(),
@@ -582,6 +624,7 @@ fn catch_up(files: &OwnFiles, cur: &mut OpenDay) -> Result<()> {
             "writer",
             "{} shrank from {} to {size} bytes; recounting", cur.path, cur.len
         );
+        FlushRecord::lower(&files.flushed(), cur.day, size)?;
         cur.len = 0;
         cur.lines = 0;
     }
@@ -624,6 +667,7 @@ fn repair_torn_tail(files: &OwnFiles, cur: &mut OpenDay, end: u64) -> Result<()>
         .unwrap_or_default();
     let sidecar = dir.join(format!("{name}@{}", cur.len));
     fs::write(&sidecar, &fragment).map_err(|e| Error::write("save torn tail to", &sidecar, e))?;
+    FlushRecord::lower(&files.flushed(), cur.day, cur.len)?;
     cur.file
         .set_len(cur.len)
         .map_err(|e| Error::write("truncate torn tail of", &cur.path, e))?;

@@ -6,6 +6,7 @@
 //! .eventlog/<name>.lock              the writers' lock, and the newest day (lock.rs)
 //! .eventlog/torn/<logfile>@<offset>  torn tails cut off by a writer (writer.rs)
 //! .eventlog/<name>.d/index/<day>.idx the sparse offset index of a day (index.rs)
+//! .eventlog/<name>.d/flushed         how far the newest day is flushed, by any writer (flush.rs)
 //! .eventlog/<name>.d/archive/…       what was uploaded and verified, uploads in progress
 //! .eventlog/<name>.d/archive.lock    held by the process making an upload pass
 //! ```
@@ -60,6 +61,10 @@ impl OwnFiles {
 
     pub fn index(&self, day: Day) -> PathBuf {
         self.index_dir().join(format!("{:08}.idx", day.number()))
+    }
+
+    pub fn flushed(&self) -> PathBuf {
+        self.own().join("flushed")
     }
 
     pub fn archive_dir(&self) -> PathBuf {

@@ -14,6 +14,7 @@
 //! - `lock`: the writers' lock file, shared by every writing process.
 //! - `append`: appending one batch under the lock (positions, rollover, torn-tail repair).
 //! - `writer`: a log's writer thread; one write (and flush) per round of queued batches.
+//! - `flush`: durable commits shared by every writing process (one flush covers all).
 //! - `source`, `reader`: a day's bytes (local file or archived object); its complete lines.
 //! - `delivery`, `tailer`: a consumer's thread; replay, then follow, in deliveries of many lines.
 //! - `wake`: in-process wake-ups from a log's writers to its consumers.
@@ -33,6 +34,7 @@ pub mod delivery;
 pub mod discovery;
 pub mod error;
 pub mod files;
+pub mod flush;
 pub mod history;
 pub mod index;
 pub mod lock;

@@ -10,7 +10,7 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
-use crate::append::{AppendOutcome, Lines};
+use crate::append::{AppendOutcome, FlushStats, Lines};
 use crate::archive::{ArchiveConfig, ArchiveOptions, Archiver, PassDone};
 use crate::clock::Clock;
 use crate::error::{Error, Result};
@@ -178,6 +178,11 @@ impl Log {
             self.wakes.poll_here(false);
         }
         Ok(outcome)
+    }
+
+    /// What the writer's flushes did so far in this process (none for a read-only log).
+    pub fn flush_stats(&self) -> FlushStats {
+        self.writer.get().map(Writer::stats).unwrap_or_default()
     }
 
     /// Queues lines for the writer thread.

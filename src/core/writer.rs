@@ -9,7 +9,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
 use std::time::Instant;
 
-use crate::append::{AppendOutcome, Appender, Expectation, Lines, Rejected};
+use crate::append::{AppendOutcome, Appender, Expectation, FlushStats, Lines, Rejected};
 use crate::day::Day;
 use crate::debug::debug;
 use crate::error::{Error, Result};
@@ -152,6 +152,15 @@ impl Writer {
         drop(q);
         self.shared.ready.notify_one();
         Ok(())
+    }
+
+    /// What this process's flushes did so far (see `flush.rs`).
+    pub fn stats(&self) -> FlushStats {
+        self.shared
+            .appender
+            .lock()
+            .map(|a| a.stats())
+            .unwrap_or_default()
     }
 
     /// What the archiver seals days with.
