@@ -142,6 +142,29 @@ impl History {
         index.map_or((0, 0), |ix| ix.seek(line))
     }
 
+    /// Builds and saves the index of every sealed local day that has none (after a rollover,
+    /// so that a later process seeks into yesterday at once). Stops when the log closes.
+    pub fn index_sealed_days(&self) {
+        let Ok(days) = self.catalog.refresh(None) else {
+            return;
+        };
+        let newest = days
+            .iter()
+            .rev()
+            .find_map(|e| e.local.as_ref().map(|_| e.day));
+        for entry in days.iter().filter(|e| Some(e.day) < newest) {
+            let Some(path) = &entry.local else { continue };
+            if self.indexes.is_saved(entry.day) {
+                continue;
+            }
+            match self.indexes.get(entry.day, Path::new(path), true, false) {
+                Ok(ix) => crate::debug::debug!("index", "indexed {path}: {} lines", ix.lines),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => return,
+                Err(e) => crate::debug::debug!("index", "could not index {path}: {e}"),
+            }
+        }
+    }
+
     /// The day's name as shown to the user.
     pub fn name_of(&self, day: Day) -> String {
         self.pattern.name_for(day)

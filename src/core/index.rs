@@ -16,6 +16,7 @@ use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::day::Day;
@@ -66,9 +67,14 @@ impl DayIndex {
 
     /// Reads `file` from its start and indexes it, hashing it too if `with_sha`.
     pub fn build(file: &File, with_sha: bool) -> io::Result<DayIndex> {
+        DayIndex::build_unless(file, with_sha, &AtomicBool::new(false))
+    }
+
+    /// `build`, giving up (`Interrupted`) once `stop` is set: the log is closing.
+    pub fn build_unless(file: &File, with_sha: bool, stop: &AtomicBool) -> io::Result<DayIndex> {
         let mut index = DayIndex::empty();
         let mut hasher = with_sha.then(|| ring::digest::Context::new(&ring::digest::SHA256));
-        index.scan(file, hasher.as_mut())?;
+        index.scan(file, hasher.as_mut(), stop)?;
         index.sha256 = hasher.map(|h| {
             let mut out = [0u8; 32];
             out.copy_from_slice(h.finish().as_ref());
@@ -80,8 +86,12 @@ impl DayIndex {
     /// Indexes what `file` holds beyond this index (a file that grew); the hash, which covers
     /// only what it was computed over, is dropped.
     pub fn extend(&mut self, file: &File) -> io::Result<()> {
+        self.extend_unless(file, &AtomicBool::new(false))
+    }
+
+    fn extend_unless(&mut self, file: &File, stop: &AtomicBool) -> io::Result<()> {
         self.sha256 = None;
-        self.scan(file, None)
+        self.scan(file, None, stop)
     }
 
     /// Reads from `bytes` to the end of the file, recording lines and offsets.
@@ -89,11 +99,18 @@ impl DayIndex {
         &mut self,
         file: &File,
         mut hasher: Option<&mut ring::digest::Context>,
+        stop: &AtomicBool,
     ) -> io::Result<()> {
         let mut buf = vec![0u8; READ_CHUNK];
         // With a hash, everything from 0 is read (`build` starts empty, so `bytes` is 0).
         let mut at = self.bytes;
         loop {
+            if stop.load(Ordering::Relaxed) {
+                return Err(io::Error::new(
+                    io::ErrorKind::Interrupted,
+                    "the log is closing",
+                ));
+            }
             let n = match file.read_at(&mut buf, at) {
                 Ok(0) => break,
                 Ok(n) => n,
@@ -235,7 +252,9 @@ pub struct IndexCache {
     files: OwnFiles,
     /// Whether indexes may be saved to our files (never for a read-only log, which creates
     /// nothing on disk).
-    persist: std::sync::atomic::AtomicBool,
+    persist: AtomicBool,
+    /// Set when the log closes: an index being built is given up.
+    closing: AtomicBool,
     map: Mutex<HashMap<Day, Arc<DayIndex>>>,
 }
 
@@ -244,18 +263,28 @@ impl IndexCache {
         IndexCache {
             files,
             persist: false.into(),
+            closing: false.into(),
             map: Mutex::new(HashMap::new()),
         }
     }
 
     /// Lets the cache save the indexes of sealed days (the log has a writer).
     pub fn allow_saving(&self) {
-        self.persist
-            .store(true, std::sync::atomic::Ordering::Relaxed);
+        self.persist.store(true, Ordering::Relaxed);
     }
 
     fn saving(&self) -> bool {
-        self.persist.load(std::sync::atomic::Ordering::Relaxed)
+        self.persist.load(Ordering::Relaxed)
+    }
+
+    /// Gives up indexes being built, now and later (the log is closing).
+    pub fn close(&self) {
+        self.closing.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether `day` has an index saved in our files.
+    pub fn is_saved(&self, day: Day) -> bool {
+        self.files.index(day).exists()
     }
 
     /// The index of `day`'s logfile at `path` as the file is now: from memory, from its file,
@@ -279,10 +308,10 @@ impl IndexCache {
             }
             Some(ix) if ix.fit(size) == Fit::Prefix && !with_sha => {
                 let mut grown = (*ix).clone();
-                grown.extend(&file)?;
+                grown.extend_unless(&file, &self.closing)?;
                 grown
             }
-            _ => DayIndex::build(&file, with_sha)?,
+            _ => DayIndex::build_unless(&file, with_sha, &self.closing)?,
         };
         let index = Arc::new(index);
         if sealed && self.saving() {

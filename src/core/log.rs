@@ -41,6 +41,33 @@ pub struct Log {
     /// How the writer thread asks the archiver for a pass after a rollover (it holds this,
     /// never the log, which it would keep from closing).
     rollover: Arc<OnceLock<Arc<tokio::sync::Notify>>>,
+    /// The thread indexing the days a rollover sealed, if one ran.
+    indexer: Arc<Mutex<Option<std::thread::JoinHandle<()>>>>,
+}
+
+impl Drop for Log {
+    fn drop(&mut self) {
+        // The archiver and the writer stop as their fields drop (in that order); an index
+        // being built is given up, and its thread joined.
+        self.history.indexes.close();
+        let indexer = self.indexer.lock().ok().and_then(|mut i| i.take());
+        if let Some(thread) = indexer {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Indexes the days just sealed on a thread of their own (unless one is at it already).
+fn index_in_background(history: &Arc<History>, slot: &Mutex<Option<std::thread::JoinHandle<()>>>) {
+    let Ok(mut slot) = slot.lock() else { return };
+    if slot.as_ref().is_some_and(|t| !t.is_finished()) {
+        return;
+    }
+    let history = history.clone();
+    *slot = std::thread::Builder::new()
+        .name("eventlog-indexer".into())
+        .spawn(move || history.index_sealed_days())
+        .ok();
 }
 
 /// The logs open in this process, by pattern.
@@ -83,6 +110,7 @@ impl Log {
             writer: OnceLock::new(),
             archiver: OnceLock::new(),
             rollover: Arc::new(OnceLock::new()),
+            indexer: Arc::new(Mutex::new(None)),
         }
     }
 
@@ -105,6 +133,7 @@ impl Log {
         }
         let _ = std::fs::create_dir_all(self.history.pattern.base_path());
         let rollover = self.rollover.clone();
+        let (history, indexer) = (self.history.clone(), self.indexer.clone());
         let writer = Writer::spawn(
             self.history.clone(),
             self.wakes.clone(),
@@ -112,6 +141,7 @@ impl Log {
                 if let Some(trigger) = rollover.get() {
                     trigger.notify_one();
                 }
+                index_in_background(&history, &indexer);
             }),
         )
         .map_err(|e| Error::write("start writer for", self.history.pattern.given(), e))?;
@@ -206,5 +236,50 @@ impl Log {
                 detail: "this log has no archive; open it with the archive option".into(),
             })),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::day::Day;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn a_rollover_indexes_the_sealed_day_in_the_background_and_close_joins() {
+        let tmp = tempfile::tempdir().unwrap();
+        let given = format!("{}/e-%y-%m-%d.log", tmp.path().display());
+        let log = Log::new(Arc::new(Pattern::parse(&given).unwrap()), Clock::system());
+        log.start_writer().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let reply: crate::writer::Reply = Arc::new(move |done| tx.send(done.len()).unwrap());
+        for day in [20261120, 20261121] {
+            let data = b"{\"event\":1,\"meta\":{\"id\":\"x\"}}\n".repeat(3000);
+            log.submit(WriteRequest {
+                day: Day::from_number(day, "t").unwrap(),
+                data,
+                count: 3000,
+                expect: Vec::new(),
+                durable: false,
+                reply: reply.clone(),
+            })
+            .unwrap();
+            rx.recv_timeout(Duration::from_secs(5)).unwrap();
+        }
+        let sealed = log
+            .history()
+            .files
+            .index(Day::from_number(20261120, "t").unwrap());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !sealed.exists() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(sealed.exists(), "the sealed day was indexed");
+        let today = log
+            .history()
+            .files
+            .index(Day::from_number(20261121, "t").unwrap());
+        assert!(!today.exists(), "the open day is not indexed on disk");
+        drop(log);
     }
 }
