@@ -444,3 +444,29 @@ test('DEBUG output and error messages never hold credentials', async (t) => {
     assert.ok(!r.stderr.includes(s) && !r.stdout.includes(s), `${s} was printed`)
   }
 })
+
+test('eventlog archive: one pass from the command line, credentials from the environment', async (t) => {
+  const bucket = await createBucket(moto.endpoint)
+  const { dir, pattern } = history(t, { 3: 4, 2: 4 })
+  const cli = (args, env = {}) =>
+    runNode('', {
+      file: path.join(__dirname, '..', 'bin', 'eventlog.js'),
+      args,
+      env: { AWS_ACCESS_KEY_ID: 'cli-key', AWS_SECRET_ACCESS_KEY: 'cli-secret', AWS_REGION: 'us-east-1', ...env },
+    })
+  await putObject(moto.endpoint, bucket, `logs/e-${dayName(3)}.log`, 'someone else\n')
+  const r = await cli(['archive', pattern, '--url', `s3://${bucket}/logs`, '--endpoint', moto.endpoint, '--keep-local-days', '1', '--json'])
+  assert.equal(r.code, 1, r.stderr)
+  const report = JSON.parse(r.stdout)
+  assert.deepEqual(report.uploaded, [dayNumber(2)])
+  assert.deepEqual(report.pruned, [dayNumber(2)])
+  assert.deepEqual(report.failed.map((f) => f.day), [dayNumber(3)])
+  assert.ok(fs.existsSync(path.join(dir, `e-${dayName(3)}.log`)), 'the day that failed stays')
+  const again = await cli(['archive', pattern, '--url', `s3://${bucket}/other`, '--endpoint', moto.endpoint])
+  assert.equal(again.code, 0, again.stderr)
+  assert.match(again.stdout, new RegExp(`^uploaded 1 day\\(s\\) \\(${dayName(3)}\\)`))
+  const usage = await cli(['archive', pattern, '--keep-local-days', 'two', '--url', 's3://b/p'])
+  assert.equal(usage.code, 2)
+  assert.match(usage.stderr, /--keep-local-days takes a whole number/)
+  assert.doesNotMatch(usage.stderr + r.stderr, /cli-secret|at .*\.js:\d+/)
+})

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
 'use strict'
-// `eventlog cat | tail | stat | verify PATTERN …`: see lib/cli/main.js, or `eventlog --help`.
+// `eventlog cat | tail | stat | verify | archive PATTERN …`: see lib/cli/main.js, or `eventlog --help`.
 
 require('../lib/cli/main').main(process.argv.slice(2))

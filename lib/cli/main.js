@@ -7,7 +7,7 @@
 const { parseCommandLine, UsageError } = require('./args')
 const { Output } = require('./output')
 
-const COMMANDS = [require('./cat'), require('./tail'), require('./stat'), require('./verify')]
+const COMMANDS = [require('./cat'), require('./tail'), require('./stat'), require('./verify'), require('./archive')]
 
 const HELP = `Usage: eventlog COMMAND PATTERN [options]
 
@@ -53,7 +53,7 @@ async function run(argv) {
   const [name, ...rest] = argv
   let command
   try {
-    if (name === undefined) throw new UsageError('missing COMMAND: cat, tail, stat or verify')
+    if (name === undefined) throw new UsageError(`missing COMMAND: ${COMMANDS.map((c) => c.name).join(', ')}`)
     if (name === '--help' || name === '-h' || name === 'help') {
       const about = name === 'help' && rest[0] !== undefined ? COMMANDS.find((c) => c.name === rest[0]) : undefined
       if (name === 'help' && rest[0] !== undefined && about === undefined) throw new UsageError(`unknown command '${rest[0]}'`)

@@ -46,8 +46,8 @@ pub struct Catalog {
 struct Inner {
     local: BTreeMap<Day, String>,
     archived: BTreeMap<Day, ArchivedDay>,
-    /// Whether the log has an archive (and so records of uploads to read).
-    with_archive: bool,
+    /// The log's archive (`s3://…`), whose records of uploads are read.
+    archive: Option<String>,
 }
 
 impl Catalog {
@@ -63,23 +63,22 @@ impl Catalog {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The log has an archive from now on: records of uploads are read at each refresh.
-    pub fn enable_archive(&self) {
-        self.inner().with_archive = true;
+    /// The log has an archive from now on: records of uploads to it are read at each refresh.
+    pub fn enable_archive(&self, url: &str) {
+        self.inner().archive = Some(url.to_string());
     }
 
     /// Lists the local logfiles (and the records of uploads) again, then returns every day up
     /// to `until`, oldest first.
     pub fn refresh(&self, until: Option<Day>) -> io::Result<Vec<DayEntry>> {
         let files = list_logfiles(&self.pattern, None)?;
-        let with_archive = self.inner().with_archive;
-        let records = if with_archive {
-            days_in(&self.files.archive_dir(), ".json")?
+        let archive = self.inner().archive.clone();
+        let records = match archive {
+            Some(url) => days_in(&self.files.archive_dir(), ".json")?
                 .into_iter()
-                .filter_map(|day| read_record(&self.files, day).map(|a| (day, a)))
-                .collect()
-        } else {
-            Vec::new()
+                .filter_map(|day| read_record(&self.files, day, &url).map(|a| (day, a)))
+                .collect(),
+            None => Vec::new(),
         };
         let mut inner = self.inner();
         inner.local = files.into_iter().map(|f| (f.day, f.path)).collect();
@@ -152,10 +151,14 @@ impl Catalog {
     }
 }
 
-/// The record an upload left (`None` if missing or unreadable, which the next pass repairs).
-pub fn read_record(files: &OwnFiles, day: Day) -> Option<ArchivedDay> {
+/// The record an upload to the archive `url` left (`None` if missing, unreadable — the next
+/// pass repairs it — or of an upload to another archive).
+pub fn read_record(files: &OwnFiles, day: Day, url: &str) -> Option<ArchivedDay> {
     let text = std::fs::read_to_string(files.archived(day)).ok()?;
     let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    if v.get("url")?.as_str()? != url {
+        return None;
+    }
     Some(ArchivedDay {
         key: v.get("key")?.as_str()?.to_string(),
         size: v.get("size")?.as_u64()?,
@@ -184,7 +187,7 @@ mod tests {
         fs::write(tmp.path().join("e-2026-11-21.log"), "{}\n").unwrap();
         write_atomically(
             &files.archived(day(20261118)),
-            br#"{"key":"p/e-2026-11-18.log","size":3,"lines":1,"sha256":"x"}"#,
+            br#"{"key":"p/e-2026-11-18.log","size":3,"lines":1,"sha256":"x","url":"s3://b/p"}"#,
         )
         .unwrap();
         // Without an archive, records are not read.
@@ -195,7 +198,13 @@ mod tests {
             .map(|e| e.day.number())
             .collect();
         assert_eq!(days, vec![20261119, 20261121]);
-        cat.enable_archive();
+        cat.enable_archive("s3://other/p");
+        assert_eq!(
+            cat.refresh(None).unwrap().len(),
+            2,
+            "records of another archive are not ours"
+        );
+        cat.enable_archive("s3://b/p");
         let all = cat.refresh(Some(day(20261120))).unwrap();
         assert_eq!(all.len(), 2);
         assert_eq!(all[0].day, day(20261118));

@@ -43,7 +43,7 @@ impl History {
 
     /// Gives the log its archive (once).
     pub fn attach_remote(&self, remote: Arc<Remote>) {
-        self.catalog.enable_archive();
+        self.catalog.enable_archive(remote.url());
         let _ = self.remote.set(remote);
     }
 

@@ -61,6 +61,9 @@ impl fmt::Debug for ArchiveOptions {
 #[derive(Debug, Clone)]
 pub struct ArchiveConfig {
     pub options: ArchiveOptions,
+    /// The archive's name, `s3://bucket/prefix` with the prefix trimmed of slashes: what our
+    /// records of uploads say they were uploaded to.
+    url: String,
     pub bucket: String,
     /// The key prefix every object of the log starts with (`prefix/`), possibly empty.
     pub prefix: KeyPath,
@@ -159,6 +162,11 @@ impl ArchiveConfig {
             None => DEFAULT_POLL_INTERVAL,
         };
         Ok(ArchiveConfig {
+            url: if prefix.is_empty() {
+                format!("s3://{bucket}")
+            } else {
+                format!("s3://{bucket}/{prefix}")
+            },
             bucket: bucket.to_string(),
             prefix: KeyPath::from(prefix),
             keep_local_days: options.keep_local_days,
@@ -173,7 +181,7 @@ impl ArchiveConfig {
 
     /// The archive as users name it (`s3://bucket/prefix`).
     pub fn url(&self) -> &str {
-        &self.options.url
+        &self.url
     }
 
     /// The key of an object for a name below the pattern's base directory.
@@ -273,6 +281,7 @@ mod tests {
     #[test]
     fn parses_bucket_prefix_and_keys() {
         let c = ArchiveConfig::parse(opts("s3://my-bucket/logs/app/")).unwrap();
+        assert_eq!(c.url(), "s3://my-bucket/logs/app");
         assert_eq!(
             (c.bucket.as_str(), c.prefix.as_ref()),
             ("my-bucket", "logs/app")

@@ -51,6 +51,13 @@ pub struct PassReport {
     pub failed: Vec<(Day, String)>,
 }
 
+/// Every day uploaded or pruned by this process's passes, in order.
+#[derive(Default)]
+struct Done {
+    uploaded: Vec<Day>,
+    pruned: Vec<Day>,
+}
+
 /// Seals the days before the given day under the writers' lock and returns the newest day (the
 /// log's writer does it; a read-only log has none and uploads nothing).
 pub type Sealer = Arc<dyn Fn(Day) -> Result<Day> + Send + Sync>;
@@ -65,6 +72,9 @@ struct Ctx {
     sealer: Mutex<Option<Sealer>>,
     /// One pass at a time in this process.
     passes: tokio::sync::Mutex<()>,
+    /// What this process's passes uploaded and pruned so far, so that a pass that waited for
+    /// another can report that one's work too.
+    done: Mutex<Done>,
     /// Wakes the background loop early (a rollover).
     trigger: Arc<tokio::sync::Notify>,
     closing: watch::Receiver<bool>,
@@ -109,6 +119,7 @@ impl Archiver {
             wakes,
             sealer: Mutex::new(None),
             passes: tokio::sync::Mutex::new(()),
+            done: Mutex::new(Done::default()),
             trigger: Arc::new(tokio::sync::Notify::new()),
             closing,
         });
@@ -251,7 +262,10 @@ async fn pass(ctx: &Ctx, explicit: bool) -> Result<Option<PassReport>> {
         .ok()
         .and_then(|s| s.clone())
         .ok_or(Error::ReadOnly("upload days to the archive"))?;
-    let _here = if explicit {
+    // What the passes before this call did, to tell the work done since from theirs.
+    let counts = |d: &Done| (d.uploaded.len(), d.pruned.len());
+    let before = ctx.done.lock().map(|d| counts(&d)).unwrap_or_default();
+    let _turn = if explicit {
         ctx.passes.lock().await
     } else {
         match ctx.passes.try_lock() {
@@ -259,6 +273,44 @@ async fn pass(ctx: &Ctx, explicit: bool) -> Result<Option<PassReport>> {
             Err(_) => return Ok(None),
         }
     };
+    // A pass this one waited for did part of the work: it is reported here too.
+    let report = match ctx.done.lock() {
+        Ok(d) => PassReport {
+            uploaded: d.uploaded[before.0..].to_vec(),
+            pruned: d.pruned[before.1..].to_vec(),
+            failed: Vec::new(),
+        },
+        Err(_) => PassReport::default(),
+    };
+    let result = pass_locked(ctx, &url, sealer, explicit, report).await;
+    if let (Ok(Some(r)), Ok(mut d)) = (&result, ctx.done.lock()) {
+        let (up, pruned) = counts(&d);
+        let new_up: Vec<Day> = r
+            .uploaded
+            .iter()
+            .filter(|x| !d.uploaded[..up].contains(x))
+            .copied()
+            .collect();
+        let new_pruned: Vec<Day> = r
+            .pruned
+            .iter()
+            .filter(|x| !d.pruned[..pruned].contains(x))
+            .copied()
+            .collect();
+        d.uploaded.extend(new_up);
+        d.pruned.extend(new_pruned);
+    }
+    result
+}
+
+/// A pass, holding this process's turn: takes the archive lock, then does the work.
+async fn pass_locked(
+    ctx: &Ctx,
+    url: &str,
+    sealer: Sealer,
+    explicit: bool,
+    mut report: PassReport,
+) -> Result<Option<PassReport>> {
     let lock_path = ctx.history.files.archive_lock();
     let Some(_there) = blocking(move || lock_archive(&lock_path, explicit)).await? else {
         debug!("archive", "another process is making a pass");
@@ -269,7 +321,7 @@ async fn pass(ctx: &Ctx, explicit: bool) -> Result<Option<PassReport>> {
     let prefix = (!prefix.as_ref().is_empty()).then_some(prefix);
     if let Err(e) = ctx.remote.store.list_with_delimiter(prefix).await {
         return Err(Error::Archive {
-            url,
+            url: url.to_string(),
             detail: format!(
                 "could not reach the store within the retry window ({} ms): {e}",
                 ctx.remote.config.retry_timeout.as_millis()
@@ -286,7 +338,6 @@ async fn pass(ctx: &Ctx, explicit: bool) -> Result<Option<PassReport>> {
             .map_err(|e| Error::read("list", h.pattern.base_path(), e))
     })
     .await?;
-    let mut report = PassReport::default();
     let files = &history.files;
     for entry in days.iter().filter(|e| e.day < head) {
         let Some(path) = entry.local.clone() else {
@@ -298,7 +349,7 @@ async fn pass(ctx: &Ctx, explicit: bool) -> Result<Option<PassReport>> {
         let Ok(size) = std::fs::metadata(&path).map(|m| m.len()) else {
             continue; // deleted since the listing (pruned by another process)
         };
-        if let Some(record) = read_record(files, entry.day).filter(|r| r.size == size) {
+        if let Some(record) = read_record(files, entry.day, url).filter(|r| r.size == size) {
             history.catalog.note_archived(entry.day, record);
             continue;
         }
@@ -323,7 +374,9 @@ async fn pass(ctx: &Ctx, explicit: bool) -> Result<Option<PassReport>> {
         match uploaded {
             Ok(archived) => {
                 history.catalog.note_archived(entry.day, archived);
-                report.uploaded.push(entry.day);
+                if !report.uploaded.contains(&entry.day) {
+                    report.uploaded.push(entry.day);
+                }
             }
             Err(why) => report.failed.push((entry.day, why)),
         }
@@ -336,7 +389,7 @@ async fn pass(ctx: &Ctx, explicit: bool) -> Result<Option<PassReport>> {
                 continue;
             };
             // Only a day whose upload of exactly these bytes was verified (and recorded).
-            if read_record(files, entry.day).is_some_and(|r| r.size == size) {
+            if read_record(files, entry.day, url).is_some_and(|r| r.size == size) {
                 match std::fs::remove_file(path) {
                     Ok(()) => {
                         debug!("archive", "deleted {path}: it is in the archive");
