@@ -17,7 +17,7 @@ const { hold, release } = require('./keepalive')
 
 const PER_DAY = 100000000
 /** The longest stretch of deliveries run without letting the event loop turn. */
-const SLICE_MS = 4
+const SLICE_MS = 3
 const CORRUPT = Symbol('corrupt line')
 const debug = debugFor('consume')
 
