@@ -470,3 +470,16 @@ test('eventlog archive: one pass from the command line, credentials from the env
   assert.match(usage.stderr, /--keep-local-days takes a whole number/)
   assert.doesNotMatch(usage.stderr + r.stderr, /cli-secret|at .*\.js:\d+/)
 })
+
+test("the README's archive example runs against a local server and says what it did", async (t) => {
+  const bucket = await createBucket(moto.endpoint)
+  const r = await runNode('', {
+    file: path.join(__dirname, '..', 'examples', 'archive.js'),
+    env: { S3_ENDPOINT: moto.endpoint, S3_BUCKET: bucket },
+    timeoutMs: 30000,
+  })
+  assert.equal(r.code, 0, r.stderr)
+  assert.match(r.stdout, /archive pass: \{ uploaded: \[ \d{8} \], pruned: \[ \d{8} \], failed: \[\] \}/)
+  assert.match(r.stdout, /left on local disk: \[\]/)
+  assert.match(r.stdout, /replayed 1001 events from s3:\/\/t-[0-9a-f]+\/ledger with no local files/)
+})
