@@ -8,9 +8,9 @@ const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const { ROOT } = require('./helpers')
-const { ok } = require('./commands')
-const { startRegistry } = require('./registry')
-const { freshApp } = require('./npm-app')
+const { ok } = require('./support/commands')
+const { startRegistry } = require('./support/registry')
+const { freshApp } = require('./support/npm-app')
 const { currentPlatform, platformOfTriple } = require('../lib/platform')
 
 const PKG = require('../package.json')
@@ -124,7 +124,21 @@ console.log(JSON.stringify({ readOnly: refused instanceof ReadOnlyError, code: r
   assert.match(String(out.pos), /^\d{16}$/)
 })
 
-// At the merge with the CLI (bin/eventlog.js), a case for `npx eventlog --help` joins this one.
+test('npx eventlog runs the installed CLI: help, and stat of a log the app wrote', async () => {
+  const app = await installedApp()
+  const help = await app.npx(['eventlog', '--help'])
+  assert.equal(help.code, 0, help.stderr)
+  assert.match(help.stdout, /^Usage: eventlog COMMAND PATTERN/)
+  const r = await app.node(
+    'write.js',
+    "const log = require('eventlog')('data/e-%y-%m-%d.log')\nPromise.all([1, 2, 3].map((n) => log.add({ n }).promise)).then(() => log.stop())\n",
+  )
+  assert.equal(r.code, 0, r.stderr)
+  const stat = await app.npx(['eventlog', 'stat', 'data/e-%y-%m-%d.log', '--json'])
+  assert.equal(stat.code, 0, stat.stderr)
+  assert.equal(JSON.parse(stat.stdout).events, 3)
+})
+
 test('npx eventlog-build --help runs the installed bin', async () => {
   const app = await installedApp()
   const r = await app.npx(['eventlog-build', '--help'])

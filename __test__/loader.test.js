@@ -8,7 +8,7 @@ const fs = require('node:fs')
 const path = require('node:path')
 const { parseTriple } = require('@napi-rs/cli')
 const { ROOT } = require('./helpers')
-const { run, cleanEnv } = require('./commands')
+const { run, cleanEnv } = require('./support/commands')
 const { platformOfTriple, currentPlatform } = require('../lib/platform')
 const { bindingErrorMessage } = require('../lib/binding-error')
 

@@ -7,7 +7,7 @@ const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const path = require('node:path')
 const { ROOT, tmpdir } = require('./helpers')
-const { run } = require('./commands')
+const { run } = require('./support/commands')
 
 /** A copy of what the bump reads and writes, plus what cargo needs to check the lockfile. */
 function copyOfRepo(t) {

@@ -7,7 +7,7 @@ const { spawn } = require('node:child_process')
 const fs = require('node:fs')
 const net = require('node:net')
 const path = require('node:path')
-const { ROOT, within, deferred } = require('./helpers')
+const { ROOT, within, deferred } = require('../helpers')
 const { ok, cleanEnv } = require('./commands')
 
 // 6.8.0 is the last verdaccio that runs on Node 20; its node-fetch must be pinned to 2.7.0.
