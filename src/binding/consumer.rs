@@ -98,12 +98,24 @@ impl Sink for TsfnSink {
 pub struct NativeConsumer {
     tailer: Tailer,
     /// Keeps the log (and its archive's runtime) open while the consumer reads.
-    _log: Arc<Log>,
+    log: Option<Arc<Log>>,
 }
 
 impl NativeConsumer {
     pub(crate) fn new(tailer: Tailer, log: Arc<Log>) -> NativeConsumer {
-        NativeConsumer { tailer, _log: log }
+        NativeConsumer {
+            tailer,
+            log: Some(log),
+        }
+    }
+}
+
+impl Drop for NativeConsumer {
+    fn drop(&mut self) {
+        self.tailer.stop();
+        if let Some(log) = self.log.take() {
+            crate::let_go(log);
+        }
     }
 }
 

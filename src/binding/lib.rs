@@ -29,6 +29,17 @@ pub(crate) fn to_js(err: CoreError) -> napi::Error {
     napi::Error::new(Status::GenericFailure, format!("[{}] {err}", err.code()))
 }
 
+/// Lets go of a log; if this was its last holder, closes it on a thread of its own: closing
+/// joins the writer thread and waits briefly for archive work, never on the JavaScript thread.
+pub(crate) fn let_go(log: std::sync::Arc<eventlog_core::log::Log>) {
+    if std::sync::Arc::strong_count(&log) == 1 {
+        // With no thread to be had, the log (moved into the refused closure) closes here.
+        let _ = std::thread::Builder::new()
+            .name("eventlog-close".into())
+            .spawn(move || drop(log));
+    }
+}
+
 /// Overrides the clock of every log in the process (`null` restores the real clock).
 #[napi]
 pub fn set_test_now(ms: Option<f64>) {

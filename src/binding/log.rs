@@ -329,11 +329,7 @@ impl NativeLog {
     pub fn stop(&mut self) {
         self.reply = None;
         if let Some(log) = self.log.take() {
-            if Arc::strong_count(&log) == 1 {
-                let _ = std::thread::Builder::new()
-                    .name("eventlog-close".into())
-                    .spawn(move || drop(log));
-            }
+            crate::let_go(log);
         }
     }
 }

@@ -59,8 +59,9 @@ impl Subscriber for Link {
 
     fn poll_here(&self, rescan: bool) {
         if let Ok(mut state) = self.state.try_lock() {
-            if !state.window_full() && !state.stopped && state.reads_locally() {
-                state.rescan |= rescan;
+            // Listing the days (a rescan) can take long in a big directory: the thread does it.
+            let cheap = !rescan && !state.rescan && state.reads_locally();
+            if cheap && !state.window_full() && !state.stopped {
                 state.step(None);
                 return;
             }
