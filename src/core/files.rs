@@ -8,6 +8,8 @@
 //! .eventlog/<name>.d/index/<day>.idx the sparse offset index of a day (index.rs)
 //! .eventlog/<name>.d/archive/…       what was uploaded and verified, uploads in progress
 //! .eventlog/<name>.d/archive.lock    held by the process making an upload pass
+//! .eventlog/<name>.d/consumers/<consumer>.checkpoint
+//!                                    a named consumer's last handled position (checkpoint.rs)
 //! ```
 //!
 //! `<name>` is the pattern below its base directory with `/` as `~` and `%` as `_`
@@ -79,6 +81,11 @@ impl OwnFiles {
 
     pub fn archive_lock(&self) -> PathBuf {
         self.own().join("archive.lock")
+    }
+
+    /// Where named consumers keep their checkpoints (file names: `checkpoint::file_name`).
+    pub fn consumers_dir(&self) -> PathBuf {
+        self.own().join("consumers")
     }
 }
 
