@@ -24,4 +24,5 @@ export const {
   InvalidArchiveConfigError,
   ArchiveError,
   ConflictingOptionsError,
+  CheckpointError,
 } = cjs
