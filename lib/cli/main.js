@@ -7,14 +7,14 @@
 const { parseCommandLine, UsageError } = require('./args')
 const { Output } = require('./output')
 
-const COMMANDS = [require('./cat'), require('./tail'), require('./stat'), require('./verify')]
+const COMMANDS = [require('./cat'), require('./tail'), require('./stat'), require('./verify'), require('./checkpoint')]
 
 const HELP = `Usage: eventlog COMMAND PATTERN [options]
 
 Looks into an eventlog log from the command line.
 
 Commands:
-${COMMANDS.map((c) => `  ${c.name.padEnd(8)}${c.summary}`).join('\n')}
+${COMMANDS.map((c) => `  ${c.name.padEnd(12)}${c.summary}`).join('\n')}
 
 PATTERN is the log's filename pattern, as given to eventlog(), e.g.
 'data/events-%y-%m-%d.log' (quote it). Positions are 16 digits, YYYYMMDD then the
@@ -53,7 +53,7 @@ async function run(argv) {
   const [name, ...rest] = argv
   let command
   try {
-    if (name === undefined) throw new UsageError('missing COMMAND: cat, tail, stat or verify')
+    if (name === undefined) throw new UsageError(`missing COMMAND: ${COMMANDS.map((c) => c.name).join(', ')}`)
     if (name === '--help' || name === '-h' || name === 'help') {
       const about = name === 'help' && rest[0] !== undefined ? COMMANDS.find((c) => c.name === rest[0]) : undefined
       if (name === 'help' && rest[0] !== undefined && about === undefined) throw new UsageError(`unknown command '${rest[0]}'`)
@@ -68,7 +68,7 @@ async function run(argv) {
     if (command === undefined) {
       throw new UsageError(name.startsWith('-') ? `unknown option ${name} (a COMMAND comes first)` : `unknown command '${name}'`)
     }
-    const parsed = parseCommandLine(command.name, rest, command.options)
+    const parsed = parseCommandLine(command.name, rest, command.options, command.maxArgs)
     if (parsed.help) {
       await writeOut(command.help)
       return 0
@@ -80,7 +80,7 @@ async function run(argv) {
         process.exit(fail(err, command.name))
       },
     })
-    return await command.run({ pattern: parsed.pattern, values: parsed.values, io: { out, warn } })
+    return await command.run({ pattern: parsed.pattern, args: parsed.args, values: parsed.values, io: { out, warn } })
   } catch (err) {
     return fail(err, command && command.name)
   }
