@@ -134,18 +134,17 @@ fn parse(bytes: &[u8], total: u64) -> Stored {
     }
 }
 
-/// Reads a checkpoint file's record (taken under a lock the caller holds, or a shared one).
-fn read_record(file: &File) -> io::Result<Stored> {
-    let total = file.metadata()?.len();
+/// Reads a checkpoint file's record (under a lock the caller holds), and the file's length.
+/// One `pread` for the usual file: a short read of a regular file is its end.
+fn read_record(file: &File) -> io::Result<(Stored, u64)> {
     let mut buf = [0u8; 64];
-    let mut got = 0;
-    while got < buf.len() {
-        match file.read_at(&mut buf[got..], got as u64)? {
-            0 => break,
-            n => got += n,
-        }
-    }
-    Ok(parse(&buf[..got], total))
+    let got = file.read_at(&mut buf, 0)?;
+    let total = if got < buf.len() {
+        got as u64
+    } else {
+        file.metadata()?.len()
+    };
+    Ok((parse(&buf[..got], total), total))
 }
 
 /// Refuses what a checkpoint cannot hold: a position whose date is not real (which a later
@@ -194,6 +193,7 @@ impl Checkpoints {
         // Shared: several readers at once, never half of a save.
         file.lock_shared()
             .and_then(|()| read_record(&file))
+            .map(|(stored, _)| stored)
             .map_err(|e| io_error(name, &path, "read", e))
     }
 
@@ -270,19 +270,18 @@ impl Checkpoint {
 
     /// What the file holds now.
     pub fn stored(&self) -> Result<Stored> {
-        self.locked(true, "read", read_record)
+        self.locked(true, "read", |file| {
+            read_record(file).map(|(stored, _)| stored)
+        })
     }
 
     /// Records that every event up to `pos` is handled: stores the larger of `pos` and what
     /// the file holds (a damaged file counts as none). Returns what the file holds after.
     pub fn save(&self, pos: u64) -> Result<u64> {
         check_position(pos)?;
-        self.locked(false, "save", |file| {
-            let stored = read_record(file)?;
-            match stored {
-                Stored::At(held) if held >= pos => Ok(held),
-                _ => write_record(file, Some(pos)).map(|()| pos),
-            }
+        self.locked(false, "save", |file| match read_record(file)? {
+            (Stored::At(held), _) if held >= pos => Ok(held),
+            (_, len) => write_record(file, Some(pos), len).map(|()| pos),
         })
     }
 
@@ -290,8 +289,8 @@ impl Checkpoint {
     pub fn reset(&self, pos: Option<u64>) -> Result<Stored> {
         pos.map(check_position).transpose()?;
         self.locked(false, "reset", |file| {
-            let before = read_record(file)?;
-            write_record(file, pos)?;
+            let (before, len) = read_record(file)?;
+            write_record(file, pos, len)?;
             Ok(before)
         })
     }
@@ -317,13 +316,14 @@ impl Checkpoint {
     }
 }
 
-/// Writes the record of `pos` (or nothing, for `None`) and cuts the file to it.
-fn write_record(file: &File, pos: Option<u64>) -> io::Result<()> {
+/// Writes the record of `pos` (or nothing, for `None`) over a file `len` bytes long, and cuts
+/// the file to it. The usual save is one `pwrite` of 17 bytes.
+fn write_record(file: &File, pos: Option<u64>, len: u64) -> io::Result<()> {
     match pos {
         Some(pos) => {
             file.write_all_at(record(pos).as_bytes(), 0)?;
-            // Longer only if it was damaged; one pwrite of 17 bytes is the usual save.
-            if file.metadata()?.len() != RECORD as u64 {
+            // Longer only if it was damaged.
+            if len > RECORD as u64 {
                 file.set_len(RECORD as u64)?;
             }
             Ok(())
@@ -521,6 +521,7 @@ mod tests {
             (b"2026133100000042\n", "is not a position"),
             (b"0000000000000000\n", "is not a position"),
             (&[0u8; 17][..], "17 bytes"),
+            (&[b'1'; 100][..], "100 bytes"),
         ] {
             fs::write(&path, content).unwrap();
             let stored = c.read("d").unwrap();
