@@ -86,4 +86,5 @@ console.log(`  plain consumer   ${fmt(plain)} events/s   (runs: ${results.plain.
 console.log(`  named consumer   ${fmt(named)} events/s   (runs: ${results.named.map(fmt).join(', ')})`)
 console.log(`  checkpoint cost  ${(((plain - named) / plain) * 100).toFixed(1)} % of events/s`)
 const [cp, cn] = [median(cpu.plain), median(cpu.named)]
-console.log(`  CPU µs/event     plain ${cp.toFixed(2)}, named ${cn.toFixed(2)}: ${(((cn - cp) / cp) * 100).toFixed(1)} % more`)
+const more = ((cn - cp) / cp) * 100
+console.log(`  CPU µs/event     plain ${cp.toFixed(2)}, named ${cn.toFixed(2)} (${more >= 0 ? '+' : ''}${more.toFixed(1)} %)`)

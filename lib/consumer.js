@@ -101,7 +101,7 @@ class Consumer {
     /** The position of the last event handled, and the last one saved. */
     this.handledPos = 0
     this.savedPos = checkpoint === null || checkpoint.pos === undefined ? 0 : checkpoint.pos
-    /** Events to handle before the next save (never, unnamed: Infinity stays Infinity). */
+    /** Events to handle before the next save; Infinity (which -- leaves so) when unnamed. */
     this.untilSave = checkpoint === null ? Infinity : SAVE_EVERY
     this.resume = () => {
       this.handled(this.waitingPos)
