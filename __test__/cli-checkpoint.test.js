@@ -9,6 +9,8 @@ const path = require('node:path')
 const { test } = require('node:test')
 
 const eventlog = require('..')
+const command = require('../lib/cli/checkpoint')
+const { parseCommandLine, UsageError } = require('../lib/cli/args')
 const { ROOT, tmpdir, runNode, writeLines } = require('./helpers')
 
 const BIN = path.join(ROOT, 'bin', 'eventlog.js')
@@ -32,7 +34,13 @@ function setUp(t) {
 
 test('checkpoint lists named consumers, shows one, and --json; how far behind each is', async (t) => {
   const { pattern, pos, day } = setUp(t)
-  const all = await cli(['checkpoint', pattern])
+  const [all, one, listed, none, empty] = await Promise.all([
+    cli(['checkpoint', pattern]),
+    cli(['checkpoint', pattern, 'orders', '--json']),
+    cli(['checkpoint', pattern, '--json']),
+    cli(['checkpoint', pattern, 'nobody', '--json']),
+    cli(['checkpoint', path.join(tmpdir(t), 'e-%y-%m-%d.log')]),
+  ])
   assert.deepEqual([all.code, all.stderr], [0, ''])
   assert.deepEqual(all.stdout.split('\n'), [
     'name        checkpoint        day #line      behind',
@@ -40,14 +48,11 @@ test('checkpoint lists named consumers, shows one, and --json; how far behind ea
     `orders      ${pos(3)}  ${day} #3  6 events`,
     '',
   ])
-  const one = await cli(['checkpoint', pattern, 'orders', '--json'])
   assert.equal(one.code, 0, one.stderr)
   assert.deepEqual(JSON.parse(one.stdout), { name: 'orders', pos: pos(3), behind: 6, error: null })
-  const list = JSON.parse((await cli(['checkpoint', pattern, '--json'])).stdout)
+  const list = JSON.parse(listed.stdout)
   assert.deepEqual(list.map((c) => [c.name, c.pos]), [['Billing/v2', pos(9)], ['orders', pos(3)]])
-  const none = await cli(['checkpoint', pattern, 'nobody', '--json'])
   assert.deepEqual(JSON.parse(none.stdout), { name: 'nobody', pos: null, behind: null, error: null })
-  const empty = await cli(['checkpoint', path.join(tmpdir(t), 'e-%y-%m-%d.log')])
   assert.deepEqual([empty.code, empty.stdout], [0, ''])
   assert.match(empty.stderr, /^eventlog: no named consumer has a checkpoint in /)
 })
@@ -73,40 +78,56 @@ test('checkpoint: a damaged file exits 1 with what to do; --reset repairs it', a
   assert.equal(r.code, 1)
   assert.match(r.stdout, /^orders +- +damaged +-$/m)
   assert.match(r.stderr, /^eventlog: the checkpoint of "orders" in .*orders\.checkpoint: the file is damaged: it holds 4 bytes \("junk"\).*--reset/)
-  assert.equal((await cli(['checkpoint', pattern])).code, 1)
+  assert.equal(await runHere([pattern]), 1, 'the listing exits 1 too')
   const fixed = await cli(['checkpoint', pattern, 'orders', '--reset', String(pos(2))])
   assert.equal(fixed.code, 0, fixed.stderr)
   assert.equal(fixed.stdout, `orders: none -> ${pos(2)} (the next consumer named orders starts right after it)\n`)
-  assert.equal((await cli(['checkpoint', pattern, 'orders'])).code, 0)
+  const log = eventlog({ filename: pattern, readOnly: true })
+  assert.equal(log.checkpoint('orders'), pos(2))
+  log.stop()
 })
 
-test('checkpoint usage errors exit 2 with one line; --help', async (t) => {
+/** Runs the command in-process as main.js does, with output thrown away. */
+async function runHere(argv) {
+  const parsed = parseCommandLine('checkpoint', argv, command.options, command.maxArgs)
+  const io = { out: { write: () => undefined, end: async () => {} }, warn: () => {} }
+  return command.run({ pattern: parsed.pattern, args: parsed.args, values: parsed.values, io })
+}
+
+test('checkpoint usage errors name the mistake and change nothing; spawned, they exit 2 with one line; --help', async (t) => {
   const { dir, pattern } = setUp(t)
-  const before = fs.readdirSync(path.join(dir, '.eventlog/e-_y-_m-_d.log.d/consumers')).sort()
+  const consumers = path.join(dir, '.eventlog/e-_y-_m-_d.log.d/consumers')
+  const before = fs.readdirSync(consumers).map((f) => [f, fs.readFileSync(path.join(consumers, f), 'utf8')])
   const cases = [
-    [[], /missing PATTERN/],
-    [[pattern, 'orders', '--reset', '12'], /bad position '12' for --reset: give the 16-digit position/],
-    [[pattern, 'orders', '--reset', '2026-11-26'], /bad position '2026-11-26' for --reset/],
+    [[], /^missing PATTERN/],
+    [[pattern, 'orders', '--reset', '12'], /^bad position '12' for --reset: give the 16-digit position/],
+    [[pattern, 'orders', '--reset', '2026-11-26'], /^bad position '2026-11-26' for --reset/],
     [[pattern, 'orders', '--reset', '2026113100000000'], /20261131 is not a real date/],
-    [[pattern, 'orders', '2026112600000000'], /unexpected argument '2026112600000000' \(a position goes after --reset\)/],
-    [[pattern, '--reset'], /--reset needs a NAME/],
-    [[pattern, '', '--reset'], /bad NAME: a name must be a non-empty string/],
-    [[pattern, 'x'.repeat(81), '--reset'], /bad NAME: a name must be at most 80 bytes of UTF-8, got 81/],
-    [[pattern, 'a', 'b', 'c'], /unexpected argument 'c'/],
-    [[pattern, '--bogus'], /unknown option --bogus/],
+    [[pattern, 'orders', '2026112600000000'], /^unexpected argument '2026112600000000' \(a position goes after --reset\)/],
+    [[pattern, '--reset'], /^--reset needs a NAME/],
+    [[pattern, '', '--reset'], /^bad NAME: a name must be a non-empty string/],
+    [[pattern, 'x'.repeat(81), '--reset'], /^bad NAME: a name must be at most 80 bytes of UTF-8, got 81/],
+    [[pattern, 'x'.repeat(81)], /^bad NAME: a name must be at most 80 bytes/],
+    [[pattern, 'a', 'b', 'c'], /^unexpected argument 'c'/],
+    [[pattern, '--bogus'], /^unknown option --bogus/],
   ]
-  const results = await Promise.all(cases.map(([args]) => cli(['checkpoint', ...args])))
-  results.forEach((r, i) => {
-    const what = `checkpoint ${cases[i][0].join(' ')}`
-    assert.equal(r.code, 2, `${what}: ${r.stderr}`)
-    assert.equal(r.stdout, '', what)
-    assert.equal(r.stderr.split('\n').length, 2, what)
-    assert.match(r.stderr, cases[i][1], what)
-    assert.match(r.stderr, /\(see 'eventlog checkpoint --help'\)\n$/, what)
-  })
-  assert.deepEqual(fs.readdirSync(path.join(dir, '.eventlog/e-_y-_m-_d.log.d/consumers')).sort(), before, 'usage errors change nothing')
-  const help = await cli(['checkpoint', '--help'])
+  for (const [argv, message] of cases) {
+    await assert.rejects(runHere(argv), (err) => err instanceof UsageError && err.command === 'checkpoint' && message.test(err.message), argv.join(' '))
+  }
+  const after = fs.readdirSync(consumers).map((f) => [f, fs.readFileSync(path.join(consumers, f), 'utf8')])
+  assert.deepEqual(after, before, 'usage errors change nothing')
+
+  const [bad, name, help, top] = await Promise.all([
+    cli(['checkpoint', pattern, 'orders', '--reset', '12']),
+    cli(['checkpoint', pattern, '']),
+    cli(['checkpoint', '--help']),
+    cli(['--help']),
+  ])
+  for (const r of [bad, name]) {
+    assert.deepEqual([r.code, r.stdout], [2, ''], r.stderr)
+    assert.match(r.stderr, /^eventlog: [^\n]+ \(see 'eventlog checkpoint --help'\)\n$/)
+  }
   assert.equal(help.code, 0)
   assert.match(help.stdout, /^Usage: eventlog checkpoint PATTERN \[NAME\] \[--reset \[POS\]\] \[--json\]/)
-  assert.match((await cli(['--help'])).stdout, /^ {2}checkpoint {2}named consumers' checkpoints/m)
+  assert.match(top.stdout, /^ {2}checkpoint {2}named consumers' checkpoints/m)
 })
