@@ -4,7 +4,8 @@
 // replays them in fresh child processes with a plain consumer and with a named one (its
 // checkpoint cleared first, so both replay everything), interleaved and alternating which goes
 // first, and prints the median events/s (wall clock) and CPU time per event of each, and the
-// cost in percent. The CPU time is the steadier of the two on a busy machine.
+// cost: the median over the rounds of each round's named/plain ratio (the two runs of a round
+// are back to back, so a busy machine's drift mostly cancels out of it).
 //   node bench/checkpoint-cost.js [N=500000] [RUNS=7] [sync|async]
 // `async`: the callback returns a resolved promise (each event waits for a microtask).
 
@@ -84,7 +85,9 @@ const fmt = (x) => Math.round(x).toLocaleString('en-US')
 console.log(`replay of ${n.toLocaleString('en-US')} events, ${mode} callback, median of ${runs} interleaved runs each`)
 console.log(`  plain consumer   ${fmt(plain)} events/s   (runs: ${results.plain.map(fmt).join(', ')})`)
 console.log(`  named consumer   ${fmt(named)} events/s   (runs: ${results.named.map(fmt).join(', ')})`)
-console.log(`  checkpoint cost  ${(((plain - named) / plain) * 100).toFixed(1)} % of events/s`)
+const ratios = results.plain.map((p, r) => results.named[r] / p)
+const cost = (1 - median(ratios)) * 100
+console.log(`  checkpoint cost  ${cost.toFixed(1)} % of events/s (median of the rounds' ratios: ${ratios.map((x) => x.toFixed(3)).join(', ')})`)
 const [cp, cn] = [median(cpu.plain), median(cpu.named)]
 const more = ((cn - cp) / cp) * 100
 console.log(`  CPU µs/event     plain ${cp.toFixed(2)}, named ${cn.toFixed(2)} (${more >= 0 ? '+' : ''}${more.toFixed(1)} %)`)
