@@ -17,6 +17,18 @@ function asUsage(fn) {
   }
 }
 
+/** One checkpoint, `{ name, pos, error }`: a damaged file is its error rather than thrown. */
+function read(log, name) {
+  try {
+    return { name, pos: asUsage(() => log.checkpoint(name)), error: undefined }
+  } catch (err) {
+    // Damaged, or unreadable? The listing tells them apart.
+    const listed = err instanceof api().CheckpointError ? log.checkpoints().find((c) => c.name === name) : undefined
+    if (listed !== undefined && listed.error !== undefined) return listed
+    throw err
+  }
+}
+
 /** `{ name, pos, behind, error }` for the JSON output and the table (`null` for none). */
 function row({ name, pos, error }, report) {
   return {
@@ -142,16 +154,4 @@ from option, and saves anew); --reset repairs it.
     return rows.some((r) => r.error !== null) ? 1 : 0
   },
   render,
-}
-
-/** One checkpoint, `{ name, pos, error }`: a damaged file is its error rather than thrown. */
-function read(log, name) {
-  try {
-    return { name, pos: asUsage(() => log.checkpoint(name)), error: undefined }
-  } catch (err) {
-    // Damaged, or unreadable? The listing tells them apart.
-    const listed = err instanceof api().CheckpointError ? log.checkpoints().find((c) => c.name === name) : undefined
-    if (listed !== undefined && listed.error !== undefined) return listed
-    throw err
-  }
 }
