@@ -5,6 +5,8 @@
 //   lib/log.js        eventlog(): one instance, joining a writer and its consumers
 //   lib/writer.js     add(): lines batched per tick, results settled in order
 //   lib/consumer.js   consume(): the loop that calls your callback event by event
+//   lib/consume-options.js  consume()'s arguments: a position or { from, name, onSync }
+//   lib/checkpoint.js named consumers: names, where they start, checkpoint()/resetCheckpoint()
 //   lib/options.js    the argument of eventlog()
 //   lib/errors.js     the exported error classes and the core's error codes
 //   lib/keepalive.js  holding the event loop exactly as long as needed

@@ -25,4 +25,5 @@ export const {
   InvalidArchiveConfigError,
   ArchiveError,
   ConflictingOptionsError,
+  CheckpointError,
 } = cjs

@@ -9,6 +9,19 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** The checkpoint file of one named consumer, open while it runs. */
+export declare class NativeCheckpoint {
+  /** Opens (creating it, empty, if needed) the checkpoint of `name`. */
+  static open(key: string, name: string): NativeCheckpoint
+  /** What the file holds now. */
+  stored(): CheckpointState
+  /**
+   * Records every event up to `pos` as handled (never moving the checkpoint back); returns
+   * what the file holds after.
+   */
+  save(pos: number): number
+}
+
 /** A running consumer. */
 export declare class NativeConsumer {
   /** The last delivery is handled; the next may come. */
@@ -87,8 +100,22 @@ export interface ArchiveReport {
   failed: Array<ArchiveFailure>
 }
 
+/** The longest consumer name, in bytes of UTF-8. */
+export declare const CHECKPOINT_NAME_MAX_BYTES: number
+
+/** A checkpoint as JavaScript sees it: its position, or what is wrong with its file. */
+export interface CheckpointState {
+  name: string
+  pos?: number
+  /** The file holds something else: the error to report, as `[CODE] message`. */
+  damaged?: string
+}
+
 /** Whether `DEBUG` enables `eventlog:<area>` (the one reading of `DEBUG` for the package). */
 export declare function debugEnabled(area: string): boolean
+
+/** Every checkpoint of the log, by name. */
+export declare function listCheckpoints(key: string): Array<CheckpointState>
 
 /** What the writing of this log in this process has done. */
 export interface LogStats {
@@ -129,6 +156,12 @@ export interface NativeSegment {
   firstPos: number
   prevPos?: number
 }
+
+/** What the checkpoint of `name` holds. Creates nothing. */
+export declare function readCheckpoint(key: string, name: string): CheckpointState
+
+/** Sets the checkpoint of `name` to `pos`, or clears it; returns what it held. */
+export declare function resetCheckpoint(key: string, name: string, pos?: number | undefined | null): CheckpointState
 
 /** Overrides the clock of every log in the process (`null` restores the real clock). */
 export declare function setTestNow(ms?: number | undefined | null): void

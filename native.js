@@ -835,9 +835,14 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.NativeCheckpoint = nativeBinding.NativeCheckpoint
 module.exports.NativeConsumer = nativeBinding.NativeConsumer
 module.exports.NativeLog = nativeBinding.NativeLog
+module.exports.CHECKPOINT_NAME_MAX_BYTES = nativeBinding.CHECKPOINT_NAME_MAX_BYTES
 module.exports.debugEnabled = nativeBinding.debugEnabled
+module.exports.listCheckpoints = nativeBinding.listCheckpoints
+module.exports.readCheckpoint = nativeBinding.readCheckpoint
+module.exports.resetCheckpoint = nativeBinding.resetCheckpoint
 module.exports.setTestNow = nativeBinding.setTestNow
 module.exports.stat = nativeBinding.stat
 module.exports.verify = nativeBinding.verify

@@ -6,11 +6,17 @@
 //
 // A replay never holds the event loop for long: after SLICE_MS of work the next delivery
 // waits for setImmediate, so timers and I/O run between slices.
+//
+// A named consumer (lib/checkpoint.js) counts an event handled once its callback has returned
+// or its promise has settled (a throw or a rejection too: the consumer goes on past it, as it
+// does past a corrupt line), and saves the last handled position every SAVE_EVERY events,
+// each time it has caught up, and at stop(); an event in progress at stop() is saved when it
+// finishes. So a kill -9 delivers at most SAVE_EVERY events again, and a graceful restart none.
 
 const { EventEmitter } = require('node:events')
 const { performance } = require('node:perf_hooks')
 
-const { fromCode, CallbackError, CorruptLineError } = require('./errors')
+const { fromCode, fromNative, CallbackError, CorruptLineError } = require('./errors')
 const { nowMs, dayOf } = require('./clock')
 const { debugFor } = require('./debug')
 const { hold, release } = require('./keepalive')
@@ -18,6 +24,8 @@ const { hold, release } = require('./keepalive')
 const PER_DAY = 100000000
 /** The longest stretch of deliveries run without letting the event loop turn. */
 const SLICE_MS = 3
+/** The most events a named consumer handles between two saves. */
+const SAVE_EVERY = 1000
 const CORRUPT = Symbol('corrupt line')
 const debug = debugFor('consume')
 
@@ -59,7 +67,8 @@ function parseEvents(d) {
 }
 
 class Consumer {
-  constructor(shared, callback, onSync, onStop) {
+  /** `checkpoint`: a named consumer's open checkpoint (`openCheckpoint`), else null. */
+  constructor(shared, callback, onSync, onStop, checkpoint = null) {
     this.shared = shared
     this.callback = callback
     this.onSync = onSync
@@ -88,10 +97,20 @@ class Consumer {
     /** When the current slice of work began (0: none is running). */
     this.sliceStart = 0
     this.resumeScheduled = false
-    this.resume = () => this.drain()
+    this.checkpoint = checkpoint
+    /** The position of the last event handled, and the last one saved. */
+    this.handledPos = 0
+    this.savedPos = checkpoint === null || checkpoint.pos === undefined ? 0 : checkpoint.pos
+    /** Events to handle before the next save; Infinity (which -- leaves so) when unnamed. */
+    this.untilSave = checkpoint === null ? Infinity : SAVE_EVERY
+    this.resume = () => {
+      this.handled(this.waitingPos)
+      if (!this.stopped) this.drain()
+    }
     this.rejected = (err) => {
       this.failed(err, this.waitingPos)
-      this.drain()
+      this.handled(this.waitingPos)
+      if (!this.stopped) this.drain()
     }
     this.nextSlice = () => {
       this.resumeScheduled = false
@@ -104,6 +123,9 @@ class Consumer {
     this.shared.consumers.add(this)
     this.updateHold()
     this.handle = nativeLog.consume(from, (d) => this.onDelivery(d))
+    const damaged = this.checkpoint === null ? undefined : this.checkpoint.error
+    // Once the caller has had a chance to listen on liveMeta.
+    if (damaged !== undefined) process.nextTick(() => this.stopped || this.report(damaged))
   }
 
   onDelivery(d) {
@@ -169,6 +191,7 @@ class Consumer {
         }
         if (event === CORRUPT) {
           this.report(new CorruptLineError(`the line at position ${pos} is not a JSON event; it was skipped`))
+          this.handled(pos)
           continue
         }
         let ret
@@ -176,6 +199,7 @@ class Consumer {
           ret = this.callback(event, { id, pos, prevPos })
         } catch (err) {
           this.failed(err, pos)
+          this.handled(pos)
           continue
         }
         if (ret !== null && (typeof ret === 'object' || typeof ret === 'function') && typeof ret.then === 'function') {
@@ -183,6 +207,7 @@ class Consumer {
           ret.then(this.resume, this.rejected)
           return
         }
+        this.handled(pos)
       }
       this.values = null
     }
@@ -198,6 +223,7 @@ class Consumer {
     if (d.syncedLogfile !== undefined) {
       this.synced = true
       this.syncedNext = d.syncedNextPos
+      this.saveCheckpoint()
       if (this.onSync !== null) {
         try {
           this.onSync({ logfile: d.syncedLogfile, rows: d.syncedRows })
@@ -217,6 +243,25 @@ class Consumer {
       // Let timers and I/O run before the next delivery.
       this.resumeScheduled = true
       setImmediate(this.nextSlice)
+    }
+  }
+
+  /** The callback for `pos` has returned, or its promise settled. */
+  handled(pos) {
+    this.handledPos = pos
+    if (--this.untilSave === 0 || this.stopped) this.saveCheckpoint()
+  }
+
+  /** Saves the last handled position of a named consumer, if it moved; failures are reported. */
+  saveCheckpoint() {
+    if (this.checkpoint === null) return
+    this.untilSave = SAVE_EVERY
+    if (this.handledPos <= this.savedPos) return
+    try {
+      this.checkpoint.handle.save(this.handledPos)
+      this.savedPos = this.handledPos
+    } catch (err) {
+      this.report(fromNative(err))
     }
   }
 
@@ -261,6 +306,7 @@ class Consumer {
     if (this.stopped) return
     this.stopped = true
     if (this.handle !== null) this.handle.stop()
+    this.saveCheckpoint()
     this.values = null
     this.updateHold()
     this.shared.consumers.delete(this)

@@ -43,6 +43,7 @@ add('ConflictError', 'ERR_CONFLICT', 'The event does not directly follow the exp
 add('InvalidArchiveConfigError', 'ERR_INVALID_ARCHIVE_CONFIG', 'The archive option is malformed.')
 add('ArchiveError', 'ERR_ARCHIVE', 'The archive could not be used.')
 add('ConflictingOptionsError', 'ERR_CONFLICTING_OPTIONS', 'The log is already open in this process with other options.')
+add('CheckpointError', 'ERR_CHECKPOINT', "A named consumer's checkpoint could not be read or saved.")
 
 const byCode = new Map(Object.values(classes).map((cls) => [cls.code, cls]))
 

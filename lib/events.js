@@ -1,10 +1,11 @@
 'use strict'
-// log.events({ from, live, onError }): `for await (const { event, meta } of log.events())`.
+// log.events({ from, live, name, onError }): `for await (const { event, meta } of log.events())`.
 //
 // Built on the instance's own consume(): the callback hands the event to the waiting next()
 // and returns a promise that settles only when the loop asks for the following one, so the
 // iterator has consume's order and backpressure (one event is out at a time, and a slow loop
-// body holds back delivery). The consumer starts at the first next(), so an iterator that is
+// body holds back delivery). With `name`, an event counts as handled (and is checkpointed)
+// once the loop asks for the next one, or leaves the loop. The consumer starts at the first next(), so an iterator that is
 // made and never used costs nothing and holds nothing.
 //
 // Errors consume reports on liveMeta: with `onError`, each is passed to it and iteration goes
@@ -13,6 +14,7 @@
 // consume does with no listener. A CallbackError cannot happen: the callback is ours.
 
 const { ReadError } = require('./errors')
+const { checkName } = require('./checkpoint')
 
 const DONE = Object.freeze({ value: undefined, done: true })
 
@@ -21,23 +23,26 @@ class EventIterator {
    * `consume` is the instance's consume(); `running` is the instance's set of iterators that
    * have started and not ended (its stop() ends them).
    * Options: `from` (a position, default the beginning), `live` (default true: follow new
-   * events; false: end at the current end), `onError(err)`.
+   * events; false: end at the current end), `name` (a named consumer: see consume),
+   * `onError(err)`.
    */
   constructor(consume, options, running) {
     if (options === undefined || options === null) options = {}
     if (typeof options !== 'object') {
-      throw new TypeError('events(options): options must be an object such as { from, live, onError }')
+      throw new TypeError('events(options): options must be an object such as { from, live, name, onError }')
     }
-    const { from, live = true, onError } = options
+    const { from, live = true, name, onError } = options
     if (from !== undefined && from !== null && (!Number.isSafeInteger(from) || from < 0)) {
       throw new TypeError(`events(): from must be a position such as 2026112600000000, got ${String(from)}`)
     }
+    if (name !== undefined) checkName(name, 'events({ name })')
     if (onError !== undefined && typeof onError !== 'function') {
       throw new TypeError('events(): onError must be a function')
     }
     this.consume = consume
     this.from = from === null ? undefined : from
     this.live = Boolean(live)
+    this.name = name
     this.onError = onError || null
     this.running = running
     this.consumer = null
@@ -92,7 +97,7 @@ class EventIterator {
   start() {
     const consumer = this.consume(
       (event, meta) => this.onEvent(event, meta),
-      this.from,
+      this.name === undefined ? this.from : { from: this.from, name: this.name },
       () => {
         // The first catch-up is "the current end".
         if (!this.live) this.end()

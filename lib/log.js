@@ -10,6 +10,8 @@ const { parseOptions } = require('./options')
 const { Writer } = require('./writer')
 const { Consumer } = require('./consumer')
 const { EventIterator } = require('./events')
+const { parseConsumeArgs } = require('./consume-options')
+const { openCheckpoint, startAfter, checkpointMethods } = require('./checkpoint')
 
 /**
  * Opens an event log. `arg` is a filename pattern such as "data/events-%y-%m-%d.log", an
@@ -48,26 +50,23 @@ function eventlog(arg) {
     return writer.add(event, options)
   }
 
-  function consume(callback, fromPosition, onSync) {
-    if (typeof callback !== 'function') {
-      throw new TypeError('consume(callback, fromPosition, onSync): callback must be a function')
-    }
-    if (onSync !== undefined && onSync !== null && typeof onSync !== 'function') {
-      throw new TypeError('consume(callback, fromPosition, onSync): onSync must be a function')
-    }
-    let from = 0
-    if (fromPosition !== undefined && fromPosition !== null) {
-      if (!Number.isSafeInteger(fromPosition) || fromPosition < 0) {
-        throw new TypeError(
-          `consume(): fromPosition must be a position such as 2026112600000000, got ${String(fromPosition)}`,
+  /** consume(callback, fromPosition, onSync), or consume(callback, { from, name, onSync }). */
+  function consume(callback, second, third) {
+    const { from, name, onSync } = parseConsumeArgs(callback, second, third)
+    if (stopped) throw new StoppedError('consume() was called after stop(); open the log again with eventlog(...)')
+    let checkpoint = null
+    if (name !== undefined) {
+      // A named consumer saves its checkpoint, and a read-only log writes nothing at all.
+      if (readOnly) {
+        throw new ReadOnlyError(
+          `this event log is read only, and the consumer ${JSON.stringify(name)} would save its checkpoint; open the log without readOnly (or read the checkpoint with log.checkpoint(name) and start an unnamed consumer after it)`,
         )
       }
-      from = fromPosition
+      checkpoint = openCheckpoint(nativeLog.key, name)
     }
-    if (stopped) throw new StoppedError('consume() was called after stop(); open the log again with eventlog(...)')
-    const consumer = new Consumer(group, callback, onSync || null, () => consumers.delete(consumer))
+    const consumer = new Consumer(group, callback, onSync, () => consumers.delete(consumer), checkpoint)
     try {
-      consumer.start(nativeLog, from)
+      consumer.start(nativeLog, checkpoint !== null && checkpoint.pos !== undefined ? startAfter(checkpoint.pos) : from)
     } catch (err) {
       consumer.stop()
       throw fromNative(err)
@@ -123,7 +122,8 @@ function eventlog(arg) {
     return nativeLog.stats()
   }
 
-  for (const [name, value] of Object.entries({ events, archive: archivePass, stats })) {
+  const ours = { events, archive: archivePass, stats, ...checkpointMethods(nativeLog.key, readOnly) }
+  for (const [name, value] of Object.entries(ours)) {
     Object.defineProperty(log, name, { value, writable: true, configurable: true, enumerable: false })
   }
   return log

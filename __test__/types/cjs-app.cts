@@ -46,8 +46,18 @@ async function main(): Promise<void> {
     if (err instanceof eventlog.ReadOnlyError) console.log(err.code)
     if (err instanceof eventlog.WriteError) console.log(err.errno)
   }
+  const named = log.consume((event: Deposited) => event.amount, { name: 'balances', from: 0, onSync: (info) => info.rows })
+  named.stop()
+  const saved: number | undefined = log.checkpoint('balances')
+  const was: number | undefined = log.resetCheckpoint('balances', saved)
+  for (const c of log.checkpoints()) console.log(c.name, c.pos, c.error instanceof eventlog.CheckpointError, was)
   eventlog.__setTestNow(null)
   log.stop()
+
+  // @ts-expect-error: there is no consume option `nmae`
+  log.consume(() => {}, { nmae: 'balances' })
+  // @ts-expect-error: a consumer's name is a string
+  log.checkpoint(5)
 
   // @ts-expect-error: `from` is a position (a number)
   log.events({ from: '2026-11-26' })

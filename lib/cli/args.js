@@ -19,9 +19,10 @@ class UsageError extends Error {
 
 /**
  * Parses `argv` (what follows the command name) against `options` (parseArgs options). Returns
- * `{ help }` for --help, else `{ pattern, values }`.
+ * `{ help }` for --help, else `{ pattern, values, args }`: `args` are the arguments after the
+ * pattern, at most `maxArgs` of them (a command such as `checkpoint PATTERN NAME` takes one).
  */
-function parseCommandLine(command, argv, options) {
+function parseCommandLine(command, argv, options, maxArgs = 0) {
   let parsed
   try {
     parsed = parseArgs({
@@ -38,10 +39,11 @@ function parseCommandLine(command, argv, options) {
   if (positionals.length === 0) {
     throw new UsageError("missing PATTERN, the log's filename pattern such as 'data/events-%y-%m-%d.log'", command)
   }
-  if (positionals.length > 1) {
-    throw new UsageError(`unexpected argument '${positionals[1]}' (give one PATTERN, quoted)`, command)
+  if (positionals.length > 1 + maxArgs) {
+    const hint = maxArgs === 0 ? ' (give one PATTERN, quoted)' : ''
+    throw new UsageError(`unexpected argument '${positionals[1 + maxArgs]}'${hint}`, command)
   }
-  return { help: false, pattern: positionals[0], values }
+  return { help: false, pattern: positionals[0], values, args: positionals.slice(1) }
 }
 
 /** parseArgs' messages are long and suggest '--' tricks; ours name the flag and stop. */

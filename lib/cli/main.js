@@ -7,14 +7,21 @@
 const { parseCommandLine, UsageError } = require('./args')
 const { Output } = require('./output')
 
-const COMMANDS = [require('./cat'), require('./tail'), require('./stat'), require('./verify'), require('./archive')]
+const COMMANDS = [
+  require('./cat'),
+  require('./tail'),
+  require('./stat'),
+  require('./verify'),
+  require('./checkpoint'),
+  require('./archive'),
+]
 
 const HELP = `Usage: eventlog COMMAND PATTERN [options]
 
 Looks into an eventlog log from the command line.
 
 Commands:
-${COMMANDS.map((c) => `  ${c.name.padEnd(8)}${c.summary}`).join('\n')}
+${COMMANDS.map((c) => `  ${c.name.padEnd(12)}${c.summary}`).join('\n')}
 
 PATTERN is the log's filename pattern, as given to eventlog(), e.g.
 'data/events-%y-%m-%d.log' (quote it). Positions are 16 digits, YYYYMMDD then the
@@ -68,7 +75,7 @@ async function run(argv) {
     if (command === undefined) {
       throw new UsageError(name.startsWith('-') ? `unknown option ${name} (a COMMAND comes first)` : `unknown command '${name}'`)
     }
-    const parsed = parseCommandLine(command.name, rest, command.options)
+    const parsed = parseCommandLine(command.name, rest, command.options, command.maxArgs)
     if (parsed.help) {
       await writeOut(command.help)
       return 0
@@ -80,7 +87,7 @@ async function run(argv) {
         process.exit(fail(err, command.name))
       },
     })
-    return await command.run({ pattern: parsed.pattern, values: parsed.values, io: { out, warn } })
+    return await command.run({ pattern: parsed.pattern, args: parsed.args, values: parsed.values, io: { out, warn } })
   } catch (err) {
     return fail(err, command && command.name)
   }

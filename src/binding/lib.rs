@@ -6,6 +6,8 @@
 //!   (writing, archive passes).
 //! - `consumer`: `NativeConsumer`, and deliveries as JavaScript sees them.
 //! - `verify`, `stat`: the integrity scan, and the days of a log with their sizes.
+//! - `checkpoint`: named consumers' checkpoints (the file a consumer saves to; read, reset,
+//!   list).
 //!
 //! Errors cross as `[CODE] message`; `lib/errors.js` turns the code into an exported class.
 //! Threadsafe functions here are weak: they never keep Node alive by themselves; the
@@ -15,6 +17,7 @@
 // `#[napi]` items are reached only from JavaScript, never from a test build of this crate.
 #![cfg_attr(test, allow(dead_code))]
 
+mod checkpoint;
 mod consumer;
 mod log;
 mod stat;

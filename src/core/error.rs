@@ -65,6 +65,17 @@ pub enum Error {
     /// The operation needs a writer, and the log was opened read-only.
     #[error("this event log is read only; open it without readOnly to {0}")]
     ReadOnly(&'static str),
+
+    /// A named consumer's checkpoint (`checkpoint.rs`) could not be read or saved, or its file
+    /// holds something other than a position; `detail` says what to do.
+    #[error("the checkpoint of {name:?} in {path}: {detail}")]
+    Checkpoint {
+        name: String,
+        path: PathBuf,
+        detail: String,
+        #[source]
+        source: Option<io::Error>,
+    },
 }
 
 impl Error {
@@ -83,6 +94,7 @@ impl Error {
             Error::Archive { .. } => "ERR_ARCHIVE",
             Error::Conflicting(_) => "ERR_CONFLICTING_OPTIONS",
             Error::ReadOnly(_) => "ERR_READ_ONLY",
+            Error::Checkpoint { .. } => "ERR_CHECKPOINT",
         }
     }
 
@@ -90,6 +102,10 @@ impl Error {
     pub fn os_code(&self) -> Option<&'static str> {
         match self {
             Error::Write { source, .. } | Error::Read { source, .. } => errno_name(source),
+            Error::Checkpoint {
+                source: Some(source),
+                ..
+            } => errno_name(source),
             _ => None,
         }
     }
@@ -135,6 +151,17 @@ impl Error {
             },
             Error::Conflicting(m) => Error::Conflicting(m.clone()),
             Error::ReadOnly(op) => Error::ReadOnly(op),
+            Error::Checkpoint {
+                name,
+                path,
+                detail,
+                source,
+            } => Error::Checkpoint {
+                name: name.clone(),
+                path: path.clone(),
+                detail: detail.clone(),
+                source: source.as_ref().map(copy_io),
+            },
         }
     }
 

@@ -9,6 +9,8 @@
 //! .eventlog/<name>.d/flushed         how far the newest day is flushed, by any writer (flush.rs)
 //! .eventlog/<name>.d/archive/…       what was uploaded and verified, uploads in progress
 //! .eventlog/<name>.d/archive.lock    held by the process making an upload pass
+//! .eventlog/<name>.d/consumers/<consumer>.checkpoint
+//!                                    a named consumer's last handled position (checkpoint.rs)
 //! ```
 //!
 //! `<name>` is the pattern below its base directory with `/` as `~` and `%` as `_`
@@ -84,6 +86,11 @@ impl OwnFiles {
 
     pub fn archive_lock(&self) -> PathBuf {
         self.own().join("archive.lock")
+    }
+
+    /// Where named consumers keep their checkpoints (file names: `checkpoint::file_name`).
+    pub fn consumers_dir(&self) -> PathBuf {
+        self.own().join("consumers")
     }
 }
 

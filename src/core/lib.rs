@@ -18,6 +18,7 @@
 //! - `source`, `reader`: a day's bytes (local file or archived object); its complete lines.
 //! - `delivery`, `tailer`: a consumer's thread; replay, then follow, in deliveries of many lines.
 //! - `wake`: in-process wake-ups from a log's writers to its consumers.
+//! - `checkpoint`: named consumers' positions, saved beside the log.
 //! - `archive`: uploads, retention and reading of the S3 archive.
 //! - `verify`: checking a log for torn tails, corrupt lines and future days.
 //! - `error`, `debug`: the error type with stable codes; `DEBUG=eventlog:*` tracing.
@@ -27,6 +28,7 @@
 pub mod append;
 pub mod archive;
 pub mod catalog;
+pub mod checkpoint;
 pub mod clock;
 pub mod day;
 pub mod debug;
