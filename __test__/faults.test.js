@@ -32,7 +32,8 @@ function crashWriter(pattern, durable, seed) {
     ready.resolve()
   })
   child.stderr.on('data', (d) => (err += d))
-  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })))
+  // 'close', not 'exit': everything the writer printed before it was killed has been read then.
+  const exited = new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal })))
   exited.then(() => ready.resolve())
   return {
     ready: ready.promise,
