@@ -1,9 +1,15 @@
 #!/usr/bin/env node
 'use strict'
 // npm run bench — compares this package ("ours", the release build), the original
-// @rymdtiden/eventlog 0.1.0 and a plain-Node baseline (bench/baseline.js), workload by workload.
+// @rymdtiden/eventlog 0.1.0 and a plain-Node baseline (bench/baseline.js), workload by workload;
+// for the add workloads also "batched", the baseline with the fastest writer plain Node can have
+// (bench/baseline-batched.js).
 //
-//   node bench/run.js [--quick] [--runs=N] [--only=workload[,workload]] [--retry-timeouts]
+//   node bench/run.js [--quick] [--runs=N] [--only=workload[,workload]] [--retry-timeouts] [--alt=DIR]
+//
+// --alt=DIR adds "alt", another copy of this package (a directory with index.js, lib/ and
+// optionally its own eventlog.linux-x64-gnu.node), to every workload ours runs: a patch measured
+// against ours in one interleaved run.
 //
 // Runs are interleaved (every run goes through all workloads, each for all three
 // implementations, starting with a different one each run) so that drift of a noisy machine
@@ -20,7 +26,8 @@ const os = require('node:os')
 const path = require('node:path')
 const { runSingle, runCrossProcess } = require('./child')
 const { writeHistory, spread } = require('./fixtures')
-const { IMPLS, summarize, table, notes } = require('./report')
+const { summarize, table, notes } = require('./report')
+const { goalsReport } = require('./goals')
 
 const ROOT = path.join(__dirname, '..')
 const BINARY = path.join(ROOT, 'eventlog.linux-x64-gnu.node')
@@ -33,9 +40,14 @@ const value = (name) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')
 const quick = flag('quick')
 const runs = Number(value('runs') || (quick ? 1 : 5))
 const only = value('only')?.split(',')
-const unknown = args.filter((a) => !/^--(quick|retry-timeouts|allow-debug-build|runs=\d+|only=.+)$/.test(a))
+const alt = value('alt')
+const unknown = args.filter((a) => !/^--(quick|retry-timeouts|allow-debug-build|runs=\d+|only=.+|alt=.+)$/.test(a))
 if (unknown.length || !(runs >= 1)) {
-  console.error(`usage: node bench/run.js [--quick] [--runs=N] [--only=workload,…] [--retry-timeouts]\nunknown: ${unknown.join(' ')}`)
+  console.error(`usage: node bench/run.js [--quick] [--runs=N] [--only=workload,…] [--retry-timeouts] [--alt=DIR]\nunknown: ${unknown.join(' ')}`)
+  process.exit(2)
+}
+if (alt && !fs.existsSync(path.join(alt, 'index.js'))) {
+  console.error(`--alt=${alt}: no index.js there (give a copy of this package)`)
   process.exit(2)
 }
 
@@ -46,18 +58,22 @@ const lower = (key, label, digits) => ({ key, label, better: 'lower', digits })
 const CPU = lower('cpuUsPerEvent', 'CPU µs/event', 1)
 const RSS = lower('maxRssMB', 'peak RSS MB', 1)
 const q = (full, small) => (quick ? small : full)
+const DEFAULT_IMPLS = ['ours', 'original', 'baseline']
+const WITH_BATCHED = [...DEFAULT_IMPLS, 'batched']
 
 const WORKLOADS = [
   {
     name: 'add-burst',
     title: 'add burst',
     n: q(20000, 2000),
+    impls: WITH_BATCHED,
     metrics: [perSec('eventsPerSec', 'events/s'), CPU, RSS],
   },
   {
     name: 'add-seq',
     title: 'add sequential',
     n: q(2000, 200),
+    impls: WITH_BATCHED,
     metrics: [lower('medianUs', 'median µs'), lower('p99Us', 'p99 µs'), CPU],
   },
   {
@@ -105,15 +121,16 @@ const WORKLOADS = [
     // most of a minute for that many, so it does a tenth (its rate does not depend on n).
     n: q(20000, 200),
     nFor: { baseline: q(2000, 200) },
-    impls: ['ours', 'baseline'],
-    notRun: 'the original has no durable mode; the baseline does one fdatasync per event',
+    impls: ['ours', 'baseline', 'batched'],
+    notRun: 'the original has no durable mode; the baseline does one fdatasync per event, batched one per tick',
     metrics: [perSec('eventsPerSec', 'events/s'), CPU],
   },
 ]
 for (const w of WORKLOADS) {
   w.events = w.events ? w.events(w.n) : w.n
   w.label = w.label ? w.label(w.n) : w.n.toLocaleString('en-US')
-  w.impls = w.impls || IMPLS
+  w.impls = w.impls || DEFAULT_IMPLS
+  if (alt && w.impls.includes('ours')) w.impls = [...w.impls, 'alt']
 }
 const selected = only ? WORKLOADS.filter((w) => only.includes(w.name)) : WORKLOADS
 if (only && selected.length !== only.length) {
@@ -161,6 +178,16 @@ function checkBuild() {
   fs.writeFileSync(copy, bytes)
   process.env.NAPI_RS_NATIVE_LIBRARY_PATH = copy
   process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }))
+  if (alt) {
+    // The workload children load alt from here; its own binary, if it has one, from a copy.
+    process.env.EVENTLOG_BENCH_ALT = path.resolve(alt)
+    const altBinary = path.join(alt, path.basename(BINARY))
+    if (fs.existsSync(altBinary)) {
+      const altCopy = path.join(dir, 'alt-' + path.basename(BINARY))
+      fs.copyFileSync(altBinary, altCopy)
+      process.env.EVENTLOG_BENCH_ALT_BINARY = altCopy
+    }
+  }
   return {
     binary: BINARY,
     bytes: stat.size,
@@ -252,7 +279,13 @@ async function main() {
   console.log(table(selected, summaries))
   const explained = notes(selected, summaries, outcomes)
   for (const w of selected) if (w.notRun) explained.push(`${w.name}: ${w.notRun}`)
+  if (selected.some((w) => w.impls.includes('batched'))) {
+    explained.push('batched: the baseline with one writeSync per tick for all its adds (bench/baseline-batched.js)')
+  }
+  if (alt) explained.push(`alt: ${path.resolve(alt)}${process.env.EVENTLOG_BENCH_ALT_BINARY ? ' (with its own binary)' : " (with ours' binary)"}`)
   if (explained.length) console.log('\n' + explained.join('\n'))
+  const goals = goalsReport(selected, summaries)
+  if (goals) console.log(`\n${quick ? '(quick mode: these ratios mean nothing)\n' : ''}${goals}`)
 
   const resultsDir = path.join(__dirname, 'results')
   fs.mkdirSync(resultsDir, { recursive: true })
@@ -268,6 +301,7 @@ async function main() {
     platform: `${os.platform()} ${os.release()} ${os.arch()}`,
     cpus: os.cpus().map((c) => c.model),
     build,
+    alt: alt ? path.resolve(alt) : undefined,
     workloads: selected.map((w) => ({
       name: w.name,
       title: w.title,
@@ -288,7 +322,7 @@ async function main() {
     for (const impl of w.impls) {
       const s = summaries[w.name][impl]
       if (s.errors.length) fatal.push(`${w.name}/${impl}: error`)
-      if (s.checksFailed && impl !== 'original') fatal.push(`${w.name}/${impl}: check failed`)
+      if (s.checksFailed && impl !== 'original' && impl !== 'alt') fatal.push(`${w.name}/${impl}: check failed`)
       if (s.timeouts && (quick || impl !== 'original')) fatal.push(`${w.name}/${impl}: timeout`)
     }
   }

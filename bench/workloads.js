@@ -1,7 +1,7 @@
 'use strict'
 // One workload in one fresh process:
 //   node bench/workloads.js <impl> <workload> <runDir> <n>
-// impl: ours | original | baseline. The log lives in <runDir>/log; history written by the
+// impl: ours | original | baseline | batched | alt (the package at $EVENTLOG_BENCH_ALT). The log lives in <runDir>/log; history written by the
 // parent is described by <runDir>/manifest.json. A process of its own per measurement keeps
 // JIT state, heap growth, leftover timers (the original leaves some) and peak RSS apart.
 // Prints `{"partial":…}` lines while running (so a timed-out run still tells how far it got)
@@ -28,6 +28,11 @@ const eventlog = (() => {
   if (impl === 'ours') return require(path.join(__dirname, '..'))
   if (impl === 'original') return require('@rymdtiden/eventlog')
   if (impl === 'baseline') return require('./baseline')
+  if (impl === 'batched') return require('./baseline-batched')
+  if (impl === 'alt') {
+    if (process.env.EVENTLOG_BENCH_ALT_BINARY) process.env.NAPI_RS_NATIVE_LIBRARY_PATH = process.env.EVENTLOG_BENCH_ALT_BINARY
+    return require(process.env.EVENTLOG_BENCH_ALT)
+  }
   throw new Error(`unknown implementation ${impl}`)
 })()
 
