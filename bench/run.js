@@ -20,7 +20,6 @@
 // check of ours or the baseline fails, or anything crashes); its timings mean nothing.
 
 const { execFileSync } = require('node:child_process')
-const crypto = require('node:crypto')
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
@@ -28,9 +27,7 @@ const { runSingle, runCrossProcess } = require('./child')
 const { writeHistory, spread } = require('./fixtures')
 const { summarize, table, notes } = require('./report')
 const { goalsReport } = require('./goals')
-
-const ROOT = path.join(__dirname, '..')
-const BINARY = path.join(ROOT, 'eventlog.linux-x64-gnu.node')
+const { BINARY, useReleaseBuild, tempDir, removeDir } = require('./common')
 
 // --- options ------------------------------------------------------------------------------
 
@@ -141,60 +138,20 @@ const DEFAULT_TIMEOUT = q(120000, 30000)
 
 // --- the build ----------------------------------------------------------------------------
 
-/** Section names of a 64-bit little-endian ELF file ([] for anything else). */
-function elfSectionNames(buf) {
-  if (buf.length < 64 || buf.readUInt32BE(0) !== 0x7f454c46 || buf[4] !== 2 || buf[5] !== 1) return []
-  const shoff = Number(buf.readBigUInt64LE(0x28))
-  const shentsize = buf.readUInt16LE(0x3a)
-  const shnum = buf.readUInt16LE(0x3c)
-  const strtab = shoff + buf.readUInt16LE(0x3e) * shentsize
-  const strOff = Number(buf.readBigUInt64LE(strtab + 0x18))
-  const names = []
-  for (let i = 0; i < shnum; i++) {
-    const at = strOff + buf.readUInt32LE(shoff + i * shentsize)
-    names.push(buf.toString('latin1', at, buf.indexOf(0, at)))
-  }
-  return names
-}
-
 function checkBuild() {
-  if (!fs.existsSync(BINARY)) {
-    console.error(`${path.relative(process.cwd(), BINARY)} is missing: run \`npm run build\` (the release build) first.`)
-    process.exit(2)
-  }
-  // A debug build (`npm run build:debug`) carries DWARF sections; release builds strip them.
-  // Benchmarking a debug build would make ours look several times slower than it is.
-  const isDebug = elfSectionNames(fs.readFileSync(BINARY)).includes('.debug_info')
-  if (isDebug && !flag('allow-debug-build')) {
-    console.error(`${path.basename(BINARY)} looks like a debug build: run \`npm run build\` (release) first, or pass --allow-debug-build.`)
-    process.exit(2)
-  }
-  const bytes = fs.readFileSync(BINARY)
-  const stat = fs.statSync(BINARY)
-  // The children load a private copy (native.js honours NAPI_RS_NATIVE_LIBRARY_PATH): a
-  // rebuild in the working tree during a long run would otherwise swap the binary under us.
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'eventlog-bench-bin-'))
-  const copy = path.join(dir, path.basename(BINARY))
-  fs.writeFileSync(copy, bytes)
-  process.env.NAPI_RS_NATIVE_LIBRARY_PATH = copy
-  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }))
+  const build = useReleaseBuild({ allowDebug: flag('allow-debug-build') })
   if (alt) {
     // The workload children load alt from here; its own binary, if it has one, from a copy.
     process.env.EVENTLOG_BENCH_ALT = path.resolve(alt)
     const altBinary = path.join(alt, path.basename(BINARY))
     if (fs.existsSync(altBinary)) {
-      const altCopy = path.join(dir, 'alt-' + path.basename(BINARY))
+      const altCopy = path.join(build.dir, 'alt-' + path.basename(BINARY))
       fs.copyFileSync(altBinary, altCopy)
       process.env.EVENTLOG_BENCH_ALT_BINARY = altCopy
     }
   }
-  return {
-    binary: BINARY,
-    bytes: stat.size,
-    mtime: stat.mtime.toISOString(),
-    sha256: crypto.createHash('sha256').update(bytes).digest('hex'),
-    debug: isDebug,
-  }
+  delete build.dir
+  return build
 }
 
 // --- running ------------------------------------------------------------------------------
@@ -205,7 +162,7 @@ function copyDir(from, to) {
 }
 
 async function measure(w, impl, template, timeoutMs) {
-  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), `eventlog-bench-${w.name}-${impl}-`))
+  const runDir = tempDir(`bench-${w.name}-${impl}`)
   try {
     const logDir = path.join(runDir, 'log')
     if (template) {
@@ -220,7 +177,7 @@ async function measure(w, impl, template, timeoutMs) {
       ? await runCrossProcess(impl, runDir, w.n, timeoutMs)
       : await runSingle(impl, w.name, runDir, (w.nFor && w.nFor[impl]) || w.n, timeoutMs)
   } finally {
-    fs.rmSync(runDir, { recursive: true, force: true })
+    removeDir(runDir)
   }
 }
 
@@ -245,7 +202,7 @@ async function main() {
       let template = null
       if (w.history) {
         // One history per workload and run, copied for each implementation.
-        template = fs.mkdtempSync(path.join(os.tmpdir(), `eventlog-bench-fixture-`))
+        template = tempDir('bench-fixture')
         const manifest = writeHistory(path.join(template, 'log'), w.history(w.n))
         fs.writeFileSync(path.join(template, 'manifest.json'), JSON.stringify(manifest))
       }
@@ -265,7 +222,7 @@ async function main() {
           console.log(`run ${run + 1}/${runs}  ${w.name.padEnd(12)} ${impl.padEnd(8)} ${describe(outcome, w)}`)
         }
       } finally {
-        if (template) fs.rmSync(template, { recursive: true, force: true })
+        if (template) removeDir(template)
       }
     }
   }
