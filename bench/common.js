@@ -118,6 +118,25 @@ function useReleaseBuild({ allowDebug = false } = {}) {
   }
 }
 
+/**
+ * Lets the workload children load "alt", a copy of this package at `dir` (a patch to measure
+ * against ours in one run): with its own binary if it has one, else with ours.
+ */
+function useAlt(dir, build) {
+  if (!fs.existsSync(path.join(dir, 'index.js'))) {
+    console.error(`--alt=${dir}: no index.js there (give a copy of this package)`)
+    process.exit(2)
+  }
+  process.env.EVENTLOG_BENCH_ALT = path.resolve(dir)
+  const altBinary = path.join(dir, path.basename(BINARY))
+  if (fs.existsSync(altBinary)) {
+    const altCopy = path.join(build.dir, 'alt-' + path.basename(BINARY))
+    fs.copyFileSync(altBinary, altCopy)
+    process.env.EVENTLOG_BENCH_ALT_BINARY = altCopy
+  }
+  return `${path.resolve(dir)} (${process.env.EVENTLOG_BENCH_ALT_BINARY ? 'its own binary' : "ours' binary"})`
+}
+
 // --- children -----------------------------------------------------------------------------
 
 /**
@@ -278,6 +297,7 @@ module.exports = {
   removeDir,
   atExit,
   useReleaseBuild,
+  useAlt,
   startNode,
   runWorkload,
   resultOf,

@@ -27,7 +27,7 @@ const { runSingle, runCrossProcess } = require('./child')
 const { writeHistory, spread } = require('./fixtures')
 const { summarize, table, notes } = require('./report')
 const { goalsReport } = require('./goals')
-const { BINARY, useReleaseBuild, tempDir, removeDir } = require('./common')
+const { useReleaseBuild, useAlt, tempDir, removeDir } = require('./common')
 
 // --- options ------------------------------------------------------------------------------
 
@@ -41,10 +41,6 @@ const alt = value('alt')
 const unknown = args.filter((a) => !/^--(quick|retry-timeouts|allow-debug-build|runs=\d+|only=.+|alt=.+)$/.test(a))
 if (unknown.length || !(runs >= 1)) {
   console.error(`usage: node bench/run.js [--quick] [--runs=N] [--only=workload,…] [--retry-timeouts] [--alt=DIR]\nunknown: ${unknown.join(' ')}`)
-  process.exit(2)
-}
-if (alt && !fs.existsSync(path.join(alt, 'index.js'))) {
-  console.error(`--alt=${alt}: no index.js there (give a copy of this package)`)
   process.exit(2)
 }
 
@@ -140,16 +136,7 @@ const DEFAULT_TIMEOUT = q(120000, 30000)
 
 function checkBuild() {
   const build = useReleaseBuild({ allowDebug: flag('allow-debug-build') })
-  if (alt) {
-    // The workload children load alt from here; its own binary, if it has one, from a copy.
-    process.env.EVENTLOG_BENCH_ALT = path.resolve(alt)
-    const altBinary = path.join(alt, path.basename(BINARY))
-    if (fs.existsSync(altBinary)) {
-      const altCopy = path.join(build.dir, 'alt-' + path.basename(BINARY))
-      fs.copyFileSync(altBinary, altCopy)
-      process.env.EVENTLOG_BENCH_ALT_BINARY = altCopy
-    }
-  }
+  if (alt) useAlt(alt, build)
   delete build.dir
   return build
 }

@@ -155,8 +155,13 @@ async function addSequential() {
   return { n, medianUs: quantile(lat, 0.5), p99Us: quantile(lat, 0.99), cpuUsPerEvent: cpu / n, maxRssMB: maxRssMB() }
 }
 
-/** Replay the history the parent wrote, from the start, until every event is delivered. */
-async function replay({ asyncCallback }) {
+/**
+ * Replay the history the parent wrote, from the start, until every event is delivered.
+ * `lagTimer`: a 10 ms setInterval runs meanwhile, and how late each of its calls came is
+ * reported (the loop lag a replay causes). $EVENTLOG_BENCH_ARCHIVE (JSON archive options):
+ * the log is opened with that archive (ours only), so days it lacks locally come from there.
+ */
+async function replay({ asyncCallback, lagTimer = false }) {
   const manifest = JSON.parse(fs.readFileSync(path.join(runDir, 'manifest.json'), 'utf8'))
   const total = manifest.count
   const pos = new Float64Array(total)
@@ -184,6 +189,18 @@ async function replay({ asyncCallback }) {
   const onSync = () => {
     if (count >= total) syncsAfterDone++
   }
+  const options = { filename, readOnly: true }
+  if (process.env.EVENTLOG_BENCH_ARCHIVE) {
+    if (impl !== 'ours' && impl !== 'alt') return { na: 'only ours reads an archive' }
+    options.archive = JSON.parse(process.env.EVENTLOG_BENCH_ARCHIVE)
+  }
+
+  // The interval's calls: Node schedules each one LAG_MS after the previous one began, so
+  // each call's lateness is its distance from the one before, less LAG_MS.
+  const LAG_MS = 10
+  const lateness = []
+  let lagTimerHandle = null
+  let lastTick = 0
 
   const cpu0 = process.cpuUsage()
   const t0 = performance.now()
@@ -191,13 +208,22 @@ async function replay({ asyncCallback }) {
     () => emit({ partial: { delivered: count, elapsedMs: performance.now() - t0, openMs: tFirst ? tFirst - t0 : null } }),
     1000,
   )
+  if (lagTimer) {
+    lastTick = t0
+    lagTimerHandle = setInterval(() => {
+      const t = performance.now()
+      lateness.push(t - lastTick - LAG_MS)
+      lastTick = t
+    }, LAG_MS)
+  }
   // Read-only for all three: only replay is measured, not the original's writer, which
   // re-reads the newest file to learn positions.
-  const log = eventlog({ filename, readOnly: true })
+  const log = eventlog(options)
   log.consume(callback, 0, onSync)
   await done
   const ms = performance.now() - t0
   const cpu = cpuSince(cpu0)
+  if (lagTimerHandle) clearInterval(lagTimerHandle)
   clearInterval(progress)
 
   // Nothing more may come: wait for the "caught up" call where there is one, a while otherwise.
@@ -212,6 +238,8 @@ async function replay({ asyncCallback }) {
     if (!check(pos[k] === want[k], `event #${k} has position ${pos[k]}, expected ${want[k]}`)) break
     if (!check(prev[k] === (k ? want[k - 1] : -1), `event #${k} has prevPos ${prev[k]}, expected ${k ? want[k - 1] : 'none'}`)) break
   }
+  // A timer that barely ran is the finding (reported as its lateness), not a failed check.
+  if (lagTimer) check(lateness.length > 0 || ms < 2 * LAG_MS, `the interval never ran in ${ms.toFixed(0)} ms`)
   log.stop()
   return {
     n: total,
@@ -222,6 +250,14 @@ async function replay({ asyncCallback }) {
     totalMs: ms,
     cpuUsPerEvent: cpu / total,
     maxRssMB: maxRssMB(),
+    ...(lagTimer && {
+      ticks: lateness.length,
+      maxLateMs: Math.max(...lateness),
+      p99LateMs: quantile(lateness, 0.99),
+      medianLateMs: quantile(lateness, 0.5),
+      over15ms: lateness.filter((l) => l > 15).length,
+      worstLateMs: [...lateness].sort((a, b) => b - a).slice(0, 5),
+    }),
   }
 }
 
@@ -331,16 +367,156 @@ async function durableBurst() {
   return addBurst({ durable: true })
 }
 
+/**
+ * Adds whose result nobody awaits (bench/unread-adds.js), n in one tick:
+ * `unread`: `log.add(e)` and nothing read; `id`: `const { id } = log.add(e)`;
+ * `unread-seq`: one `log.add(e)` per turn of the event loop (setImmediate between them).
+ * When all are made, one more add is awaited: adds settle in order, so once it has, every add
+ * before it is written. CPU is the whole process's (all threads), per add.
+ */
+async function addUnread(mode) {
+  const log = eventlog({ filename })
+  const events = Array.from({ length: n }, (_, i) => makeEvent(i))
+  const ids = mode === 'id' ? new Array(n) : null
+  const turn = () => new Promise(setImmediate)
+  const cpu0 = process.cpuUsage()
+  const t0 = performance.now()
+  if (mode === 'unread') {
+    for (let i = 0; i < n; i++) log.add(events[i])
+  } else if (mode === 'id') {
+    for (let i = 0; i < n; i++) {
+      const { id } = log.add(events[i])
+      ids[i] = id
+    }
+  } else if (mode === 'unread-seq') {
+    for (let i = 0; i < n; i++) {
+      log.add(events[i])
+      await turn()
+    }
+  } else {
+    throw new Error(`unknown mode ${mode}`)
+  }
+  const sentinel = log.add(makeEvent(n))
+  const last = await sentinel.promise
+  const ms = performance.now() - t0
+  const cpu = cpuSince(cpu0)
+  log.stop()
+  check(last.pos % PER_DAY === n, `the add after ${n} unread ones has position ${last.pos}, not line ${n}`)
+  // Every line is there, in add order, in the exact format; with `id`, with the ids returned.
+  const names = fs.readdirSync(logDir).filter((f) => f.endsWith('.log')).sort()
+  const lines = names.flatMap((name) => fs.readFileSync(path.join(logDir, name), 'utf8').split('\n').filter(Boolean))
+  check(lines.length === n + 1, `the files hold ${lines.length} lines for ${n + 1} adds`)
+  for (let i = 0; i < Math.min(lines.length, n); i++) {
+    const id = lines[i].slice(-35, -3)
+    if (!check(ID_RE.test(id), `line ${i} ends in ${lines[i].slice(-40)}, not a 32-character id`)) break
+    if (ids && !check(id === ids[i], `line ${i} has id ${id}, add() returned ${ids[i]}`)) break
+    const expected = JSON.stringify({ event: events[i], meta: { id } })
+    if (!check(lines[i] === expected, `line ${i} is ${lines[i].slice(0, 120)}…, expected ${expected.slice(0, 120)}…`)) break
+  }
+  return { n, eventsPerSec: (n / ms) * 1000, cpuUsPerEvent: cpu / n, maxRssMB: maxRssMB() }
+}
+
+/**
+ * A fresh process starts a consumer deep inside a long day (bench/seek.js): the manifest's
+ * history, `seekFrom` (a position) and `seekFirst` (the number of the event there, counting
+ * from the start of the history). Time from eventlog() to the first event; then every event to
+ * the end is checked. $EVENTLOG_BENCH_READONLY=1 opens the log read-only.
+ */
+async function seek() {
+  const manifest = JSON.parse(fs.readFileSync(path.join(runDir, 'manifest.json'), 'utf8'))
+  const from = manifest.seekFrom
+  const readOnly = process.env.EVENTLOG_BENCH_READONLY === '1'
+  // Positions expected from `from` on, in order.
+  const want = []
+  for (const [day, count] of manifest.days) {
+    const first = day * PER_DAY >= from ? 0 : day === Math.floor(from / PER_DAY) ? from % PER_DAY : count
+    for (let i = first; i < count; i++) want.push(day * PER_DAY + i)
+  }
+  const got = []
+  let tFirst = 0
+  let resolveDone
+  const done = new Promise((r) => (resolveDone = r))
+  const cpu0 = process.cpuUsage()
+  const t0 = performance.now()
+  const log = eventlog(readOnly ? { filename, readOnly: true } : { filename })
+  log.consume(
+    (event, meta) => {
+      if (got.length === 0) tFirst = performance.now()
+      got.push([event.seq, meta.pos, meta.prevPos])
+    },
+    from,
+    () => {
+      if (got.length >= want.length) resolveDone()
+    },
+  )
+  await done
+  const totalMs = performance.now() - t0
+  const cpu = cpuSince(cpu0)
+  log.stop()
+  check(got.length === want.length, `delivered ${got.length} events from ${from}, expected ${want.length}`)
+  for (let k = 0; k < Math.min(got.length, want.length); k++) {
+    const [sq, p, pp] = got[k]
+    if (!check(p === want[k], `event #${k} has position ${p}, expected ${want[k]}`)) break
+    if (!check(sq === manifest.seekFirst + k, `event #${k} is event ${sq} of the history, expected ${manifest.seekFirst + k}`)) break
+    const prevWant = k === 0 ? manifest.seekPrev : want[k - 1]
+    if (!check(pp === prevWant, `event #${k} has prevPos ${pp}, expected ${prevWant}`)) break
+  }
+  return { openToFirstMs: tFirst - t0, totalMs, events: got.length, cpuMs: cpu / 1000, readOnly, maxRssMB: maxRssMB() }
+}
+
+/**
+ * One of several processes adding durably to one log, one event at a time, each awaited
+ * (bench/durable-procs.js). n: this process's number. After a few warm-up adds it says
+ * "ready", and on "go" adds for `durationMs`; it reports every position it got, which the
+ * parent checks against the file.
+ */
+async function durableProcess() {
+  const proc = n
+  const log = eventlog({ filename, durable: true })
+  const positions = []
+  for (let i = 0; i < 5; i++) {
+    const r = await log.add({ proc, seq: i, warm: true }).promise
+    positions.push(r.pos)
+  }
+  process.send({ type: 'ready' })
+  const { durationMs } = await nextMessage('go')
+  const lat = []
+  const cpu0 = process.cpuUsage()
+  const t0 = performance.now()
+  let seq = 5
+  let t = t0
+  while (t - t0 < durationMs) {
+    const r = await log.add({ proc, seq: seq++ }).promise
+    const t1 = performance.now()
+    lat.push((t1 - t) * 1000)
+    t = t1
+    positions.push(r.pos)
+  }
+  const ms = t - t0
+  const cpu = cpuSince(cpu0)
+  log.stop()
+  for (let i = 1; i < positions.length; i++) {
+    if (!check(positions[i] > positions[i - 1], `proc ${proc}: add #${i} at ${positions[i]}, not after ${positions[i - 1]}`)) break
+  }
+  return { proc, adds: lat.length, ms, eventsPerSec: (lat.length / ms) * 1000, cpuUs: cpu, medianUs: quantile(lat, 0.5), p99Us: quantile(lat, 0.99), positions }
+}
+
 const workloads = {
   'add-burst': () => addBurst(),
   'add-seq': addSequential,
   replay: () => replay({ asyncCallback: false }),
+  'replay-lag': () => replay({ asyncCallback: false, lagTimer: true }),
   'replay-async': () => replay({ asyncCallback: true }),
   'long-history': () => replay({ asyncCallback: false }),
   live: liveInProcess,
   'live-xproc-consumer': liveConsumer,
   'live-xproc-writer': liveWriter,
   durable: durableBurst,
+  'add-unread': () => addUnread('unread'),
+  'add-id-only': () => addUnread('id'),
+  'add-unread-seq': () => addUnread('unread-seq'),
+  seek,
+  'durable-proc': durableProcess,
 }
 
 async function main() {
