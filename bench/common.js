@@ -142,9 +142,10 @@ function useAlt(dir, build) {
 /**
  * Runs `node [nodeArgs] script args` with a deadline. Resolves { status: 'ok', result } (the
  * last `{"result":…}` line it printed) | { status: 'timeout', partial } | { status: 'error',
- * error }. `onMessage` gets IPC messages (with `ipc: true`); `child` is there to send to.
+ * error }. `onMessage` gets IPC messages (with `ipc: true`); `child` is there to send to;
+ * `onLine` each line of stdout (and its JSON, if any), `onStderr` each chunk of stderr.
  */
-function startNode(script, args, { timeoutMs, ipc = false, onMessage, env, nodeArgs = [], onLine } = {}) {
+function startNode(script, args, { timeoutMs, ipc = false, onMessage, env, nodeArgs = [], onLine, onStderr } = {}) {
   if (!(timeoutMs > 0)) throw new Error('startNode: a timeout is required')
   const child = spawn(process.execPath, [...nodeArgs, script, ...args], {
     stdio: ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
@@ -176,6 +177,7 @@ function startNode(script, args, { timeoutMs, ipc = false, onMessage, env, nodeA
   child.stderr.setEncoding('utf8')
   child.stderr.on('data', (chunk) => {
     stderr = (stderr + chunk).slice(-4000)
+    if (onStderr) onStderr(chunk)
   })
   if (onMessage) child.on('message', onMessage)
   let timedOut = false
