@@ -145,12 +145,26 @@ function useAlt(dir, build) {
  * error }. `onMessage` gets IPC messages (with `ipc: true`); `child` is there to send to;
  * `onLine` each line of stdout (and its JSON, if any), `onStderr` each chunk of stderr.
  */
-function startNode(script, args, { timeoutMs, ipc = false, onMessage, env, nodeArgs = [], onLine, onStderr } = {}) {
+function startNode(script, args, { timeoutMs, ipc = false, onMessage, env, nodeArgs = [], onLine, onStderr, spawnAs } = {}) {
   if (!(timeoutMs > 0)) throw new Error('startNode: a timeout is required')
-  const child = spawn(process.execPath, [...nodeArgs, script, ...args], {
+  // spawnAs: [command, args], a wrapper (perf) that runs node itself; it gets a process group
+  // of its own, so that a timeout kills the wrapper and the node under it together.
+  const [file, argv] = spawnAs || [process.execPath, [...nodeArgs, script, ...args]]
+  const child = spawn(file, argv, {
     stdio: ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
     env: env ? { ...process.env, ...env } : process.env,
+    detached: Boolean(spawnAs),
   })
+  if (spawnAs) {
+    const kill = child.kill.bind(child)
+    child.kill = (signal) => {
+      try {
+        process.kill(-child.pid, signal)
+      } catch {
+        kill(signal)
+      }
+    }
+  }
   children.add(child)
   let stdout = ''
   let stderr = ''

@@ -64,6 +64,22 @@ function quantile(values, q) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 
+// The measured stretch on the monotonic clock (µs), which V8's CPU profiles and
+// `perf record -k CLOCK_MONOTONIC` use too: bench/profile.js looks only at samples inside it.
+const monoUs = () => Number(process.hrtime.bigint() / 1000n)
+// Peak RSS is read when the measured stretch ends, before the checks (which read the files
+// back and make strings of their own).
+let window = null
+let rssAtEnd = null
+function markStart() {
+  window = { startUs: monoUs(), endUs: null }
+}
+function markEnd() {
+  if (window) window.endUs = monoUs()
+  rssAtEnd = maxRssMB()
+}
+const measuredRssMB = () => rssAtEnd ?? maxRssMB()
+
 /** add() results: ids echoed, positions consecutive from the start of today's (new) file. */
 function checkAdds(ids, results) {
   check(results.length === ids.length, `${results.length} add results for ${ids.length} adds`)
@@ -116,6 +132,7 @@ async function addBurst(opts = {}) {
   const promises = new Array(n)
   const cpu0 = process.cpuUsage()
   const t0 = performance.now()
+  markStart()
   for (let i = 0; i < n; i++) {
     const r = log.add(events[i])
     ids[i] = r.id
@@ -123,11 +140,12 @@ async function addBurst(opts = {}) {
   }
   const results = await Promise.all(promises)
   const ms = performance.now() - t0
+  markEnd()
   const cpu = cpuSince(cpu0)
   log.stop()
   checkAdds(ids, results)
   checkFiles(ids, events)
-  return { n, eventsPerSec: (n / ms) * 1000, cpuUsPerEvent: cpu / n, maxRssMB: maxRssMB() }
+  return { n, eventsPerSec: (n / ms) * 1000, cpuUsPerEvent: cpu / n, maxRssMB: measuredRssMB() }
 }
 
 /** Add n events one after another, each awaited: the latency of add() alone. */
@@ -139,7 +157,10 @@ async function addSequential() {
   const lat = []
   let cpu0
   for (let i = 0; i < events.length; i++) {
-    if (i === WARMUP) cpu0 = process.cpuUsage()
+    if (i === WARMUP) {
+      cpu0 = process.cpuUsage()
+      markStart()
+    }
     const t0 = performance.now()
     const r = log.add(events[i])
     const res = await r.promise
@@ -149,10 +170,11 @@ async function addSequential() {
     results.push(res)
   }
   const cpu = cpuSince(cpu0)
+  markEnd()
   log.stop()
   checkAdds(ids, results)
   checkFiles(ids, events)
-  return { n, medianUs: quantile(lat, 0.5), p99Us: quantile(lat, 0.99), cpuUsPerEvent: cpu / n, maxRssMB: maxRssMB() }
+  return { n, medianUs: quantile(lat, 0.5), p99Us: quantile(lat, 0.99), cpuUsPerEvent: cpu / n, maxRssMB: measuredRssMB() }
 }
 
 /**
@@ -204,6 +226,7 @@ async function replay({ asyncCallback, lagTimer = false }) {
 
   const cpu0 = process.cpuUsage()
   const t0 = performance.now()
+  markStart()
   const progress = setInterval(
     () => emit({ partial: { delivered: count, elapsedMs: performance.now() - t0, openMs: tFirst ? tFirst - t0 : null } }),
     1000,
@@ -222,6 +245,7 @@ async function replay({ asyncCallback, lagTimer = false }) {
   log.consume(callback, 0, onSync)
   await done
   const ms = performance.now() - t0
+  markEnd()
   const cpu = cpuSince(cpu0)
   if (lagTimerHandle) clearInterval(lagTimerHandle)
   clearInterval(progress)
@@ -249,7 +273,7 @@ async function replay({ asyncCallback, lagTimer = false }) {
     mbPerSec: manifest.bytes / 1e6 / (ms / 1000),
     totalMs: ms,
     cpuUsPerEvent: cpu / total,
-    maxRssMB: maxRssMB(),
+    maxRssMB: measuredRssMB(),
     ...(lagTimer && {
       ticks: lateness.length,
       maxLateMs: Math.max(...lateness),
@@ -381,6 +405,7 @@ async function addUnread(mode) {
   const turn = () => new Promise(setImmediate)
   const cpu0 = process.cpuUsage()
   const t0 = performance.now()
+  markStart()
   if (mode === 'unread') {
     for (let i = 0; i < n; i++) log.add(events[i])
   } else if (mode === 'id') {
@@ -399,6 +424,7 @@ async function addUnread(mode) {
   const sentinel = log.add(makeEvent(n))
   const last = await sentinel.promise
   const ms = performance.now() - t0
+  markEnd()
   const cpu = cpuSince(cpu0)
   log.stop()
   check(last.pos % PER_DAY === n, `the add after ${n} unread ones has position ${last.pos}, not line ${n}`)
@@ -413,7 +439,7 @@ async function addUnread(mode) {
     const expected = JSON.stringify({ event: events[i], meta: { id } })
     if (!check(lines[i] === expected, `line ${i} is ${lines[i].slice(0, 120)}…, expected ${expected.slice(0, 120)}…`)) break
   }
-  return { n, eventsPerSec: (n / ms) * 1000, cpuUsPerEvent: cpu / n, maxRssMB: maxRssMB() }
+  return { n, eventsPerSec: (n / ms) * 1000, cpuUsPerEvent: cpu / n, maxRssMB: measuredRssMB() }
 }
 
 /**
@@ -438,6 +464,7 @@ async function seek() {
   const done = new Promise((r) => (resolveDone = r))
   const cpu0 = process.cpuUsage()
   const t0 = performance.now()
+  markStart()
   const log = eventlog(readOnly ? { filename, readOnly: true } : { filename })
   log.consume(
     (event, meta) => {
@@ -451,6 +478,7 @@ async function seek() {
   )
   await done
   const totalMs = performance.now() - t0
+  markEnd()
   const cpu = cpuSince(cpu0)
   log.stop()
   check(got.length === want.length, `delivered ${got.length} events from ${from}, expected ${want.length}`)
@@ -461,7 +489,7 @@ async function seek() {
     const prevWant = k === 0 ? manifest.seekPrev : want[k - 1]
     if (!check(pp === prevWant, `event #${k} has prevPos ${pp}, expected ${prevWant}`)) break
   }
-  return { openToFirstMs: tFirst - t0, totalMs, events: got.length, cpuMs: cpu / 1000, readOnly, maxRssMB: maxRssMB() }
+  return { openToFirstMs: tFirst - t0, totalMs, events: got.length, cpuMs: cpu / 1000, readOnly, maxRssMB: measuredRssMB() }
 }
 
 /**
@@ -483,6 +511,7 @@ async function durableProcess() {
   const lat = []
   const cpu0 = process.cpuUsage()
   const t0 = performance.now()
+  markStart()
   let seq = 5
   let t = t0
   while (t - t0 < durationMs) {
@@ -493,6 +522,7 @@ async function durableProcess() {
     positions.push(r.pos)
   }
   const ms = t - t0
+  markEnd()
   const cpu = cpuSince(cpu0)
   log.stop()
   for (let i = 1; i < positions.length; i++) {
@@ -525,7 +555,7 @@ async function main() {
   const startDay = todayNumber()
   const metrics = await run()
   if (todayNumber() !== startDay) failures.push('the UTC day changed during the run; position checks may be off')
-  emit({ result: { impl, workload, ok: failures.length === 0, failures, ...metrics } })
+  emit({ result: { impl, workload, ok: failures.length === 0, failures, ...metrics, window, pid: process.pid } })
   process.exit(0)
 }
 
