@@ -247,7 +247,13 @@ async function replay({ asyncCallback, lagTimer = false }) {
   const ms = performance.now() - t0
   markEnd()
   const cpu = cpuSince(cpu0)
-  if (lagTimerHandle) clearInterval(lagTimerHandle)
+  if (lagTimerHandle) {
+    // The call still due when the replay ends is late by this much at least (all of the
+    // replay, for a replay that never lets the loop turn).
+    const due = performance.now() - lastTick - LAG_MS
+    if (due > 0) lateness.push(due)
+    clearInterval(lagTimerHandle)
+  }
   clearInterval(progress)
 
   // Nothing more may come: wait for the "caught up" call where there is one, a while otherwise.
@@ -262,8 +268,6 @@ async function replay({ asyncCallback, lagTimer = false }) {
     if (!check(pos[k] === want[k], `event #${k} has position ${pos[k]}, expected ${want[k]}`)) break
     if (!check(prev[k] === (k ? want[k - 1] : -1), `event #${k} has prevPos ${prev[k]}, expected ${k ? want[k - 1] : 'none'}`)) break
   }
-  // A timer that barely ran is the finding (reported as its lateness), not a failed check.
-  if (lagTimer) check(lateness.length > 0 || ms < 2 * LAG_MS, `the interval never ran in ${ms.toFixed(0)} ms`)
   log.stop()
   return {
     n: total,
@@ -276,9 +280,9 @@ async function replay({ asyncCallback, lagTimer = false }) {
     maxRssMB: measuredRssMB(),
     ...(lagTimer && {
       ticks: lateness.length,
-      maxLateMs: Math.max(...lateness),
-      p99LateMs: quantile(lateness, 0.99),
-      medianLateMs: quantile(lateness, 0.5),
+      maxLateMs: lateness.length ? Math.max(...lateness) : 0,
+      p99LateMs: lateness.length ? quantile(lateness, 0.99) : 0,
+      medianLateMs: lateness.length ? quantile(lateness, 0.5) : 0,
       over15ms: lateness.filter((l) => l > 15).length,
       worstLateMs: [...lateness].sort((a, b) => b - a).slice(0, 5),
     }),
