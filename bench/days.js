@@ -87,15 +87,17 @@ async function main() {
       }
       ;(summary[impl] = summary[impl] || {})[h.key] = s
       const rate = s.eventsPerSec !== null ? fmt(s.eventsPerSec) : `< ${fmt(h.manifest.count / (s.timeout / 1000))} (killed)`
-      rows.push([h.label, impl, fmt(s.openMs, 1), rate, fmt(s.cpuUsPerEvent, 2), fmt(s.maxRssMB, 1)])
+      const open = s.openMs !== null ? fmt(s.openMs, 1) : s.timeout ? `> ${fmt(s.timeout, 0)} (killed)` : '—'
+      rows.push([h.label, impl, open, rate, fmt(s.cpuUsPerEvent, 2), fmt(s.maxRssMB, 1)])
     }
   }
   console.log(`\nMedians of ${opts.runs} run(s):\n\n${layout(rows, 2)}`)
   const [days, one, many] = HISTORIES
+  const div = (a, b) => (typeof a === 'number' && typeof b === 'number' && b > 0 ? a / b : null)
   const ratioRows = [['', ...impls]]
-  ratioRows.push([`${days.label} ÷ ${one.label}, events/s`, ...impls.map((i) => fmtX(summary[i].days.eventsPerSec / summary[i].one.eventsPerSec))])
-  ratioRows.push([`${many.label} ÷ ${one.label}, events/s`, ...impls.map((i) => fmtX(summary[i].many.eventsPerSec / summary[i].one.eventsPerSec))])
-  ratioRows.push([`open→first, ${many.label} ÷ ${one.label}`, ...impls.map((i) => fmtX(summary[i].many.openMs / summary[i].one.openMs))])
+  ratioRows.push([`${days.label} ÷ ${one.label}, events/s`, ...impls.map((i) => fmtX(div(summary[i].days.eventsPerSec, summary[i].one.eventsPerSec)))])
+  ratioRows.push([`${many.label} ÷ ${one.label}, events/s`, ...impls.map((i) => fmtX(div(summary[i].many.eventsPerSec, summary[i].one.eventsPerSec)))])
+  ratioRows.push([`open→first, ${many.label} ÷ ${one.label}`, ...impls.map((i) => fmtX(div(summary[i].many.openMs, summary[i].one.openMs)))])
   console.log(`\n${layout(ratioRows, 1)}`)
   const o = summary.ours
   const r = o.days.eventsPerSec / o.one.eventsPerSec

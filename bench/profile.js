@@ -13,12 +13,13 @@
 //   first, then from the leaf up): JSON.parse, JSON.stringify, GC, the N-API crossing, the core
 //   (Rust), promises, JavaScript (JIT code), the kernel, other.
 //
-//   node bench/profile.js <workload> [--n=N] [--impl=ours] [--perf] [--interval=200] [--top=25] [--keep]
+//   node bench/profile.js <workload> [--n=N] [--days=3] [--impl=ours] [--perf] [--interval=200] [--top=25] [--keep]
 //
 // With --perf only perf runs (V8's profiler would add a thread of its own to what perf sees).
 //
 // <workload>: replay | replay-async | add-burst | add-seq | add-unread | add-id-only |
-// add-unread-seq | durable. Replays read a history of n events over 3 days, written first.
+// add-unread-seq | durable. Replays read a history of n events over --days days (3), written
+// first.
 // --keep leaves the profiles (.cpuprofile, perf.data) in their temporary directory.
 
 const { execFileSync } = require('node:child_process')
@@ -31,7 +32,7 @@ const { useReleaseBuild, useAlt, tempDir, startNode, resultOf, header, layout, f
 const workload = process.argv[2]
 const givenArgs = process.argv.slice(2)
 process.argv.splice(2, 1)
-const opts = parseArgs({ n: 0, impl: 'ours', perf: false, interval: 200, top: 25, keep: false, alt: '', freq: 1999, 'allow-debug-build': false })
+const opts = parseArgs({ n: 0, days: 3, impl: 'ours', perf: false, interval: 200, top: 25, keep: false, alt: '', freq: 1999, 'allow-debug-build': false })
 const DEFAULT_N = { replay: 200000, 'replay-async': 200000, 'add-burst': 20000, 'add-seq': 2000, 'add-unread': 20000, 'add-id-only': 20000, 'add-unread-seq': 2000, durable: 20000 }
 if (!(workload in DEFAULT_N)) {
   console.error(`usage: node bench/profile.js <${Object.keys(DEFAULT_N).join(' | ')}> [--n=N] [--impl=ours] [--perf] [--interval=µs] [--top=N] [--keep]`)
@@ -138,7 +139,7 @@ async function main() {
   const runDir = path.join(dir, 'run')
   fs.mkdirSync(path.join(runDir, 'log'), { recursive: true })
   if (workload.startsWith('replay')) {
-    const manifest = writeHistory(path.join(runDir, 'log'), spread(n, 3))
+    const manifest = writeHistory(path.join(runDir, 'log'), spread(n, opts.days))
     fs.writeFileSync(path.join(runDir, 'manifest.json'), JSON.stringify(manifest))
   }
   const profDir = path.join(dir, 'v8')
