@@ -122,6 +122,18 @@ async function main() {
     const results = {}
     for (const impl of impls) results[impl] = { local: [], archive: [] }
     console.log()
+    // What this process and moto spend meanwhile (both share the 2 cores with the replays).
+    const procCpuMs = (pid) => {
+      try {
+        const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+        return ((Number(f[11]) + Number(f[12])) * 1000) / 100 // utime + stime, in clock ticks of 10 ms
+      } catch {
+        return null
+      }
+    }
+    const ownCpu0 = process.cpuUsage()
+    const motoCpu0 = procCpuMs(moto.pid)
+    const wall0 = Date.now()
     for (let run = 0; run < opts.runs; run++) {
       for (const s of run % 2 ? [...sources].reverse() : sources) {
         for (const impl of impls) {
@@ -134,6 +146,12 @@ async function main() {
       }
     }
 
+    const ownCpu = process.cpuUsage(ownCpu0)
+    const motoCpu = procCpuMs(moto.pid)
+    console.log(
+      `\nduring the ${((Date.now() - wall0) / 1000).toFixed(1)} s of replays: this process used ${((ownCpu.user + ownCpu.system) / 1000).toFixed(0)} ms of CPU` +
+        (motoCpu !== null && motoCpu0 !== null ? `, moto ${(motoCpu - motoCpu0).toFixed(0)} ms` : ''),
+    )
     const summary = {}
     const rows = [['implementation', 'source', 'events/s', 'MB/s', 'open→first ms', 'CPU µs/event', 'peak RSS MB']]
     for (const impl of impls) {
