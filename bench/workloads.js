@@ -398,7 +398,9 @@ async function durableBurst() {
 /**
  * Adds whose result nobody awaits (bench/unread-adds.js), n in one tick:
  * `unread`: `log.add(e)` and nothing read; `id`: `const { id } = log.add(e)`;
- * `unread-seq`: one `log.add(e)` per turn of the event loop (setImmediate between them).
+ * `unread-seq`: one `log.add(e)` per tick (a process.nextTick between them, which runs after
+ * the add's own flush: one write per add, as with awaited sequential adds, without their
+ * promise).
  * When all are made, one more add is awaited: adds settle in order, so once it has, every add
  * before it is written. CPU is the whole process's (all threads), per add.
  */
@@ -406,7 +408,7 @@ async function addUnread(mode) {
   const log = eventlog({ filename })
   const events = Array.from({ length: n }, (_, i) => makeEvent(i))
   const ids = mode === 'id' ? new Array(n) : null
-  const turn = () => new Promise(setImmediate)
+  const tick = () => new Promise((resolve) => process.nextTick(resolve))
   const cpu0 = process.cpuUsage()
   const t0 = performance.now()
   markStart()
@@ -420,7 +422,7 @@ async function addUnread(mode) {
   } else if (mode === 'unread-seq') {
     for (let i = 0; i < n; i++) {
       log.add(events[i])
-      await turn()
+      await tick()
     }
   } else {
     throw new Error(`unknown mode ${mode}`)
