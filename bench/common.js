@@ -145,7 +145,7 @@ function useAlt(dir, build) {
  * error }. `onMessage` gets IPC messages (with `ipc: true`); `child` is there to send to;
  * `onLine` each line of stdout (and its JSON, if any), `onStderr` each chunk of stderr.
  */
-function startNode(script, args, { timeoutMs, ipc = false, onMessage, env, nodeArgs = [], onLine, onStderr, spawnAs } = {}) {
+function startNode(script, args, { timeoutMs, ipc = false, onMessage, env, nodeArgs = [], onLine, onStderr, spawnAs, cwd } = {}) {
   if (!(timeoutMs > 0)) throw new Error('startNode: a timeout is required')
   // spawnAs: [command, args], a wrapper (perf) that runs node itself; it gets a process group
   // of its own, so that a timeout kills the wrapper and the node under it together.
@@ -154,6 +154,7 @@ function startNode(script, args, { timeoutMs, ipc = false, onMessage, env, nodeA
     stdio: ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
     env: env ? { ...process.env, ...env } : process.env,
     detached: Boolean(spawnAs),
+    cwd,
   })
   if (spawnAs) {
     const kill = child.kill.bind(child)

@@ -149,7 +149,8 @@ async function main() {
   if (opts.perf) {
     // perf runs node: the workload child is perf's child.
     const perfArgs = ['record', '-q', '-k', 'CLOCK_MONOTONIC', '-F', String(opts.freq), '-g', '-o', perfData, '--', process.execPath, '--perf-basic-prof', ...nodeArgs, WORKLOADS_JS, opts.impl, workload, runDir, String(n)]
-    outcome = await startNode(null, [], { timeoutMs: 300000, spawnAs: ['perf', perfArgs] }).done
+    // In the temporary directory: --perf-basic-prof makes node write isolate-*.log there.
+    outcome = await startNode(null, [], { timeoutMs: 300000, spawnAs: ['perf', perfArgs], cwd: dir }).done
   } else {
     outcome = await startNode(WORKLOADS_JS, [opts.impl, workload, runDir, String(n)], { timeoutMs: 300000, nodeArgs }).done
   }
@@ -161,7 +162,14 @@ async function main() {
   console.log(`measured: ${fmt(ms, 1)} ms; ${headline} (profilers on: slower than without)\n`)
 
   if (!opts.perf) printV8(profDir, r.window)
-  else printPerf(perfData, r)
+  else {
+    try {
+      printPerf(perfData, r)
+    } finally {
+      // The JIT symbol map node wrote for perf (--perf-basic-prof), needed only until now.
+      fs.rmSync(`/tmp/perf-${r.pid}.map`, { force: true })
+    }
+  }
 }
 
 function printV8(profDir, window) {
