@@ -3,8 +3,8 @@
 // A child that does not finish in time is killed: for the original, whose consumer polls,
 // "slower than the deadline" is the finding, not an error.
 
-const { spawn } = require('node:child_process')
 const path = require('node:path')
+const { startNode } = require('./common')
 
 const WORKLOADS_JS = path.join(__dirname, 'workloads.js')
 
@@ -12,53 +12,8 @@ const WORKLOADS_JS = path.join(__dirname, 'workloads.js')
  * Starts one child. Resolves to { status: 'ok', result } | { status: 'timeout', partial } |
  * { status: 'error', error }. `onMessage` gets IPC messages (cross-process workloads only).
  */
-function startChild(args, { timeoutMs, ipc = false, onMessage } = {}) {
-  const child = spawn(process.execPath, [WORKLOADS_JS, ...args], {
-    stdio: ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
-  })
-  let stdout = ''
-  let stderr = ''
-  let result = null
-  let partial = null
-  child.stdout.setEncoding('utf8')
-  child.stdout.on('data', (chunk) => {
-    stdout += chunk
-    let nl
-    while ((nl = stdout.indexOf('\n')) !== -1) {
-      const line = stdout.slice(0, nl)
-      stdout = stdout.slice(nl + 1)
-      try {
-        const msg = JSON.parse(line)
-        if (msg.result) result = msg.result
-        if (msg.partial) partial = msg.partial
-      } catch {
-        // Not ours (a stray console.log of an implementation): ignore.
-      }
-    }
-  })
-  child.stderr.setEncoding('utf8')
-  child.stderr.on('data', (chunk) => {
-    stderr = (stderr + chunk).slice(-4000)
-  })
-  if (onMessage) child.on('message', onMessage)
-
-  let timedOut = false
-  const done = new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      timedOut = true
-      child.kill('SIGKILL')
-    }, timeoutMs)
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer)
-      if (timedOut) resolve({ status: 'timeout', timeoutMs, partial })
-      else if (result) resolve({ status: 'ok', result })
-      else {
-        const why = signal ? `killed by ${signal}` : `exit code ${code}`
-        resolve({ status: 'error', error: `no result (${why}): ${stderr.trim().split('\n').slice(-5).join(' | ')}` })
-      }
-    })
-  })
-  return { child, done, kill: () => child.kill('SIGKILL') }
+function startChild(args, options) {
+  return startNode(WORKLOADS_JS, args, options)
 }
 
 /** One workload in one child. */

@@ -3,7 +3,9 @@
 // Every ratio is oriented so that > 1 means "ours is better": throughput is ours ÷ theirs,
 // latency, CPU, RSS and open time are theirs ÷ ours.
 
-const IMPLS = ['ours', 'original', 'baseline']
+// In table order. 'batched' is bench/baseline-batched.js; 'alt' a copy of this package given
+// with --alt=DIR (to measure a patch against ours in one interleaved run).
+const IMPLS = ['ours', 'original', 'baseline', 'batched', 'alt']
 
 function median(values) {
   if (values.length === 0) return null
@@ -80,9 +82,11 @@ function fmtRatio(r) {
   return `${r >= 10 ? r.toFixed(0) : r.toFixed(2)}×`
 }
 
-/** The table: one row per workload and metric. */
+/** The table: one row per workload and metric; a column for each implementation measured. */
 function table(workloads, summaries) {
-  const rows = [['workload', 'metric', ...IMPLS, 'ours vs original', 'ours vs baseline']]
+  const impls = IMPLS.filter((impl) => workloads.some((w) => w.impls.includes(impl)))
+  const others = impls.filter((impl) => impl !== 'ours')
+  const rows = [['workload', 'metric', ...impls, ...others.map((o) => `vs ${o}`)]]
   for (const w of workloads) {
     const s = summaries[w.name]
     if (!s) continue
@@ -90,9 +94,8 @@ function table(workloads, summaries) {
       rows.push([
         `${w.title} (n=${w.label})`,
         m.label,
-        ...IMPLS.map((impl) => cell(s[impl], m, w.events)),
-        fmtRatio(ratio(s.ours, s.original, m, w.events)),
-        fmtRatio(ratio(s.ours, s.baseline, m, w.events)),
+        ...impls.map((impl) => cell(s[impl], m, w.events)),
+        ...others.map((o) => fmtRatio(ratio(s.ours, s[o], m, w.events))),
       ])
     }
   }
@@ -126,4 +129,4 @@ function notes(workloads, summaries, outcomes) {
   return out
 }
 
-module.exports = { IMPLS, summarize, table, notes }
+module.exports = { IMPLS, median, summarize, ratio, fmtRatio, table, notes }

@@ -1,9 +1,15 @@
 #!/usr/bin/env node
 'use strict'
 // npm run bench — compares this package ("ours", the release build), the original
-// @rymdtiden/eventlog 0.1.0 and a plain-Node baseline (bench/baseline.js), workload by workload.
+// @rymdtiden/eventlog 0.1.0 and a plain-Node baseline (bench/baseline.js), workload by workload;
+// for the add workloads also "batched", the baseline with the fastest writer plain Node can have
+// (bench/baseline-batched.js).
 //
-//   node bench/run.js [--quick] [--runs=N] [--only=workload[,workload]] [--retry-timeouts]
+//   node bench/run.js [--quick] [--runs=N] [--only=workload[,workload]] [--retry-timeouts] [--alt=DIR]
+//
+// --alt=DIR adds "alt", another copy of this package (a directory with index.js, lib/ and
+// optionally its own eventlog.linux-x64-gnu.node), to every workload ours runs: a patch measured
+// against ours in one interleaved run.
 //
 // Runs are interleaved (every run goes through all workloads, each for all three
 // implementations, starting with a different one each run) so that drift of a noisy machine
@@ -14,16 +20,14 @@
 // check of ours or the baseline fails, or anything crashes); its timings mean nothing.
 
 const { execFileSync } = require('node:child_process')
-const crypto = require('node:crypto')
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const { runSingle, runCrossProcess } = require('./child')
 const { writeHistory, spread } = require('./fixtures')
-const { IMPLS, summarize, table, notes } = require('./report')
-
-const ROOT = path.join(__dirname, '..')
-const BINARY = path.join(ROOT, 'eventlog.linux-x64-gnu.node')
+const { summarize, table, notes } = require('./report')
+const { goalsReport } = require('./goals')
+const { useReleaseBuild, useAlt, tempDir, removeDir } = require('./common')
 
 // --- options ------------------------------------------------------------------------------
 
@@ -33,9 +37,10 @@ const value = (name) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')
 const quick = flag('quick')
 const runs = Number(value('runs') || (quick ? 1 : 5))
 const only = value('only')?.split(',')
-const unknown = args.filter((a) => !/^--(quick|retry-timeouts|allow-debug-build|runs=\d+|only=.+)$/.test(a))
+const alt = value('alt')
+const unknown = args.filter((a) => !/^--(quick|retry-timeouts|allow-debug-build|runs=\d+|only=.+|alt=.+)$/.test(a))
 if (unknown.length || !(runs >= 1)) {
-  console.error(`usage: node bench/run.js [--quick] [--runs=N] [--only=workload,…] [--retry-timeouts]\nunknown: ${unknown.join(' ')}`)
+  console.error(`usage: node bench/run.js [--quick] [--runs=N] [--only=workload,…] [--retry-timeouts] [--alt=DIR]\nunknown: ${unknown.join(' ')}`)
   process.exit(2)
 }
 
@@ -46,18 +51,22 @@ const lower = (key, label, digits) => ({ key, label, better: 'lower', digits })
 const CPU = lower('cpuUsPerEvent', 'CPU µs/event', 1)
 const RSS = lower('maxRssMB', 'peak RSS MB', 1)
 const q = (full, small) => (quick ? small : full)
+const DEFAULT_IMPLS = ['ours', 'original', 'baseline']
+const WITH_BATCHED = [...DEFAULT_IMPLS, 'batched']
 
 const WORKLOADS = [
   {
     name: 'add-burst',
     title: 'add burst',
     n: q(20000, 2000),
+    impls: WITH_BATCHED,
     metrics: [perSec('eventsPerSec', 'events/s'), CPU, RSS],
   },
   {
     name: 'add-seq',
     title: 'add sequential',
     n: q(2000, 200),
+    impls: WITH_BATCHED,
     metrics: [lower('medianUs', 'median µs'), lower('p99Us', 'p99 µs'), CPU],
   },
   {
@@ -105,15 +114,16 @@ const WORKLOADS = [
     // most of a minute for that many, so it does a tenth (its rate does not depend on n).
     n: q(20000, 200),
     nFor: { baseline: q(2000, 200) },
-    impls: ['ours', 'baseline'],
-    notRun: 'the original has no durable mode; the baseline does one fdatasync per event',
+    impls: ['ours', 'baseline', 'batched'],
+    notRun: 'the original has no durable mode; the baseline does one fdatasync per event, batched one per tick',
     metrics: [perSec('eventsPerSec', 'events/s'), CPU],
   },
 ]
 for (const w of WORKLOADS) {
   w.events = w.events ? w.events(w.n) : w.n
   w.label = w.label ? w.label(w.n) : w.n.toLocaleString('en-US')
-  w.impls = w.impls || IMPLS
+  w.impls = w.impls || DEFAULT_IMPLS
+  if (alt && w.impls.includes('ours')) w.impls = [...w.impls, 'alt']
 }
 const selected = only ? WORKLOADS.filter((w) => only.includes(w.name)) : WORKLOADS
 if (only && selected.length !== only.length) {
@@ -124,50 +134,11 @@ const DEFAULT_TIMEOUT = q(120000, 30000)
 
 // --- the build ----------------------------------------------------------------------------
 
-/** Section names of a 64-bit little-endian ELF file ([] for anything else). */
-function elfSectionNames(buf) {
-  if (buf.length < 64 || buf.readUInt32BE(0) !== 0x7f454c46 || buf[4] !== 2 || buf[5] !== 1) return []
-  const shoff = Number(buf.readBigUInt64LE(0x28))
-  const shentsize = buf.readUInt16LE(0x3a)
-  const shnum = buf.readUInt16LE(0x3c)
-  const strtab = shoff + buf.readUInt16LE(0x3e) * shentsize
-  const strOff = Number(buf.readBigUInt64LE(strtab + 0x18))
-  const names = []
-  for (let i = 0; i < shnum; i++) {
-    const at = strOff + buf.readUInt32LE(shoff + i * shentsize)
-    names.push(buf.toString('latin1', at, buf.indexOf(0, at)))
-  }
-  return names
-}
-
 function checkBuild() {
-  if (!fs.existsSync(BINARY)) {
-    console.error(`${path.relative(process.cwd(), BINARY)} is missing: run \`npm run build\` (the release build) first.`)
-    process.exit(2)
-  }
-  // A debug build (`npm run build:debug`) carries DWARF sections; release builds strip them.
-  // Benchmarking a debug build would make ours look several times slower than it is.
-  const isDebug = elfSectionNames(fs.readFileSync(BINARY)).includes('.debug_info')
-  if (isDebug && !flag('allow-debug-build')) {
-    console.error(`${path.basename(BINARY)} looks like a debug build: run \`npm run build\` (release) first, or pass --allow-debug-build.`)
-    process.exit(2)
-  }
-  const bytes = fs.readFileSync(BINARY)
-  const stat = fs.statSync(BINARY)
-  // The children load a private copy (native.js honours NAPI_RS_NATIVE_LIBRARY_PATH): a
-  // rebuild in the working tree during a long run would otherwise swap the binary under us.
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'eventlog-bench-bin-'))
-  const copy = path.join(dir, path.basename(BINARY))
-  fs.writeFileSync(copy, bytes)
-  process.env.NAPI_RS_NATIVE_LIBRARY_PATH = copy
-  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }))
-  return {
-    binary: BINARY,
-    bytes: stat.size,
-    mtime: stat.mtime.toISOString(),
-    sha256: crypto.createHash('sha256').update(bytes).digest('hex'),
-    debug: isDebug,
-  }
+  const build = useReleaseBuild({ allowDebug: flag('allow-debug-build') })
+  if (alt) useAlt(alt, build)
+  delete build.dir
+  return build
 }
 
 // --- running ------------------------------------------------------------------------------
@@ -178,7 +149,7 @@ function copyDir(from, to) {
 }
 
 async function measure(w, impl, template, timeoutMs) {
-  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), `eventlog-bench-${w.name}-${impl}-`))
+  const runDir = tempDir(`bench-${w.name}-${impl}`)
   try {
     const logDir = path.join(runDir, 'log')
     if (template) {
@@ -193,7 +164,7 @@ async function measure(w, impl, template, timeoutMs) {
       ? await runCrossProcess(impl, runDir, w.n, timeoutMs)
       : await runSingle(impl, w.name, runDir, (w.nFor && w.nFor[impl]) || w.n, timeoutMs)
   } finally {
-    fs.rmSync(runDir, { recursive: true, force: true })
+    removeDir(runDir)
   }
 }
 
@@ -218,7 +189,7 @@ async function main() {
       let template = null
       if (w.history) {
         // One history per workload and run, copied for each implementation.
-        template = fs.mkdtempSync(path.join(os.tmpdir(), `eventlog-bench-fixture-`))
+        template = tempDir('bench-fixture')
         const manifest = writeHistory(path.join(template, 'log'), w.history(w.n))
         fs.writeFileSync(path.join(template, 'manifest.json'), JSON.stringify(manifest))
       }
@@ -238,7 +209,7 @@ async function main() {
           console.log(`run ${run + 1}/${runs}  ${w.name.padEnd(12)} ${impl.padEnd(8)} ${describe(outcome, w)}`)
         }
       } finally {
-        if (template) fs.rmSync(template, { recursive: true, force: true })
+        if (template) removeDir(template)
       }
     }
   }
@@ -252,7 +223,13 @@ async function main() {
   console.log(table(selected, summaries))
   const explained = notes(selected, summaries, outcomes)
   for (const w of selected) if (w.notRun) explained.push(`${w.name}: ${w.notRun}`)
+  if (selected.some((w) => w.impls.includes('batched'))) {
+    explained.push('batched: the baseline with one writeSync per tick for all its adds (bench/baseline-batched.js)')
+  }
+  if (alt) explained.push(`alt: ${path.resolve(alt)}${process.env.EVENTLOG_BENCH_ALT_BINARY ? ' (with its own binary)' : " (with ours' binary)"}`)
   if (explained.length) console.log('\n' + explained.join('\n'))
+  const goals = goalsReport(selected, summaries)
+  if (goals) console.log(`\n${quick ? '(quick mode: these ratios mean nothing)\n' : ''}${goals}`)
 
   const resultsDir = path.join(__dirname, 'results')
   fs.mkdirSync(resultsDir, { recursive: true })
@@ -268,6 +245,7 @@ async function main() {
     platform: `${os.platform()} ${os.release()} ${os.arch()}`,
     cpus: os.cpus().map((c) => c.model),
     build,
+    alt: alt ? path.resolve(alt) : undefined,
     workloads: selected.map((w) => ({
       name: w.name,
       title: w.title,
@@ -288,7 +266,7 @@ async function main() {
     for (const impl of w.impls) {
       const s = summaries[w.name][impl]
       if (s.errors.length) fatal.push(`${w.name}/${impl}: error`)
-      if (s.checksFailed && impl !== 'original') fatal.push(`${w.name}/${impl}: check failed`)
+      if (s.checksFailed && impl !== 'original' && impl !== 'alt') fatal.push(`${w.name}/${impl}: check failed`)
       if (s.timeouts && (quick || impl !== 'original')) fatal.push(`${w.name}/${impl}: timeout`)
     }
   }

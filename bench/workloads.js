@@ -1,7 +1,7 @@
 'use strict'
 // One workload in one fresh process:
 //   node bench/workloads.js <impl> <workload> <runDir> <n>
-// impl: ours | original | baseline. The log lives in <runDir>/log; history written by the
+// impl: ours | original | baseline | batched | alt (the package at $EVENTLOG_BENCH_ALT). The log lives in <runDir>/log; history written by the
 // parent is described by <runDir>/manifest.json. A process of its own per measurement keeps
 // JIT state, heap growth, leftover timers (the original leaves some) and peak RSS apart.
 // Prints `{"partial":…}` lines while running (so a timed-out run still tells how far it got)
@@ -28,6 +28,11 @@ const eventlog = (() => {
   if (impl === 'ours') return require(path.join(__dirname, '..'))
   if (impl === 'original') return require('@rymdtiden/eventlog')
   if (impl === 'baseline') return require('./baseline')
+  if (impl === 'batched') return require('./baseline-batched')
+  if (impl === 'alt') {
+    if (process.env.EVENTLOG_BENCH_ALT_BINARY) process.env.NAPI_RS_NATIVE_LIBRARY_PATH = process.env.EVENTLOG_BENCH_ALT_BINARY
+    return require(process.env.EVENTLOG_BENCH_ALT)
+  }
   throw new Error(`unknown implementation ${impl}`)
 })()
 
@@ -58,6 +63,22 @@ function quantile(values, q) {
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+
+// The measured stretch on the monotonic clock (µs), which V8's CPU profiles and
+// `perf record -k CLOCK_MONOTONIC` use too: bench/profile.js looks only at samples inside it.
+const monoUs = () => Number(process.hrtime.bigint() / 1000n)
+// Peak RSS is read when the measured stretch ends, before the checks (which read the files
+// back and make strings of their own).
+let window = null
+let rssAtEnd = null
+function markStart() {
+  window = { startUs: monoUs(), endUs: null }
+}
+function markEnd() {
+  if (window) window.endUs = monoUs()
+  rssAtEnd = maxRssMB()
+}
+const measuredRssMB = () => rssAtEnd ?? maxRssMB()
 
 /** add() results: ids echoed, positions consecutive from the start of today's (new) file. */
 function checkAdds(ids, results) {
@@ -111,6 +132,7 @@ async function addBurst(opts = {}) {
   const promises = new Array(n)
   const cpu0 = process.cpuUsage()
   const t0 = performance.now()
+  markStart()
   for (let i = 0; i < n; i++) {
     const r = log.add(events[i])
     ids[i] = r.id
@@ -118,11 +140,12 @@ async function addBurst(opts = {}) {
   }
   const results = await Promise.all(promises)
   const ms = performance.now() - t0
+  markEnd()
   const cpu = cpuSince(cpu0)
   log.stop()
   checkAdds(ids, results)
   checkFiles(ids, events)
-  return { n, eventsPerSec: (n / ms) * 1000, cpuUsPerEvent: cpu / n, maxRssMB: maxRssMB() }
+  return { n, eventsPerSec: (n / ms) * 1000, cpuUsPerEvent: cpu / n, maxRssMB: measuredRssMB() }
 }
 
 /** Add n events one after another, each awaited: the latency of add() alone. */
@@ -134,7 +157,10 @@ async function addSequential() {
   const lat = []
   let cpu0
   for (let i = 0; i < events.length; i++) {
-    if (i === WARMUP) cpu0 = process.cpuUsage()
+    if (i === WARMUP) {
+      cpu0 = process.cpuUsage()
+      markStart()
+    }
     const t0 = performance.now()
     const r = log.add(events[i])
     const res = await r.promise
@@ -144,14 +170,20 @@ async function addSequential() {
     results.push(res)
   }
   const cpu = cpuSince(cpu0)
+  markEnd()
   log.stop()
   checkAdds(ids, results)
   checkFiles(ids, events)
-  return { n, medianUs: quantile(lat, 0.5), p99Us: quantile(lat, 0.99), cpuUsPerEvent: cpu / n, maxRssMB: maxRssMB() }
+  return { n, medianUs: quantile(lat, 0.5), p99Us: quantile(lat, 0.99), cpuUsPerEvent: cpu / n, maxRssMB: measuredRssMB() }
 }
 
-/** Replay the history the parent wrote, from the start, until every event is delivered. */
-async function replay({ asyncCallback }) {
+/**
+ * Replay the history the parent wrote, from the start, until every event is delivered.
+ * `lagTimer`: a 10 ms setInterval runs meanwhile, and how late each of its calls came is
+ * reported (the loop lag a replay causes). $EVENTLOG_BENCH_ARCHIVE (JSON archive options):
+ * the log is opened with that archive (ours only), so days it lacks locally come from there.
+ */
+async function replay({ asyncCallback, lagTimer = false }) {
   const manifest = JSON.parse(fs.readFileSync(path.join(runDir, 'manifest.json'), 'utf8'))
   const total = manifest.count
   const pos = new Float64Array(total)
@@ -179,20 +211,49 @@ async function replay({ asyncCallback }) {
   const onSync = () => {
     if (count >= total) syncsAfterDone++
   }
+  const options = { filename, readOnly: true }
+  if (process.env.EVENTLOG_BENCH_ARCHIVE) {
+    if (impl !== 'ours' && impl !== 'alt') return { na: 'only ours reads an archive' }
+    options.archive = JSON.parse(process.env.EVENTLOG_BENCH_ARCHIVE)
+  }
+
+  // The interval's calls: Node schedules each one LAG_MS after the previous one began, so
+  // each call's lateness is its distance from the one before, less LAG_MS.
+  const LAG_MS = 10
+  const lateness = []
+  let lagTimerHandle = null
+  let lastTick = 0
 
   const cpu0 = process.cpuUsage()
   const t0 = performance.now()
+  markStart()
   const progress = setInterval(
     () => emit({ partial: { delivered: count, elapsedMs: performance.now() - t0, openMs: tFirst ? tFirst - t0 : null } }),
     1000,
   )
+  if (lagTimer) {
+    lastTick = t0
+    lagTimerHandle = setInterval(() => {
+      const t = performance.now()
+      lateness.push(t - lastTick - LAG_MS)
+      lastTick = t
+    }, LAG_MS)
+  }
   // Read-only for all three: only replay is measured, not the original's writer, which
   // re-reads the newest file to learn positions.
-  const log = eventlog({ filename, readOnly: true })
+  const log = eventlog(options)
   log.consume(callback, 0, onSync)
   await done
   const ms = performance.now() - t0
+  markEnd()
   const cpu = cpuSince(cpu0)
+  if (lagTimerHandle) {
+    // The call still due when the replay ends is late by this much at least (all of the
+    // replay, for a replay that never lets the loop turn).
+    const due = performance.now() - lastTick - LAG_MS
+    if (due > 0) lateness.push(due)
+    clearInterval(lagTimerHandle)
+  }
   clearInterval(progress)
 
   // Nothing more may come: wait for the "caught up" call where there is one, a while otherwise.
@@ -216,7 +277,15 @@ async function replay({ asyncCallback }) {
     mbPerSec: manifest.bytes / 1e6 / (ms / 1000),
     totalMs: ms,
     cpuUsPerEvent: cpu / total,
-    maxRssMB: maxRssMB(),
+    maxRssMB: measuredRssMB(),
+    ...(lagTimer && {
+      ticks: lateness.length,
+      maxLateMs: lateness.length ? Math.max(...lateness) : 0,
+      p99LateMs: lateness.length ? quantile(lateness, 0.99) : 0,
+      medianLateMs: lateness.length ? quantile(lateness, 0.5) : 0,
+      over15ms: lateness.filter((l) => l > 15).length,
+      worstLateMs: [...lateness].sort((a, b) => b - a).slice(0, 5),
+    }),
   }
 }
 
@@ -326,16 +395,164 @@ async function durableBurst() {
   return addBurst({ durable: true })
 }
 
+/**
+ * Adds whose result nobody awaits (bench/unread-adds.js), n in one tick:
+ * `unread`: `log.add(e)` and nothing read; `id`: `const { id } = log.add(e)`;
+ * `unread-seq`: one `log.add(e)` per tick (a process.nextTick between them, which runs after
+ * the add's own flush: one write per add, as with awaited sequential adds, without their
+ * promise).
+ * When all are made, one more add is awaited: adds settle in order, so once it has, every add
+ * before it is written. CPU is the whole process's (all threads), per add.
+ */
+async function addUnread(mode) {
+  const log = eventlog({ filename })
+  const events = Array.from({ length: n }, (_, i) => makeEvent(i))
+  const ids = mode === 'id' ? new Array(n) : null
+  const tick = () => new Promise((resolve) => process.nextTick(resolve))
+  const cpu0 = process.cpuUsage()
+  const t0 = performance.now()
+  markStart()
+  if (mode === 'unread') {
+    for (let i = 0; i < n; i++) log.add(events[i])
+  } else if (mode === 'id') {
+    for (let i = 0; i < n; i++) {
+      const { id } = log.add(events[i])
+      ids[i] = id
+    }
+  } else if (mode === 'unread-seq') {
+    for (let i = 0; i < n; i++) {
+      log.add(events[i])
+      await tick()
+    }
+  } else {
+    throw new Error(`unknown mode ${mode}`)
+  }
+  const sentinel = log.add(makeEvent(n))
+  const last = await sentinel.promise
+  const ms = performance.now() - t0
+  markEnd()
+  const cpu = cpuSince(cpu0)
+  log.stop()
+  check(last.pos % PER_DAY === n, `the add after ${n} unread ones has position ${last.pos}, not line ${n}`)
+  // Every line is there, in add order, in the exact format; with `id`, with the ids returned.
+  const names = fs.readdirSync(logDir).filter((f) => f.endsWith('.log')).sort()
+  const lines = names.flatMap((name) => fs.readFileSync(path.join(logDir, name), 'utf8').split('\n').filter(Boolean))
+  check(lines.length === n + 1, `the files hold ${lines.length} lines for ${n + 1} adds`)
+  for (let i = 0; i < Math.min(lines.length, n); i++) {
+    const id = lines[i].slice(-35, -3)
+    if (!check(ID_RE.test(id), `line ${i} ends in ${lines[i].slice(-40)}, not a 32-character id`)) break
+    if (ids && !check(id === ids[i], `line ${i} has id ${id}, add() returned ${ids[i]}`)) break
+    const expected = JSON.stringify({ event: events[i], meta: { id } })
+    if (!check(lines[i] === expected, `line ${i} is ${lines[i].slice(0, 120)}…, expected ${expected.slice(0, 120)}…`)) break
+  }
+  return { n, eventsPerSec: (n / ms) * 1000, cpuUsPerEvent: cpu / n, maxRssMB: measuredRssMB() }
+}
+
+/**
+ * A fresh process starts a consumer deep inside a long day (bench/seek.js): the manifest's
+ * history, `seekFrom` (a position) and `seekFirst` (the number of the event there, counting
+ * from the start of the history). Time from eventlog() to the first event; then every event to
+ * the end is checked. $EVENTLOG_BENCH_READONLY=1 opens the log read-only.
+ */
+async function seek() {
+  const manifest = JSON.parse(fs.readFileSync(path.join(runDir, 'manifest.json'), 'utf8'))
+  const from = manifest.seekFrom
+  const readOnly = process.env.EVENTLOG_BENCH_READONLY === '1'
+  // Positions expected from `from` on, in order.
+  const want = []
+  for (const [day, count] of manifest.days) {
+    const first = day * PER_DAY >= from ? 0 : day === Math.floor(from / PER_DAY) ? from % PER_DAY : count
+    for (let i = first; i < count; i++) want.push(day * PER_DAY + i)
+  }
+  const got = []
+  let tFirst = 0
+  let resolveDone
+  const done = new Promise((r) => (resolveDone = r))
+  const cpu0 = process.cpuUsage()
+  const t0 = performance.now()
+  markStart()
+  const log = eventlog(readOnly ? { filename, readOnly: true } : { filename })
+  log.consume(
+    (event, meta) => {
+      if (got.length === 0) tFirst = performance.now()
+      got.push([event.seq, meta.pos, meta.prevPos])
+    },
+    from,
+    () => {
+      if (got.length >= want.length) resolveDone()
+    },
+  )
+  await done
+  const totalMs = performance.now() - t0
+  markEnd()
+  const cpu = cpuSince(cpu0)
+  log.stop()
+  check(got.length === want.length, `delivered ${got.length} events from ${from}, expected ${want.length}`)
+  for (let k = 0; k < Math.min(got.length, want.length); k++) {
+    const [sq, p, pp] = got[k]
+    if (!check(p === want[k], `event #${k} has position ${p}, expected ${want[k]}`)) break
+    if (!check(sq === manifest.seekFirst + k, `event #${k} is event ${sq} of the history, expected ${manifest.seekFirst + k}`)) break
+    const prevWant = k === 0 ? manifest.seekPrev : want[k - 1]
+    if (!check(pp === prevWant, `event #${k} has prevPos ${pp}, expected ${prevWant}`)) break
+  }
+  return { openToFirstMs: tFirst - t0, totalMs, events: got.length, cpuMs: cpu / 1000, readOnly, maxRssMB: measuredRssMB() }
+}
+
+/**
+ * One of several processes adding durably to one log, one event at a time, each awaited
+ * (bench/durable-procs.js). n: this process's number. After a few warm-up adds it says
+ * "ready", and on "go" adds for `durationMs`; it reports every position it got, which the
+ * parent checks against the file.
+ */
+async function durableProcess() {
+  const proc = n
+  const log = eventlog({ filename, durable: true })
+  const positions = []
+  for (let i = 0; i < 5; i++) {
+    const r = await log.add({ proc, seq: i, warm: true }).promise
+    positions.push(r.pos)
+  }
+  process.send({ type: 'ready' })
+  const { durationMs } = await nextMessage('go')
+  const lat = []
+  const cpu0 = process.cpuUsage()
+  const t0 = performance.now()
+  markStart()
+  let seq = 5
+  let t = t0
+  while (t - t0 < durationMs) {
+    const r = await log.add({ proc, seq: seq++ }).promise
+    const t1 = performance.now()
+    lat.push((t1 - t) * 1000)
+    t = t1
+    positions.push(r.pos)
+  }
+  const ms = t - t0
+  markEnd()
+  const cpu = cpuSince(cpu0)
+  log.stop()
+  for (let i = 1; i < positions.length; i++) {
+    if (!check(positions[i] > positions[i - 1], `proc ${proc}: add #${i} at ${positions[i]}, not after ${positions[i - 1]}`)) break
+  }
+  return { proc, adds: lat.length, ms, eventsPerSec: (lat.length / ms) * 1000, cpuUs: cpu, medianUs: quantile(lat, 0.5), p99Us: quantile(lat, 0.99), positions }
+}
+
 const workloads = {
   'add-burst': () => addBurst(),
   'add-seq': addSequential,
   replay: () => replay({ asyncCallback: false }),
+  'replay-lag': () => replay({ asyncCallback: false, lagTimer: true }),
   'replay-async': () => replay({ asyncCallback: true }),
   'long-history': () => replay({ asyncCallback: false }),
   live: liveInProcess,
   'live-xproc-consumer': liveConsumer,
   'live-xproc-writer': liveWriter,
   durable: durableBurst,
+  'add-unread': () => addUnread('unread'),
+  'add-id-only': () => addUnread('id'),
+  'add-unread-seq': () => addUnread('unread-seq'),
+  seek,
+  'durable-proc': durableProcess,
 }
 
 async function main() {
@@ -344,7 +561,7 @@ async function main() {
   const startDay = todayNumber()
   const metrics = await run()
   if (todayNumber() !== startDay) failures.push('the UTC day changed during the run; position checks may be off')
-  emit({ result: { impl, workload, ok: failures.length === 0, failures, ...metrics } })
+  emit({ result: { impl, workload, ok: failures.length === 0, failures, ...metrics, window, pid: process.pid } })
   process.exit(0)
 }
 
