@@ -4,8 +4,8 @@
 // When a delivery is done (every callback settled) we tell the core, which has usually read
 // the next one meanwhile.
 //
-// A replay never holds the event loop for long: after SLICE_MS of work the next delivery
-// waits for setImmediate, so timers and I/O run between slices.
+// A replay never holds the event loop for long: after SLICE_MS of deliveries in one turn of
+// the event loop the next delivery waits for the next turn, so timers and I/O run between.
 //
 // A named consumer (lib/checkpoint.js) counts an event handled once its callback has returned
 // or its promise has settled (a throw or a rejection too: the consumer goes on past it, as it
@@ -27,6 +27,26 @@ const SLICE_MS = 3
 /** The most events a named consumer handles between two saves. */
 const SAVE_EVERY = 1000
 const CORRUPT = Symbol('corrupt line')
+
+// The budget of deliveries for one turn of the event loop, shared by every consumer in the
+// process. Node hands over many queued deliveries in one wake-up, so the budget is not reset
+// per delivery: it opens with the first delivery of a turn and closes when the turn does
+// (setImmediate), and a delivery over budget waits for the next turn.
+const slice = { open: false, start: 0 }
+function closeSlice() {
+  slice.open = false
+}
+/** Whether this turn's budget allows another delivery (opening the budget if none is open). */
+function withinSlice() {
+  const now = performance.now()
+  if (!slice.open) {
+    slice.open = true
+    slice.start = now
+    setImmediate(closeSlice)
+    return true
+  }
+  return now - slice.start < SLICE_MS
+}
 const debug = debugFor('consume')
 
 /**
@@ -94,8 +114,7 @@ class Consumer {
     this.segmentAt = 0
     this.segmentPrev = undefined
     this.waitingPos = 0
-    /** When the current slice of work began (0: none is running). */
-    this.sliceStart = 0
+    /** The next delivery waits for the next turn of the event loop. */
     this.resumeScheduled = false
     this.checkpoint = checkpoint
     /** The position of the last event handled, and the last one saved. */
@@ -114,8 +133,9 @@ class Consumer {
     }
     this.nextSlice = () => {
       this.resumeScheduled = false
-      this.sliceStart = performance.now()
-      if (!this.stopped && this.queue.length > 0) this.begin(this.queue[0])
+      if (this.stopped || this.queue.length === 0) return
+      withinSlice()
+      this.begin(this.queue[0])
     }
   }
 
@@ -131,10 +151,7 @@ class Consumer {
   onDelivery(d) {
     if (this.stopped) return
     this.queue.push(d)
-    if (this.queue.length === 1 && !this.resumeScheduled) {
-      this.sliceStart = performance.now()
-      this.begin(d)
-    }
+    if (this.queue.length === 1 && !this.resumeScheduled) this.next()
   }
 
   begin(d) {
@@ -236,11 +253,15 @@ class Consumer {
     if (this.stopped) return
     this.handle.ack()
     this.queue.shift()
-    if (this.queue.length === 0) return
-    if (performance.now() - this.sliceStart < SLICE_MS) {
+    if (this.queue.length > 0) this.next()
+  }
+
+  /** Begins the next delivery now, or, over this turn's budget, in the next turn. */
+  next() {
+    if (withinSlice()) {
       this.begin(this.queue[0])
     } else {
-      // Let timers and I/O run before the next delivery.
+      // Let timers and I/O run first.
       this.resumeScheduled = true
       setImmediate(this.nextSlice)
     }

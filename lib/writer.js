@@ -34,7 +34,9 @@ class Added {
     this.id = id
     this.logfile = logfile
     this._state = PENDING
-    this._pos = 0
+    // A double from the start (a position does not fit a small integer): writing one later
+    // would change the layout of every such object.
+    this._pos = NaN
     this._prevPos = undefined
     /** The promise, once made; for a failure, the error until then. */
     this._promise = undefined
@@ -217,7 +219,10 @@ class Writer {
     this.flushScheduled = false
     const count = this.batchLines.length
     if (count === 0) return
-    const text = this.batchLines.join('\n') + '\n'
+    // One flat string: `join() + '\n'` would make a rope that crossing to the core flattens
+    // again, a second copy of the whole batch.
+    this.batchLines.push('')
+    const text = this.batchLines.join('\n')
     const expect = this.batchExpect.length > 0 ? this.batchExpect : undefined
     this.batchLines = []
     if (expect !== undefined) this.batchExpect = []

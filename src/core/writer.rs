@@ -133,11 +133,16 @@ impl Writer {
         let lease = appender.lease_deadline();
         drop(appender);
         if let Some(until) = lease {
-            // Let go of the appender first: a round takes the queue, then the appender.
-            if let Ok(mut queue) = self.shared.queue.lock() {
-                queue.lease_until = Some(until);
+            // Let go of the appender first: a round takes the queue, then the appender. The
+            // thread is woken only for a new lease: it waits for this deadline already.
+            let new = self
+                .shared
+                .queue
+                .lock()
+                .is_ok_and(|mut queue| queue.lease_until.replace(until) != Some(until));
+            if new {
+                self.shared.ready.notify_one();
             }
-            self.shared.ready.notify_one();
         }
         outcome
     }
