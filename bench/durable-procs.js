@@ -89,6 +89,8 @@ async function measure(impl, procs) {
       p99LatencyUs: Math.max(...results.map((r) => r.p99Us)),
       perProcess: results.map((r) => r.adds),
       syncs: opts['count-syncs'] ? syncs : undefined,
+      // From log.stats(), where the implementation has it (ours): fdatasync calls made.
+      flushes: results.every((r) => typeof r.flushes === 'number') ? results.reduce((a, r) => a + r.flushes, 0) : undefined,
     }
   } finally {
     removeDir(dir)
@@ -112,6 +114,7 @@ async function main() {
         console.log(
           `run ${run + 1}/${opts.runs}  ${impl.padEnd(4)} ${String(procs).padStart(2)} process(es)  ${fmt(r.eventsPerSec)} events/s, add median ${fmt(r.medianLatencyUs)} µs` +
             (r.syncs !== undefined ? `, ${r.syncs} fdatasync lines for ${r.adds} adds` : '') +
+            (r.flushes !== undefined ? `, ${r.flushes} fdatasyncs (log.stats())` : '') +
             `, adds per process ${r.perProcess.join(' ')}`,
         )
       }

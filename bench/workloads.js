@@ -530,11 +530,13 @@ async function durableProcess() {
   const ms = t - t0
   markEnd()
   const cpu = cpuSince(cpu0)
+  // Ours counts its fdatasync calls (and the flushes another process's covered).
+  const stats = typeof log.stats === 'function' ? log.stats() : undefined
   log.stop()
   for (let i = 1; i < positions.length; i++) {
     if (!check(positions[i] > positions[i - 1], `proc ${proc}: add #${i} at ${positions[i]}, not after ${positions[i - 1]}`)) break
   }
-  return { proc, adds: lat.length, ms, eventsPerSec: (lat.length / ms) * 1000, cpuUs: cpu, medianUs: quantile(lat, 0.5), p99Us: quantile(lat, 0.99), positions }
+  return { proc, adds: lat.length, ms, eventsPerSec: (lat.length / ms) * 1000, cpuUs: cpu, medianUs: quantile(lat, 0.5), p99Us: quantile(lat, 0.99), positions, flushes: stats && stats.flushes }
 }
 
 const workloads = {

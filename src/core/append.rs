@@ -185,17 +185,16 @@ impl Appender {
         let Some(record) = self.flush_record.as_ref() else {
             return Ok(());
         };
-        let flush_file = || {
-            // The size first: the record must not claim bytes written after the flush began.
-            let size = cur
-                .file
+        let size = || {
+            cur.file
                 .metadata()
-                .map_err(|e| Error::read("stat", &cur.path, e))?
-                .len();
+                .map(|m| m.len())
+                .map_err(|e| Error::read("stat", &cur.path, e))
+        };
+        let flush_file = || {
             cur.file
                 .sync_data()
-                .map_err(|e| Error::write("flush (fdatasync)", &cur.path, e))?;
-            Ok(size)
+                .map_err(|e| Error::write("flush (fdatasync)", &cur.path, e))
         };
         let flush_dir = || {
             let dir = Path::new(&cur.path)
@@ -206,7 +205,7 @@ impl Appender {
                 .and_then(|d| d.sync_all())
                 .map_err(|e| Error::write("flush directory", dir, e))
         };
-        match record.flush_through(cur.day, cur.len, flush_file, flush_dir)? {
+        match record.flush_through(cur.day, cur.len, size, flush_file, flush_dir)? {
             Flush::Flushed => self.stats.flushes += 1,
             Flush::Covered => {
                 self.stats.covered += 1;

@@ -89,15 +89,18 @@ impl Writer {
                     if appender.needs_sync() {
                         // One flush for the whole round: whatever was queued while the last
                         // one ran shares this one.
+                        let flushes = appender.stats().flushes;
                         let result = appender.sync();
-                        debug!(
-                            "writer",
-                            "flushed {} events with one fdatasync",
-                            done.iter()
-                                .filter(|(_, durable, _)| *durable)
-                                .map(|(_, _, c)| c.outcome.written)
-                                .sum::<u64>()
-                        );
+                        let events = done
+                            .iter()
+                            .filter(|(_, durable, _)| *durable)
+                            .map(|(_, _, c)| c.outcome.written)
+                            .sum::<u64>();
+                        if appender.stats().flushes > flushes {
+                            debug!("writer", "flushed {events} events with one fdatasync");
+                        } else if result.is_ok() {
+                            debug!("writer", "{events} events were flushed by another writer");
+                        }
                         if let Err(e) = result {
                             fail_unflushed(&mut done, &e);
                         }
