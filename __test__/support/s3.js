@@ -132,7 +132,8 @@ function archiveOptions(endpoint, bucket, extra = {}) {
     region: 'us-east-1',
     accessKeyId: 'test-access-key',
     secretAccessKey: 'test-secret-key',
-    retryTimeoutMs: 2000,
+    // Long enough for a busy machine; the tests of failures set their own, shorter.
+    retryTimeoutMs: 5000,
     maxRetries: 2,
     pollIntervalMs: 200,
     ...extra,
