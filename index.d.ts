@@ -231,8 +231,13 @@ declare namespace eventlog {
     events<E = any>(options?: EventsOptions): AsyncIterableIterator<EventRecord<E>>
     /** The pattern as given. */
     filename: string
-    /** Stops the writer (queued events are still written) and every consumer. */
-    stop(): void
+    /**
+     * Stops the writer (queued events are still written) and every consumer. The promise
+     * (ignoring it is fine, as with the original, which returned nothing) resolves once every
+     * add has settled and, if this was the process's last instance of the log, the log is
+     * closed: its files quiet (safe to move or delete), its threads done. It never rejects.
+     */
+    stop(): Promise<void>
     /**
      * One archive pass now: seals the days before today, uploads every sealed day not yet
      * uploaded, deletes local days as `keepLocalDays` says. Waits for a pass running here or

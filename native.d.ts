@@ -31,6 +31,10 @@ export declare class NativeConsumer {
    * the new lines now, on this thread, if the consumer is idle, else wakes it.
    */
   poll(newDay: boolean): void
+  /**
+   * Stops reading and lets go of the log at once (not when the collector gets to this
+   * object), so that stopping the log's last instance closes it.
+   */
   stop(): void
 }
 
@@ -68,9 +72,11 @@ export declare class NativeLog {
   /**
    * Lets go of the log; what this instance queued is still written and reported. The last
    * instance (and consumer) to let go closes it, off the JavaScript thread: closing waits
-   * for the writer thread and, briefly, for archive work.
+   * for the writer thread and, briefly, for archive work. The promise resolves once this
+   * instance has let go: when it was the last, once the log is closed (its files quiet,
+   * its threads joined); else at once, the log staying open for the others.
    */
-  stop(): void
+  stop(): Promise<void>
 }
 
 /** A failed day of an archive pass. */

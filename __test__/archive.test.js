@@ -338,6 +338,24 @@ test('with the store down, writers and consumers work on, archive() rejects in i
   assert.ok(!fs.existsSync(path.join(dir, `e-${dayName(2)}.log`)), 'pruned once verified')
 })
 
+test('stop() during archive work: the pass settles, and once stop() resolves the directory is quiet', async (t) => {
+  const bucket = await createBucket(moto.endpoint)
+  const { dir, pattern } = history(t, { 4: 3000, 3: 3000, 2: 3000 })
+  const log = eventlog({ filename: pattern, archive: archiveOptions(moto.endpoint, bucket, { keepLocalDays: 0 }) })
+  await log.add({ today: true }).promise
+  // The pass at open and this one are both at work when stop() comes.
+  let pass = 'pending'
+  log.archive().then(
+    () => (pass = 'done'),
+    (e) => (pass = e instanceof eventlog.StoppedError ? 'stopped' : String(e)),
+  )
+  await within(10000, log.stop(), 'stop() with archive work in flight')
+  assert.ok(pass === 'done' || pass === 'stopped', `the pass settled first: ${pass}`)
+  // Nothing of ours still writes there: removing the directory succeeds at the first try.
+  fs.rmSync(dir, { recursive: true })
+  assert.equal(fs.existsSync(dir), false)
+})
+
 test('an archived day that cannot be fetched is reported and retried, never skipped', async (t) => {
   const bucket = await createBucket(moto.endpoint)
   const { pattern } = history(t, { 3: 2000, 2: 2000 })

@@ -11,7 +11,10 @@ const ROOT = path.join(__dirname, '..')
 
 function tmpdir(t) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'eventlog-test-'))
-  if (t) t.after(() => fs.rmSync(dir, { recursive: true, force: true }))
+  // Hooks run in the order they were added, so this one runs before a test's own
+  // `t.after(() => log.stop())`: a log still closing may write into the directory as it goes,
+  // and removal retries for that (ENOTEMPTY) rather than failing the test.
+  if (t) t.after(() => fs.rmSync(dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 50 }))
   return dir
 }
 

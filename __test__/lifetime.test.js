@@ -1,12 +1,15 @@
 'use strict'
 // Process lifetime: an idle log or consumer never keeps Node alive; pending adds and a replay
-// in progress do; stop() lets the process exit. Each case runs in a child with a deadline.
+// in progress do; stop() lets the process exit (each such case runs in a child with a
+// deadline), and the promise it returns resolves once the log is closed.
 
 const assert = require('node:assert/strict')
+const fs = require('node:fs')
 const path = require('node:path')
 const { test } = require('node:test')
 
-const { tmpdir, runNode, writeLines } = require('./helpers')
+const eventlog = require('..')
+const { tmpdir, within, runNode, writeLines } = require('./helpers')
 
 function pattern(dir) {
   return JSON.stringify(path.join(dir, 'e-%y-%m-%d.log'))
@@ -87,4 +90,33 @@ test('stop() while a slow callback is pending lets the process exit', async (t) 
     })
   `)
   assert.equal(r.code, 0, r.stderr)
+})
+
+test('stop() resolves once every add has settled and the log is closed: the directory can go', async (t) => {
+  const dir = tmpdir(t)
+  const log = eventlog(path.join(dir, 'e-%y-%m-%d.log'))
+  let settled = 0
+  for (let i = 0; i < 5000; i++) log.add({ i }).promise.then(() => settled++)
+  // A consumer that is never stopped on its own: the log's stop() ends it.
+  log.consume(() => {})
+  const closed = log.stop()
+  assert.equal(log.stop(), closed, 'a second stop() answers the same promise')
+  assert.equal(await within(10000, closed, 'stop()'), undefined)
+  assert.equal(settled, 5000, 'every add settled before stop() resolved')
+  // Nothing of ours is still at work in the directory: removing it succeeds at the first try,
+  // and nothing is recreated in it.
+  fs.rmSync(dir, { recursive: true })
+  assert.equal(fs.existsSync(dir), false)
+})
+
+test("stop() of one instance resolves while another instance of the file keeps the log open", async (t) => {
+  const dir = tmpdir(t)
+  const file = path.join(dir, 'e-%y-%m-%d.log')
+  const first = eventlog(file)
+  const second = eventlog(file)
+  t.after(() => second.stop())
+  await first.add({ from: 'first' }).promise
+  await within(5000, first.stop(), "the first instance's stop()")
+  const { pos } = await second.add({ from: 'second' }).promise
+  assert.match(String(pos), /^\d{16}$/)
 })

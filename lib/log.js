@@ -40,6 +40,7 @@ function eventlog(arg) {
   const consumers = new Set()
   const iterators = new Set()
   let stopped = false
+  let closed = null
 
   function add(event, options) {
     if (writer === null) {
@@ -75,15 +76,22 @@ function eventlog(arg) {
     return { stop: () => consumer.stop(), liveMeta: consumer.liveMeta }
   }
 
+  /**
+   * Stops the log; returns a promise (the original returned nothing; ignoring it is fine)
+   * that resolves once every add has settled and, if this was the process's last instance of
+   * the log, the log is closed: its files quiet, its threads done. It never rejects.
+   */
   function stop() {
-    if (stopped) return
+    if (stopped) return closed
     stopped = true
     if (writer !== null) writer.stop()
     for (const c of consumers) c.stop()
     // Their loops finish (a stopped consumer alone would leave them waiting forever).
     for (const it of iterators) it.end()
     // The core finishes what is queued; pending adds still settle.
-    nativeLog.stop()
+    const drained = writer === null ? undefined : writer.drained()
+    closed = Promise.all([drained, nativeLog.stop()]).then(() => undefined)
+    return closed
   }
 
   /** One archive pass now; resolves `{ uploaded, pruned, failed }` (days as YYYYMMDD). */

@@ -159,6 +159,9 @@ class Writer {
     this.waiting = []
     this.head = 0
     this.pending = 0
+    /** While someone waits for `drained()`: its promise, and what resolves it. */
+    this.whenDrained = null
+    this.onDrained = null
     this.batchLines = []
     /** Expectations of the batched lines: `[index, position or -1, …]`. */
     this.batchExpect = []
@@ -315,8 +318,26 @@ class Writer {
       waiting.splice(0, this.head)
       this.head = 0
     }
-    if (this.pending === 0) release()
+    if (this.pending === 0) {
+      release()
+      if (this.onDrained !== null) this.onDrained()
+    }
     this.shared.refreshHolds()
+  }
+
+  /** Resolves once every add made so far has settled. */
+  drained() {
+    if (this.pending === 0) return Promise.resolve()
+    if (this.whenDrained === null) {
+      this.whenDrained = new Promise((resolve) => {
+        this.onDrained = () => {
+          this.onDrained = null
+          this.whenDrained = null
+          resolve()
+        }
+      })
+    }
+    return this.whenDrained
   }
 
   /** Writes what is batched; later adds fail. Queued adds still settle. */

@@ -114,7 +114,7 @@ impl Drop for NativeConsumer {
     fn drop(&mut self) {
         self.tailer.stop();
         if let Some(log) = self.log.take() {
-            crate::let_go(log);
+            crate::let_go(log, || {});
         }
     }
 }
@@ -134,8 +134,13 @@ impl NativeConsumer {
         self.tailer.poll(new_day);
     }
 
+    /// Stops reading and lets go of the log at once (not when the collector gets to this
+    /// object), so that stopping the log's last instance closes it.
     #[napi]
-    pub fn stop(&self) {
+    pub fn stop(&mut self) {
         self.tailer.stop();
+        if let Some(log) = self.log.take() {
+            crate::let_go(log, || {});
+        }
     }
 }

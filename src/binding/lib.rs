@@ -26,20 +26,46 @@ mod verify;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
+use std::sync::Arc;
+
 use eventlog_core::error::Error as CoreError;
+use eventlog_core::log::Log;
 
 pub(crate) fn to_js(err: CoreError) -> napi::Error {
     napi::Error::new(Status::GenericFailure, format!("[{}] {err}", err.code()))
 }
 
-/// Lets go of a log; if this was its last holder, closes it on a thread of its own: closing
-/// joins the writer thread and waits briefly for archive work, never on the JavaScript thread.
-pub(crate) fn let_go(log: std::sync::Arc<eventlog_core::log::Log>) {
-    if std::sync::Arc::strong_count(&log) == 1 {
-        // With no thread to be had, the log (moved into the refused closure) closes here.
-        let _ = std::thread::Builder::new()
-            .name("eventlog-close".into())
-            .spawn(move || drop(log));
+/// Lets go of a log, then calls `then`. If this was the log's last holder, the log closes on
+/// a thread of its own (closing joins the writer thread and waits briefly for archive work,
+/// never on the JavaScript thread) and `then` runs once it is closed; otherwise `then` runs
+/// at once, the log staying open for its other holders.
+pub(crate) fn let_go(log: Arc<Log>, then: impl FnOnce() + Send + 'static) {
+    // `try_unwrap` decides atomically: of two holders letting go at once, exactly one closes.
+    match Arc::try_unwrap(log) {
+        Ok(log) => {
+            let closing = Closing(Some((log, then)));
+            // With no thread to be had, the refused closure drops here, and `closing` with it.
+            let _ = std::thread::Builder::new()
+                .name("eventlog-close".into())
+                .spawn(move || drop(closing));
+        }
+        Err(shared) => {
+            drop(shared);
+            then();
+        }
+    }
+}
+
+/// A log being closed, and what to call once it is: both happen when this drops, on whichever
+/// thread that is.
+struct Closing<F: FnOnce()>(Option<(Log, F)>);
+
+impl<F: FnOnce()> Drop for Closing<F> {
+    fn drop(&mut self) {
+        if let Some((log, then)) = self.0.take() {
+            drop(log);
+            then();
+        }
     }
 }
 

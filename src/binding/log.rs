@@ -324,19 +324,34 @@ impl NativeLog {
 
     /// Lets go of the log; what this instance queued is still written and reported. The last
     /// instance (and consumer) to let go closes it, off the JavaScript thread: closing waits
-    /// for the writer thread and, briefly, for archive work.
-    #[napi]
-    pub fn stop(&mut self) {
-        self.reply = None;
-        if let Some(log) = self.log.take() {
-            crate::let_go(log);
+    /// for the writer thread and, briefly, for archive work. The promise resolves once this
+    /// instance has let go: when it was the last, once the log is closed (its files quiet,
+    /// its threads joined); else at once, the log staying open for the others.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn stop<'env>(&mut self, env: &'env Env) -> Result<Object<'env>> {
+        let (deferred, promise) = env.create_deferred::<(), _>()?;
+        let resolve = move || deferred.resolve(|_| Ok(()));
+        match self.release() {
+            Some(log) => crate::let_go(log, resolve),
+            None => resolve(),
         }
+        Ok(promise)
+    }
+}
+
+impl NativeLog {
+    /// Ends this instance's reporting and hands back its hold on the log (once).
+    fn release(&mut self) -> Option<Arc<Log>> {
+        self.reply = None;
+        self.log.take()
     }
 }
 
 impl Drop for NativeLog {
     fn drop(&mut self) {
         // Collected without stop(): close the same way, never on the JavaScript thread.
-        self.stop();
+        if let Some(log) = self.release() {
+            crate::let_go(log, || {});
+        }
     }
 }
