@@ -321,7 +321,12 @@ declare namespace eventlog {
   interface StatDay {
     /** `YYYY-MM-DD`. */
     day: string
+    /** The logfile; for a day only in the archive, its object (`s3://bucket/key`). */
     file: string
+    /** The object this directory uploaded the day to (`s3://bucket/key`), or `null`. */
+    archived: string | null
+    /** The logfile is on local disk (`false`: deleted after its verified upload). */
+    local: boolean
     /** Complete lines (what positions count; corrupt lines included, see `verify`). */
     events: number
     /** Bytes, torn tail included. */
@@ -347,22 +352,27 @@ declare namespace eventlog {
   /** What `stat` counted. */
   interface StatReport {
     pattern: string
-    /** Logfiles (one per day). */
+    /** Days: every logfile, and every day only in the archive. */
     days: number
-    /** Complete lines in every logfile. */
+    /** Complete lines of every day. */
     events: number
     bytes: number
     /** The first and last position a reader sees now (future days excluded); `null` if none. */
     firstPos: number | null
     lastPos: number | null
     tornTails: TornTail[]
+    /** Days uploaded to an archive (from this directory's upload records). */
+    archivedDays: number
+    /** Of those, days deleted locally since: counted from their records, not read. */
+    archiveOnlyDays: number
     /** Oldest first. */
     perDay: StatDay[]
   }
 
   /**
-   * Counts every logfile of a pattern (off the JavaScript thread, without parsing a line):
-   * days, events, bytes, first and last position, torn tails, and the same per day.
+   * Counts every day of a pattern (off the JavaScript thread, without parsing a line): days,
+   * events, bytes, first and last position, torn tails, and the same per day. Days only in the
+   * archive are counted from this directory's upload records, without asking the store.
    */
   function stat(pattern: string | { filename: string }): Promise<StatReport>
 

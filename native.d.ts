@@ -173,16 +173,24 @@ export declare function resetCheckpoint(key: string, name: string, pos?: number 
 export declare function setTestNow(ms?: number | undefined | null): void
 
 /**
- * Counts the lines, bytes and torn tails of every logfile of a pattern, oldest first (off the
- * JavaScript thread).
+ * Counts the lines, bytes and torn tails of every logfile of a pattern, and the days only in
+ * its archive, oldest first (off the JavaScript thread).
  */
 export declare function stat(pattern: string): Promise<Array<StatDay>>
 
-/** One logfile, as `stat` found it. */
+/**
+ * One day, as `stat` found it: its logfile, or its upload record once only the archive
+ * holds it.
+ */
 export interface StatDay {
   /** `YYYYMMDD`. */
   day: number
+  /** The logfile; for a day only in the archive, its object (`s3://bucket/key`). */
   file: string
+  /** The object the day was uploaded to (`s3://bucket/key`), if it was. */
+  archived?: string
+  /** The logfile is on local disk. */
+  local: boolean
   /** Complete lines: the positions the day uses. */
   lines: number
   bytes: number

@@ -487,6 +487,23 @@ test('eventlog archive: one pass from the command line, credentials from the env
   assert.equal(usage.code, 2)
   assert.match(usage.stderr, /--keep-local-days takes a whole number/)
   assert.doesNotMatch(usage.stderr + r.stderr, /cli-secret|at .*\.js:\d+/)
+  // stat counts the day deleted here from its upload record, and says where each day is.
+  const stat = await cli(['stat', pattern, '--json'])
+  assert.equal(stat.code, 0, stat.stderr)
+  const s = JSON.parse(stat.stdout)
+  assert.deepEqual([s.days, s.events, s.archivedDays, s.archiveOnlyDays], [2, 8, 2, 1])
+  assert.deepEqual(
+    s.perDay.map((d) => [d.day, d.events, d.local, d.archived, d.file]),
+    [
+      [dayName(3), 4, true, `s3://${bucket}/other/e-${dayName(3)}.log`, path.join(dir, `e-${dayName(3)}.log`)],
+      [dayName(2), 4, false, `s3://${bucket}/logs/e-${dayName(2)}.log`, `s3://${bucket}/logs/e-${dayName(2)}.log`],
+    ],
+  )
+  assert.equal(s.firstPos, dayNumber(3) * 1e8)
+  const text = await cli(['stat', pattern])
+  assert.match(text.stdout, /^archive +2 day\(s\) uploaded, 1 of them only there/m)
+  assert.match(text.stdout, new RegExp(`^${dayName(2)} .*\\(in the archive only\\)$`, 'm'))
+  assert.match(text.stdout, new RegExp(`^${dayName(3)} .*\\(archived\\)$`, 'm'))
 })
 
 test("the README's archive example runs against a local server and says what it did", async (t) => {

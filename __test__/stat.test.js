@@ -29,6 +29,8 @@ test('stat() counts days, events, bytes, torn tails; the positions a reader sees
       firstPos: 2020010100000000,
       lastPos: 2020010300000000,
       tornTails: [{ file: path.join(dir, 'e-2020-01-03.log'), day: '2020-01-03', pos: 2020010300000001, bytes: 14 }],
+      archivedDays: 0,
+      archiveOnlyDays: 0,
       perDay: undefined,
     },
   )
@@ -41,6 +43,8 @@ test('stat() counts days, events, bytes, torn tails; the positions a reader sees
     firstPos: null,
     lastPos: null,
     future: false,
+    archived: null,
+    local: true,
   })
   assert.deepEqual(
     s.perDay.map((d) => [d.day, d.events, d.firstPos, d.lastPos, d.tornBytes, d.future]),

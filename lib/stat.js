@@ -1,6 +1,7 @@
 'use strict'
 // stat(): what a log holds, day by day. The core counts each logfile's lines and bytes off the
-// JavaScript thread without parsing a line (src/core/stat.rs); the totals are added here.
+// JavaScript thread without parsing a line, and takes the days only in the archive from their
+// upload records (src/core/stat.rs); the totals are added here.
 
 const native = require('./native')
 const { fromNative } = require('./errors')
@@ -14,9 +15,10 @@ function dayString(n) {
 }
 
 /**
- * Counts every logfile of a pattern (or `{ filename }`): days, events (complete lines, which
- * is what positions count; `verify` tells corrupt ones apart), bytes, the first and last
- * position a reader sees now, torn tails, and the same per day.
+ * Counts every day of a pattern (or `{ filename }`): days, events (complete lines, which is
+ * what positions count; `verify` tells corrupt ones apart), bytes, the first and last position
+ * a reader sees now, torn tails, and the same per day. Days uploaded to an archive say where;
+ * those deleted locally since count from their upload records, as they are still replayed.
  */
 async function stat(arg) {
   const pattern = typeof arg === 'string' ? arg : arg && arg.filename
@@ -29,7 +31,18 @@ async function stat(arg) {
   } catch (err) {
     throw fromNative(err)
   }
-  const report = { pattern, days: raw.length, events: 0, bytes: 0, firstPos: null, lastPos: null, tornTails: [], perDay: [] }
+  const report = {
+    pattern,
+    days: raw.length,
+    events: 0,
+    bytes: 0,
+    firstPos: null,
+    lastPos: null,
+    tornTails: [],
+    archivedDays: 0,
+    archiveOnlyDays: 0,
+    perDay: [],
+  }
   for (const d of raw) {
     const first = d.day * PER_DAY
     const day = {
@@ -41,8 +54,12 @@ async function stat(arg) {
       firstPos: d.lines > 0 ? first : null,
       lastPos: d.lines > 0 ? first + d.lines - 1 : null,
       future: d.future,
+      archived: d.archived ?? null,
+      local: d.local,
     }
     report.perDay.push(day)
+    if (day.archived !== null) report.archivedDays++
+    if (!d.local) report.archiveOnlyDays++
     report.events += d.lines
     report.bytes += d.bytes
     // Readers ignore future days, so the range is what `consume` (and `cat`) would deliver.

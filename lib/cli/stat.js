@@ -21,6 +21,10 @@ function render(report, { bars }) {
   for (const t of report.tornTails) {
     field('torn', `${t.file}: ${count(t.bytes)} bytes without a newline where ${t.pos} would be ('eventlog verify')`)
   }
+  if (report.archivedDays > 0) {
+    const only = report.archiveOnlyDays
+    field('archive', `${count(report.archivedDays)} day(s) uploaded${only > 0 ? `, ${count(only)} of them only there (counted from their upload records)` : ''}`)
+  }
   const future = days.filter((d) => d.future).length
   if (future > 0) field('future', `${future} logfile(s) dated after today, which readers ignore until then`)
   if (days.length > 0) {
@@ -34,6 +38,8 @@ function render(report, { bars }) {
       if (bars) row += `  ${'█'.repeat(Math.round((d.events / most) * BAR_WIDTH)) || (d.events > 0 ? '▏' : '')}`
       const notes = []
       if (d.tornBytes > 0) notes.push(`torn tail, ${count(d.tornBytes)} bytes`)
+      if (!d.local) notes.push('in the archive only')
+      else if (d.archived !== null) notes.push('archived')
       if (d.future) notes.push('future')
       if (notes.length > 0) row += `  (${notes.join(', ')})`
       out.push(row.trimEnd())
@@ -52,10 +58,13 @@ module.exports = {
 
 Counts every logfile of the log without parsing it: days, events (complete lines, each a
 position; 'eventlog verify' tells corrupt ones apart), bytes, the first and last position a
-reader sees, torn tails (a last line without its newline), and the same for each day.
+reader sees, torn tails (a last line without its newline), and the same for each day. Days
+uploaded to an archive are marked; those only in the archive now are counted from the
+records their uploads left here, without asking the store.
 
 Options:
-  --json          one JSON object: days, events, bytes, firstPos, lastPos, tornTails, perDay
+  --json          one JSON object: days, events, bytes, firstPos, lastPos, tornTails,
+                  archivedDays, archiveOnlyDays, perDay
   -h, --help      this help
 
 Example:

@@ -33,7 +33,9 @@ its file, line and position:
   torn-tail      a last line without its newline (a crash mid-write; the next writer moves
                  it aside to .eventlog/torn/)
   future-day     a logfile dated after today (readers ignore it until then)
-Changes nothing. Exit code 0 when clean, 1 when problems were found.
+Changes nothing. Exit code 0 when clean, 1 when problems were found. Days only in the
+archive (deleted here after their upload was verified by size, line count and sha256) are
+not read: 'eventlog stat' lists them.
 
 Options:
   --json          the report as one JSON object (ok, files, lines, events, problemCount,
@@ -45,8 +47,9 @@ Options:
     // and for how long it has run.
     let progress = null
     if (process.stderr.isTTY) {
-      const s = await api().stat(pattern)
-      progress = progressFor(`verify: ${count(s.days)} logfiles, ${size(s.bytes)}`, undefined)
+      const local = (await api().stat(pattern)).perDay.filter((d) => d.local)
+      const bytes = local.reduce((sum, d) => sum + d.bytes, 0)
+      progress = progressFor(`verify: ${count(local.length)} logfiles, ${size(bytes)}`, undefined)
     }
     let report
     try {

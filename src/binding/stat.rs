@@ -10,12 +10,18 @@ use eventlog_core::stat::DayStat;
 
 use crate::to_js;
 
-/// One logfile, as `stat` found it.
+/// One day, as `stat` found it: its logfile, or its upload record once only the archive
+/// holds it.
 #[napi(object)]
 pub struct StatDay {
     /// `YYYYMMDD`.
     pub day: u32,
+    /// The logfile; for a day only in the archive, its object (`s3://bucket/key`).
     pub file: String,
+    /// The object the day was uploaded to (`s3://bucket/key`), if it was.
+    pub archived: Option<String>,
+    /// The logfile is on local disk.
+    pub local: bool,
     /// Complete lines: the positions the day uses.
     pub lines: f64,
     pub bytes: f64,
@@ -30,6 +36,8 @@ impl From<DayStat> for StatDay {
         StatDay {
             day: d.day.number(),
             file: d.file,
+            archived: d.archived,
+            local: d.local,
             lines: d.lines as f64,
             bytes: d.bytes as f64,
             torn_bytes: d.torn_bytes as f64,
@@ -55,8 +63,8 @@ impl Task for StatTask {
     }
 }
 
-/// Counts the lines, bytes and torn tails of every logfile of a pattern, oldest first (off the
-/// JavaScript thread).
+/// Counts the lines, bytes and torn tails of every logfile of a pattern, and the days only in
+/// its archive, oldest first (off the JavaScript thread).
 #[napi(ts_return_type = "Promise<Array<StatDay>>")]
 pub fn stat(pattern: String) -> Result<AsyncTask<StatTask>> {
     let pattern = Pattern::parse(&pattern).map_err(to_js)?;

@@ -154,16 +154,21 @@ impl Catalog {
 /// The record an upload to the archive `url` left (`None` if missing, unreadable — the next
 /// pass repairs it — or of an upload to another archive).
 pub fn read_record(files: &OwnFiles, day: Day, url: &str) -> Option<ArchivedDay> {
+    let (of, archived) = read_any_record(files, day)?;
+    (of == url).then_some(archived)
+}
+
+/// The record of a day's upload, to whichever archive it went: its archive's URL and the
+/// object (`None` if missing or unreadable).
+pub fn read_any_record(files: &OwnFiles, day: Day) -> Option<(String, ArchivedDay)> {
     let text = std::fs::read_to_string(files.archived(day)).ok()?;
     let v: serde_json::Value = serde_json::from_str(&text).ok()?;
-    if v.get("url")?.as_str()? != url {
-        return None;
-    }
-    Some(ArchivedDay {
+    let archived = ArchivedDay {
         key: v.get("key")?.as_str()?.to_string(),
         size: v.get("size")?.as_u64()?,
         lines: v.get("lines").and_then(serde_json::Value::as_u64),
-    })
+    };
+    Some((v.get("url")?.as_str()?.to_string(), archived))
 }
 
 #[cfg(test)]

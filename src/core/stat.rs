@@ -2,25 +2,38 @@
 //! (each one a position), its bytes, and the bytes of a torn tail. Used by
 //! `eventlog.stat()` and the CLI's `stat`. Telling events from corrupt lines is `verify`'s job;
 //! here a line is counted by its newline alone, so a scan runs at the speed of the disk.
+//!
+//! Days this directory uploaded to an archive are marked so, from the records the uploads
+//! left (`.eventlog/<pattern>.d/archive/`); those deleted locally since (`keepLocalDays`) are
+//! counted from their records too, without asking the store: they are still part of the log,
+//! and every consumer with the archive replays them.
 
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
 
+use crate::catalog::read_any_record;
 use crate::day::Day;
 use crate::discovery::list_logfiles;
 use crate::error::{Error, Result};
+use crate::files::{days_in, OwnFiles};
 use crate::pattern::Pattern;
 
 /// The size of one read: big enough that a scan is a few syscalls per megabyte.
 const READ_SIZE: usize = 1 << 20;
 
-/// One logfile as it was when scanned.
+/// One day as it was when scanned: its logfile, or its upload record once only the archive
+/// holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DayStat {
     pub day: Day,
-    /// The path in the pattern's form.
+    /// The path in the pattern's form; for a day only in the archive, its object
+    /// (`s3://bucket/key`).
     pub file: String,
+    /// The object this directory uploaded the day to (`s3://bucket/key`), if it did.
+    pub archived: Option<String>,
+    /// The logfile is on local disk (`false`: deleted after its upload was verified).
+    pub local: bool,
     /// Complete lines (ending in a newline): the positions this day uses.
     pub lines: u64,
     /// Bytes read, torn tail included.
@@ -32,11 +45,15 @@ pub struct DayStat {
     pub future: bool,
 }
 
-/// Every logfile of `pattern`, oldest first. A logfile that vanishes between the directory
-/// walk and its scan (deleted, or moved away by an archiver) is left out.
+/// Every day of `pattern`, oldest first: each logfile, and each day only in the archive. A
+/// logfile that vanishes between the directory walk and its scan (deleted, or moved away by an
+/// archiver) is left out, unless its upload record stands in for it.
 pub fn stat(pattern: &Pattern, today: Day) -> Result<Vec<DayStat>> {
     let files =
         list_logfiles(pattern, None).map_err(|e| Error::read("list", pattern.base_path(), e))?;
+    let own = OwnFiles::new(pattern);
+    let recorded = days_in(&own.archive_dir(), ".json")
+        .map_err(|e| Error::read("list", own.archive_dir(), e))?;
     let mut days = Vec::with_capacity(files.len());
     let mut buf = vec![0u8; READ_SIZE];
     for f in files {
@@ -45,16 +62,58 @@ pub fn stat(pattern: &Pattern, today: Day) -> Result<Vec<DayStat>> {
             Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
             Err(e) => return Err(Error::read("read", &f.path, e)),
         };
+        let archived = recorded
+            .binary_search(&f.day)
+            .ok()
+            .and_then(|_| read_any_record(&own, f.day))
+            .map(|(url, a)| object_url(&url, &a.key));
         days.push(DayStat {
             day: f.day,
             file: f.path,
+            archived,
+            local: true,
             lines: counts.lines,
             bytes: counts.bytes,
             torn_bytes: counts.bytes - counts.complete_bytes,
             future: f.day > today,
         });
     }
+    // Logfiles come oldest first: a day's logfile is found by a binary search.
+    days.sort_by_key(|d| d.day);
+    let mut archive_only = Vec::new();
+    for day in recorded {
+        if days.binary_search_by_key(&day, |d| d.day).is_ok() {
+            continue;
+        }
+        let Some((url, a)) = read_any_record(&own, day) else {
+            continue;
+        };
+        let object = object_url(&url, &a.key);
+        archive_only.push(DayStat {
+            day,
+            file: object.clone(),
+            archived: Some(object),
+            local: false,
+            // A record always has its line count (an upload is verified by it).
+            lines: a.lines.unwrap_or(0),
+            bytes: a.size,
+            torn_bytes: 0,
+            future: day > today,
+        });
+    }
+    days.extend(archive_only);
+    days.sort_by_key(|d| d.day);
     Ok(days)
+}
+
+/// `s3://bucket/key` of an object, from its archive's URL (`s3://bucket/prefix`) and its key
+/// (which holds the prefix).
+fn object_url(archive_url: &str, key: &str) -> String {
+    let bucket = archive_url
+        .strip_prefix("s3://")
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or(archive_url);
+    format!("s3://{bucket}/{key}")
 }
 
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -132,6 +191,56 @@ mod tests {
             ]
         );
         assert_eq!(days[0].file, format!("{base}/e-2026-11-01.log"));
+    }
+
+    #[test]
+    fn days_uploaded_are_marked_and_days_only_in_the_archive_counted_from_their_records() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = pattern(tmp.path());
+        let own = OwnFiles::new(&p);
+        let record = |n: u32, lines: u64, size: u64| {
+            let d = day(n);
+            let iso = format!("{}-{:02}-{:02}", d.year(), d.month(), d.day_of_month());
+            let key = format!("logs/e-{iso}.log");
+            let text = format!(
+                r#"{{"key":"{key}","size":{size},"lines":{lines},"sha256":"x","url":"s3://b/logs"}}"#
+            );
+            crate::files::write_atomically(&own.archived(day(n)), text.as_bytes()).unwrap();
+        };
+        fs::write(tmp.path().join("e-2026-11-02.log"), "{}\n{}\n").unwrap();
+        fs::write(tmp.path().join("e-2026-11-03.log"), "{}\n").unwrap();
+        record(20261101, 5, 500); // pruned: only the record is left
+        record(20261102, 2, 6); // uploaded, kept
+                                // A damaged record is no day.
+        fs::write(own.archived(day(20261030)), "{").unwrap();
+        let days = stat(&p, day(20261126)).unwrap();
+        let got: Vec<_> = days
+            .iter()
+            .map(|d| {
+                (
+                    d.day.number(),
+                    d.lines,
+                    d.bytes,
+                    d.local,
+                    d.archived.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    20261101,
+                    5,
+                    500,
+                    false,
+                    Some("s3://b/logs/e-2026-11-01.log")
+                ),
+                (20261102, 2, 6, true, Some("s3://b/logs/e-2026-11-02.log")),
+                (20261103, 1, 3, true, None),
+            ]
+        );
+        assert_eq!(days[0].file, "s3://b/logs/e-2026-11-01.log");
     }
 
     #[test]
