@@ -38,7 +38,11 @@ async function main(): Promise<void> {
   for (const p of report.problems) console.log(p.kind, p.file, p.line, p.pos, p.message)
   const s: eventlog.StatReport = await eventlog.stat({ filename: log.filename })
   const last: number | null = s.lastPos
-  for (const d of s.perDay) console.log(d.day, d.events, d.bytes, d.tornBytes, d.future, last)
+  for (const d of s.perDay) {
+    const where: string | null = d.local ? d.archived : d.file
+    console.log(d.day, d.events, d.bytes, d.tornBytes, d.future, last, where)
+  }
+  console.log(s.archivedDays + s.archiveOnlyDays)
 
   try {
     await eventlog({ readOnly: true }).add(1).promise
@@ -52,7 +56,8 @@ async function main(): Promise<void> {
   const was: number | undefined = log.resetCheckpoint('balances', saved)
   for (const c of log.checkpoints()) console.log(c.name, c.pos, c.error instanceof eventlog.CheckpointError, was)
   eventlog.__setTestNow(null)
-  log.stop()
+  const closed: Promise<void> = log.stop()
+  await closed
 
   // @ts-expect-error: there is no consume option `nmae`
   log.consume(() => {}, { nmae: 'balances' })
