@@ -12,7 +12,7 @@ const { test, before, after } = require('node:test')
 
 const eventlog = require('..')
 const { tmpdir, within, deferred, runNode, startNode, writeLines, DAY_MS } = require('./helpers')
-const { startMoto, createBucket, listKeys, getObject, putObject, startProxy, archiveOptions } = require('./support/s3')
+const { startMoto, createBucket, listKeys, getObject, putObject, deleteObject, startProxy, archiveOptions } = require('./support/s3')
 
 let moto
 before(async () => {
@@ -72,7 +72,9 @@ test('sealed days go up byte for byte with their line count and sha256, verified
   assert.deepEqual(report.failed, [])
   assert.deepEqual(report.pruned, [])
   const keys = await listKeys(moto.endpoint, bucket)
-  assert.deepEqual(keys, [`logs/e-${dayName(3)}.log`, `logs/e-${dayName(2)}.log`].sort(), "today's day is not sealed")
+  const days = [`logs/e-${dayName(3)}.log`, `logs/e-${dayName(2)}.log`]
+  // Each day with its index beside it (for readers that have only the archive).
+  assert.deepEqual(keys, [...days, ...days.map((k) => `${k}.index`)].sort(), "today's day is not sealed")
   for (const [ago, lines] of [
     [3, 10],
     [2, 5],
@@ -281,6 +283,35 @@ test('a process with only the archive replays it, seeks into it, and picks up ne
   assert.equal(Number(prev), expected.at(-1)[0], 'prevPos links the new day to the archived history')
 })
 
+test('a process with only the archive seeks into a long archived day by its uploaded index, not from its start', async (t) => {
+  const bucket = await createBucket(moto.endpoint)
+  const { dir, pattern } = history(t, { 2: 300000 })
+  const bytes = fs.statSync(path.join(dir, `e-${dayName(2)}.log`)).size
+  const writer = eventlog({ filename: pattern, archive: archiveOptions(moto.endpoint, bucket, { keepLocalDays: 0 }) })
+  t.after(() => writer.stop())
+  await writer.add({ today: true }).promise
+  assert.deepEqual((await within(20000, writer.archive())).failed, [])
+  assert.ok((await listKeys(moto.endpoint, bucket)).includes(`logs/e-${dayName(2)}.log.index`))
+  // A reader with only the archive (an empty directory of its own), through a proxy that
+  // counts what the store sends.
+  const seekNearTheEnd = async () => {
+    const proxy = await startProxy(t, moto.port)
+    const reader = eventlog({ filename: path.join(tmpdir(t), 'e-%y-%m-%d.log'), readOnly: true, archive: archiveOptions(proxy.endpoint, bucket) })
+    t.after(() => reader.stop())
+    const got = await replay(reader, dayNumber(2) * 1e8 + 299000)
+    assert.deepEqual(got.map((e) => e[3].i), Array.from({ length: 1000 }, (_, k) => 299000 + k))
+    assert.equal(got[0][1], dayNumber(2) * 1e8 + 298999, 'prevPos of the first event delivered')
+    return proxy.received()
+  }
+  const indexed = await seekNearTheEnd()
+  assert.ok(indexed < bytes / 4, `the store sent ${indexed} bytes for a seek near the end of a ${bytes}-byte day`)
+  // Without the index the same events come, from the day's start.
+  await deleteObject(moto.endpoint, bucket, `logs/e-${dayName(2)}.log.index`)
+  const unindexed = await seekNearTheEnd()
+  assert.ok(unindexed > bytes, `without its index, the store sent ${unindexed} bytes for the ${bytes}-byte day`)
+  t.diagnostic(`a ${bytes}-byte day: the store sent ${indexed} bytes with its index, ${unindexed} without`)
+})
+
 test('replay across pruned days, local days and live events is one sequence, as if all were local', async (t) => {
   const bucket = await createBucket(moto.endpoint)
   const { dir, pattern } = history(t, { 3: 300, 2: 2, 1: 20 })
@@ -409,7 +440,7 @@ test('a quiet day is sealed and uploaded after midnight; a writer whose clock is
   // Midnight passes, and nobody writes.
   eventlog.__setTestNow(Date.now() + DAY_MS)
   await within(20000, log.archive())
-  assert.deepEqual(await listKeys(moto.endpoint, bucket), [`logs/e-${dayName(0)}.log`])
+  assert.deepEqual(await listKeys(moto.endpoint, bucket), [`logs/e-${dayName(0)}.log`, `logs/e-${dayName(0)}.log.index`])
   // A process whose clock still says yesterday appends after the sealed day, not into it.
   const r = await runNode(
     `eventlog(process.argv[1]).add({ late: true }).promise.then((w) => console.log(w.pos, w.prevPos))`,

@@ -85,12 +85,20 @@ async function putObject(endpoint, bucket, key, body) {
   if (!res.ok) throw new Error(`PUT ${key}: ${res.status}`)
 }
 
+/** Deletes an object. */
+async function deleteObject(endpoint, bucket, key) {
+  const res = await s3(endpoint, `/${bucket}/${key}`, { method: 'DELETE' })
+  if (!res.ok) throw new Error(`DELETE ${key}: ${res.status}`)
+}
+
 /**
  * A TCP proxy to `port` on 127.0.0.1. `mode`: 'pass', 'refuse' (new and open connections are
- * closed at once). Resolves `{ endpoint, setMode(m), close() }`.
+ * closed at once). Resolves `{ endpoint, setMode(m), received(), close() }`; `received()` is
+ * how many bytes the server has sent through it so far.
  */
 async function startProxy(t, port) {
   let mode = 'pass'
+  let received = 0
   const sockets = new Set()
   const server = net.createServer((client) => {
     if (mode === 'refuse') return client.destroy()
@@ -105,6 +113,7 @@ async function startProxy(t, port) {
     client.on('error', drop).on('close', drop)
     upstream.on('error', drop).on('close', drop)
     client.pipe(upstream)
+    upstream.on('data', (chunk) => (received += chunk.length))
     upstream.pipe(client)
   })
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -120,6 +129,7 @@ async function startProxy(t, port) {
       mode = m
       if (m === 'refuse') for (const s of sockets) s.destroy()
     },
+    received: () => received,
     close,
   }
 }
@@ -140,4 +150,4 @@ function archiveOptions(endpoint, bucket, extra = {}) {
   }
 }
 
-module.exports = { startMoto, createBucket, listKeys, getObject, putObject, startProxy, archiveOptions }
+module.exports = { startMoto, createBucket, listKeys, getObject, putObject, deleteObject, startProxy, archiveOptions }

@@ -127,19 +127,28 @@ impl History {
     }
 
     /// Where to start reading `entry` to reach line `line` quickly: a byte offset and the line
-    /// number there, from the day's index (local days, or archived ones indexed on this
-    /// machine). `(0, 0)` when no index helps.
+    /// number there, from the day's index (local days; archived ones indexed on this machine,
+    /// or else from the index uploaded beside the object). `(0, 0)` when no index helps.
     pub fn seek_point(&self, entry: &DayEntry, line: u64) -> (u64, u64) {
         if line < crate::index::STEP {
             return (0, 0);
         }
         let index = match &entry.local {
             Some(path) => self.index_of_local(entry.day, path).ok(),
-            None => self
-                .indexes
-                .saved(entry.day, entry.archived.as_ref().map(|a| a.size)),
+            None => self.index_of_archived(entry),
         };
         index.map_or((0, 0), |ix| ix.seek(line))
+    }
+
+    /// The index of a day only in the archive: from memory or our files, else fetched from
+    /// beside its object.
+    fn index_of_archived(&self, entry: &DayEntry) -> Option<Arc<DayIndex>> {
+        let archived = entry.archived.as_ref()?;
+        if let Some(ix) = self.indexes.saved(entry.day, Some(archived.size)) {
+            return Some(ix);
+        }
+        let index = self.remote()?.fetch_index(archived)?;
+        Some(self.indexes.fetched(entry.day, index))
     }
 
     /// Builds and saves the index of every sealed local day that has none (after a rollover,

@@ -327,6 +327,16 @@ impl IndexCache {
         (Some(ix.file_size) == size).then(|| self.remember(day, ix))
     }
 
+    /// Keeps an index fetched from the archive for a day with no local file (and saves it, if
+    /// this log saves indexes, so that later processes here need not fetch it again).
+    pub fn fetched(&self, day: Day, index: DayIndex) -> Arc<DayIndex> {
+        let index = Arc::new(index);
+        if self.saving() {
+            self.save(day, &index);
+        }
+        self.remember(day, index)
+    }
+
     /// The index in memory, if any (not checked against the file).
     pub fn cached(&self, day: Day) -> Option<Arc<DayIndex>> {
         self.map.lock().ok()?.get(&day).cloned()

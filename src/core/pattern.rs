@@ -325,6 +325,9 @@ mod tests {
         assert!(p.sorts_by_date());
         let q = Pattern::resolve("/abs/%d-%m-%y", Path::new("/ignored")).unwrap();
         assert_eq!(q.name_for(day(20261120)), "/abs/20-11-2026");
+        // The index uploaded beside an archived day is never taken for a day.
+        assert_eq!(q.day_of_relative("20-11-2026"), Some(day(20261120)));
+        assert_eq!(q.day_of_relative("20-11-2026.index"), None);
         assert!(!q.sorts_by_date());
         assert_eq!(
             Pattern::resolve("%y%m%d", Path::new("/")).unwrap().as_str(),

@@ -1,6 +1,6 @@
-//! Reading the archive: listing its days, a day's line count from the object's metadata, and a
-//! day's bytes with ranged reads and read-ahead (`RemoteDay`), for readers that run on their
-//! own threads. Each request runs on the archiver's runtime; the reader waits for its answer
+//! Reading the archive: listing its days, a day's line count from the object's metadata, a
+//! day's index (the object beside it, `<key>.index`), and a day's bytes with ranged reads and
+//! read-ahead (`RemoteDay`), for readers that run on their own threads. Each request runs on the archiver's runtime; the reader waits for its answer
 //! on a channel, so no reader thread ever becomes part of the runtime, and the JavaScript
 //! thread never waits here at all (see `tailer.rs`).
 
@@ -22,6 +22,7 @@ use crate::archive::config::ArchiveConfig;
 use crate::catalog::{ArchivedDay, Catalog};
 use crate::day::Day;
 use crate::debug::debug;
+use crate::index::DayIndex;
 use crate::pattern::Pattern;
 
 /// Bytes fetched per ranged read.
@@ -152,6 +153,34 @@ impl Remote {
         })
     }
 
+    /// The index uploaded beside an archived day, if there is one that describes the object as
+    /// it is (its size). Any failure only means no index: a reader then counts lines from the
+    /// day's start, as it must without one, and the index stays checked against the data.
+    pub fn fetch_index(&self, day: &ArchivedDay) -> Option<DayIndex> {
+        let store = self.store.clone();
+        let key = index_key(&day.key);
+        let shown = key.to_string();
+        let fetched = self.wait(async move {
+            let got = store.get(&key).await.map_err(to_io)?;
+            got.bytes().await.map_err(to_io)
+        });
+        let data = match fetched {
+            Ok(data) => data,
+            Err(e) => {
+                debug!("archive", "no index for {}: {e}", day.key);
+                return None;
+            }
+        };
+        let index = DayIndex::decode(&data).filter(|ix| ix.file_size == day.size);
+        if index.is_none() {
+            debug!(
+                "archive",
+                "{shown} is damaged or describes another object; not used"
+            );
+        }
+        index
+    }
+
     /// A reader of an archived day.
     pub fn open_day(&self, day: &ArchivedDay) -> RemoteDay {
         RemoteDay {
@@ -165,6 +194,12 @@ impl Remote {
             next_fetch: 0,
         }
     }
+}
+
+/// The key of the index uploaded beside the day at `key`. No pattern names it as a day: a
+/// pattern's match is the whole name, and this one has a suffix after it.
+pub fn index_key(day_key: &str) -> KeyPath {
+    KeyPath::from(format!("{day_key}.index"))
 }
 
 /// What a HEAD request tells of an archived day.

@@ -4,7 +4,9 @@
 //! in parts, and the parts done are remembered in our own files, so an interrupted upload
 //! resumes at the next pass. Every upload is verified — the object's size, and the SHA-256 of
 //! its bytes read back — before it is recorded, and only a recorded day may be deleted
-//! locally.
+//! locally. The day's sparse index goes up beside it (`<key>.index`, a few bytes per thousand
+//! lines), so that a reader with only the archive seeks into a long day without reading it
+//! from its start; it is optional, and a failure to put it fails nothing.
 
 use std::fs::File;
 use std::io;
@@ -21,7 +23,7 @@ use object_store::{
 };
 use serde_json::json;
 
-use crate::archive::remote::{head_info, to_io, Remote, META_LINES, META_SHA256};
+use crate::archive::remote::{head_info, index_key, to_io, Remote, META_LINES, META_SHA256};
 use crate::catalog::ArchivedDay;
 use crate::day::Day;
 use crate::debug::debug;
@@ -107,11 +109,33 @@ pub async fn upload(remote: &Remote, files: &OwnFiles, job: DayUpload) -> io::Re
         "url": remote.url(),
     });
     write_atomically(&files.archived(job.day), record.to_string().as_bytes())?;
+    put_index(&store, &archived.key, &job.index).await;
     debug!(
         "archive",
         "uploaded and verified {} ({size} bytes) as {key}", job.path
     );
     Ok(archived)
+}
+
+/// Puts the day's index beside it, unless one is there already (readers check it against the
+/// object's size and its lines' newlines, so one left by an earlier upload of the same day is
+/// as good). Best effort: without it, readers only seek more slowly.
+async fn put_index(store: &AmazonS3, day_key: &str, index: &DayIndex) {
+    let key = index_key(day_key);
+    let options = PutOptions {
+        mode: PutMode::Create,
+        ..PutOptions::default()
+    };
+    match store
+        .put_opts(&key, PutPayload::from(index.encode()), options)
+        .await
+    {
+        Ok(_) | Err(object_store::Error::AlreadyExists { .. }) => {}
+        Err(e) => debug!(
+            "archive",
+            "could not put {key} (readers will seek without it): {e}"
+        ),
+    }
 }
 
 /// Checks that the object at `key` is the day: its size, then the SHA-256 of its bytes.
