@@ -100,7 +100,9 @@ async function main() {
       const size = fs.statSync(path.join(source, 'log', name)).size
       if (stored.get(`prefix/${name}`) !== size) throw new Error(`the bucket holds ${stored.get(`prefix/${name}`)} bytes of ${name}, not ${size}: ${[...stored.keys()].join(', ')}`)
     }
-    if (pastNames.length !== opts.days || stored.size !== opts.days) throw new Error(`the bucket holds ${stored.size} objects, expected ${opts.days}`)
+    // Each day, and its index beside it.
+    const dayObjects = [...stored.keys()].filter((k) => !k.endsWith('.index')).length
+    if (pastNames.length !== opts.days || dayObjects !== opts.days) throw new Error(`the bucket holds ${dayObjects} day objects, expected ${opts.days}`)
     console.log(`uploaded ${pastNames.length} days, ${manifest.count.toLocaleString('en-US')} events, ${(manifest.bytes / 1e6).toFixed(1)} MB in ${((Date.now() - t) / 1000).toFixed(1)} s`)
 
     // Local: the same day files, nothing else. Archive: an empty directory.
