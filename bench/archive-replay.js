@@ -6,18 +6,21 @@
 // has only the archive (an empty directory, read-only, the archive option) and from one
 // reading the same days from local disk. Goal: archive ≥ 0.5× local. Every replay is checked
 // (count, order, positions, prevPos across the days); the archive reader must leave its
-// directory empty. moto is stopped by pid at the end; nothing is left running.
+// directory empty. Then a seek: `consume(cb, pos)` 1,000 events before the end of one long
+// archived day (--seek-events, one day), open to first event in a fresh process with only
+// the archive, with the index uploaded beside the day and with that index deleted. moto is
+// stopped by pid at the end; nothing is left running.
 //
-//   node bench/archive-replay.js [--events=200000] [--days=5] [--runs=5] [--alt=DIR]
+//   node bench/archive-replay.js [--events=200000] [--days=5] [--runs=5] [--seek-events=1000000] [--alt=DIR]
 
-const { spawn } = require('node:child_process')
+const { spawn, execFileSync } = require('node:child_process')
 const fs = require('node:fs')
 const path = require('node:path')
 const { writeHistory, spread, fileForDay, PATTERN_NAME, todayNumber } = require('./fixtures')
 const { ROOT, useReleaseBuild, useAlt, tempDir, atExit, runWorkload, resultOf, median, header, layout, fmt, fmtX, saveResults, parseArgs } = require('./common')
 
-const opts = parseArgs({ events: 200000, days: 5, runs: 5, alt: '', quick: false, 'allow-debug-build': false })
-if (opts.quick) Object.assign(opts, { events: 5000, days: 3, runs: 1 })
+const opts = parseArgs({ events: 200000, days: 5, runs: 5, 'seek-events': 1000000, alt: '', quick: false, 'allow-debug-build': false })
+if (opts.quick) Object.assign(opts, { events: 5000, days: 3, runs: 1, 'seek-events': 20000 })
 const TIMEOUT_MS = 180000
 const LAUNCHER = path.join(ROOT, '__test__', 'support', 'moto_server.py')
 // moto checks that object requests carry credentials, not their signature.
@@ -61,6 +64,56 @@ async function startMoto() {
     throw e
   })
   return { endpoint, pid: child.pid, stop, running: () => child.exitCode === null && child.signalCode === null }
+}
+
+/**
+ * Uploads one day of `n` events under `prefix/seek/`, then times, in fresh processes with only
+ * the archive, `consume(cb, pos)` 1,000 events before the day's end: open to first event, with
+ * the day's uploaded index and without it (deleted). Each child checks the event it got.
+ */
+async function seekSection(eventlog, moto, bucket, archive, n) {
+  const dir = tempDir('bench-archive-seek')
+  const manifest = writeHistory(path.join(dir, 'log'), [n])
+  const [[day]] = manifest.days
+  const url = `${archive.url}-seek`
+  const writer = eventlog({ filename: path.join(dir, 'log', PATTERN_NAME), archive: { ...archive, url } })
+  await writer.add({ today: true }).promise
+  const report = await writer.archive()
+  await writer.stop()
+  if (report.failed.length) throw new Error(`upload failed: ${JSON.stringify(report.failed)}`)
+  const target = day * 1e8 + n - 1000
+  const child = `
+    const fs = require('node:fs'), path = require('node:path')
+    const [options, target, dir] = [JSON.parse(process.argv[1]), Number(process.argv[2]), process.argv[3]]
+    const t0 = process.hrtime.bigint()
+    const log = require(${JSON.stringify(ROOT)})({ filename: path.join(dir, ${JSON.stringify(PATTERN_NAME)}), readOnly: true, archive: options })
+    const c = log.consume((event, meta) => {
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6
+      if (meta.pos !== target || meta.prevPos !== target - 1) { console.error('got', meta.pos, meta.prevPos); process.exit(1) }
+      c.stop()
+      log.stop().then(() => console.log(ms))
+    }, target)
+  `
+  const time = () => {
+    const ms = []
+    for (let k = 0; k < Math.max(3, opts.runs); k++) {
+      const empty = tempDir('bench-archive-seek-reader')
+      ms.push(Number(execFileSync(process.execPath, ['-e', child, JSON.stringify({ ...archive, url }), String(target), empty], { timeout: TIMEOUT_MS }).toString()))
+      if (fs.readdirSync(empty).length !== 0) throw new Error('the archive reader created files in its directory')
+    }
+    return ms
+  }
+  const withIndex = time()
+  const key = `${url.replace(/^s3:\/\/[^/]+\//, '')}/${path.basename(fileForDay(path.join(dir, 'log'), day))}.index`
+  const res = await fetch(`${moto.endpoint}/${bucket}/${key}`, { method: 'DELETE', headers: AUTH })
+  if (!res.ok) throw new Error(`could not delete ${key}: ${res.status}`)
+  const without = time()
+  const rows = [['index', 'open→first ms (median)', 'runs']]
+  rows.push(['uploaded beside the day', fmt(median(withIndex), 1), withIndex.map((m) => fmt(m, 1)).join(', ')])
+  rows.push(['deleted', fmt(median(without), 1), without.map((m) => fmt(m, 1)).join(', ')])
+  console.log(`\nSeek 1,000 events before the end of an archived day of ${n.toLocaleString('en-US')} events (${(manifest.bytes / 1e6).toFixed(1)} MB), from a process with only the archive:\n\n${layout(rows, 1)}`)
+  console.log(`\nwith the index ÷ without, open→first: ${fmtX(median(without) / median(withIndex))} faster`)
+  return { events: n, bytes: manifest.bytes, withIndex, without }
 }
 
 async function main() {
@@ -170,7 +223,8 @@ async function main() {
     console.log(`\nMedians of ${opts.runs} run(s), ${manifest.count.toLocaleString('en-US')} events in ${opts.days} days (${(manifest.bytes / 1e6 / opts.days).toFixed(1)} MB each):\n\n${layout(rows, 2)}`)
     const r = summary.ours.ratio
     console.log(`\nGoal: replay from the archive ≥ 0.5× local disk: ${fmtX(r)} — ${r >= 0.5 ? 'met' : 'not met'}`)
-    console.log(`\nFull results: ${saveResults(opts.quick ? 'archive-replay-quick' : 'archive-replay', { ...info, opts, summary, results })}`)
+    const seek = opts['seek-events'] > 1000 ? await seekSection(eventlog, moto, bucket, archive, opts['seek-events']) : null
+    console.log(`\nFull results: ${saveResults(opts.quick ? 'archive-replay-quick' : 'archive-replay', { ...info, opts, summary, results, seek })}`)
   } finally {
     await moto.stop()
     if (moto.running()) throw new Error(`moto (pid ${moto.pid}) is still running`)
