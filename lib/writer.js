@@ -159,8 +159,7 @@ class Writer {
     this.waiting = []
     this.head = 0
     this.pending = 0
-    /** While someone waits for `drained()`: its promise, and what resolves it. */
-    this.whenDrained = null
+    /** While `drained()` is awaited: what resolves its promise. */
     this.onDrained = null
     this.batchLines = []
     /** Expectations of the batched lines: `[index, position or -1, …]`. */
@@ -320,24 +319,18 @@ class Writer {
     }
     if (this.pending === 0) {
       release()
-      if (this.onDrained !== null) this.onDrained()
+      if (this.onDrained !== null) {
+        this.onDrained()
+        this.onDrained = null
+      }
     }
     this.shared.refreshHolds()
   }
 
-  /** Resolves once every add made so far has settled. */
+  /** Resolves once every add made so far has settled (asked once, by `stop()`). */
   drained() {
     if (this.pending === 0) return Promise.resolve()
-    if (this.whenDrained === null) {
-      this.whenDrained = new Promise((resolve) => {
-        this.onDrained = () => {
-          this.onDrained = null
-          this.whenDrained = null
-          resolve()
-        }
-      })
-    }
-    return this.whenDrained
+    return new Promise((resolve) => (this.onDrained = resolve))
   }
 
   /** Writes what is batched; later adds fail. Queued adds still settle. */

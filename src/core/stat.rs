@@ -8,11 +8,12 @@
 //! counted from their records too, without asking the store: they are still part of the log,
 //! and every consumer with the archive replays them.
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
 
-use crate::catalog::read_any_record;
+use crate::catalog::{read_any_record, ArchivedDay};
 use crate::day::Day;
 use crate::discovery::list_logfiles;
 use crate::error::{Error, Result};
@@ -52,8 +53,16 @@ pub fn stat(pattern: &Pattern, today: Day) -> Result<Vec<DayStat>> {
     let files =
         list_logfiles(pattern, None).map_err(|e| Error::read("list", pattern.base_path(), e))?;
     let own = OwnFiles::new(pattern);
-    let recorded = days_in(&own.archive_dir(), ".json")
-        .map_err(|e| Error::read("list", own.archive_dir(), e))?;
+    // Each upload record, read once (the object's URL and the day): it marks its day's
+    // logfile, or stands in for it.
+    let mut records: BTreeMap<Day, (String, ArchivedDay)> = days_in(&own.archive_dir(), ".json")
+        .map_err(|e| Error::read("list", own.archive_dir(), e))?
+        .into_iter()
+        .filter_map(|day| {
+            let (url, archived) = read_any_record(&own, day)?;
+            Some((day, (object_url(&url, &archived.key), archived)))
+        })
+        .collect();
     let mut days = Vec::with_capacity(files.len());
     let mut buf = vec![0u8; READ_SIZE];
     for f in files {
@@ -62,15 +71,10 @@ pub fn stat(pattern: &Pattern, today: Day) -> Result<Vec<DayStat>> {
             Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
             Err(e) => return Err(Error::read("read", &f.path, e)),
         };
-        let archived = recorded
-            .binary_search(&f.day)
-            .ok()
-            .and_then(|_| read_any_record(&own, f.day))
-            .map(|(url, a)| object_url(&url, &a.key));
         days.push(DayStat {
             day: f.day,
             file: f.path,
-            archived,
+            archived: records.remove(&f.day).map(|(object, _)| object),
             local: true,
             lines: counts.lines,
             bytes: counts.bytes,
@@ -78,30 +82,20 @@ pub fn stat(pattern: &Pattern, today: Day) -> Result<Vec<DayStat>> {
             future: f.day > today,
         });
     }
-    // Logfiles come oldest first: a day's logfile is found by a binary search.
-    days.sort_by_key(|d| d.day);
-    let mut archive_only = Vec::new();
-    for day in recorded {
-        if days.binary_search_by_key(&day, |d| d.day).is_ok() {
-            continue;
-        }
-        let Some((url, a)) = read_any_record(&own, day) else {
-            continue;
-        };
-        let object = object_url(&url, &a.key);
-        archive_only.push(DayStat {
+    // What is left was deleted here after its upload: the record counts it.
+    for (day, (object, archived)) in records {
+        days.push(DayStat {
             day,
             file: object.clone(),
             archived: Some(object),
             local: false,
             // A record always has its line count (an upload is verified by it).
-            lines: a.lines.unwrap_or(0),
-            bytes: a.size,
+            lines: archived.lines.unwrap_or(0),
+            bytes: archived.size,
             torn_bytes: 0,
             future: day > today,
         });
     }
-    days.extend(archive_only);
     days.sort_by_key(|d| d.day);
     Ok(days)
 }

@@ -159,7 +159,6 @@ impl Remote {
     pub fn fetch_index(&self, day: &ArchivedDay) -> Option<DayIndex> {
         let store = self.store.clone();
         let key = index_key(&day.key);
-        let shown = key.to_string();
         let fetched = self.wait(async move {
             let got = store.get(&key).await.map_err(to_io)?;
             got.bytes().await.map_err(to_io)
@@ -175,7 +174,7 @@ impl Remote {
         if index.is_none() {
             debug!(
                 "archive",
-                "{shown} is damaged or describes another object; not used"
+                "the index of {} is damaged or describes another object; not used", day.key
             );
         }
         index
