@@ -27,11 +27,6 @@ export declare class NativeConsumer {
   /** The last delivery is handled; the next may come. */
   ack(): void
   /**
-   * Called right after a write in this process (`newDay`: a logfile was opened): looks for
-   * the new lines now, on this thread, if the consumer is idle, else wakes it.
-   */
-  poll(newDay: boolean): void
-  /**
    * Stops reading and lets go of the log at once (not when the collector gets to this
    * object), so that stopping the log's last instance closes it.
    */
@@ -232,12 +227,9 @@ export interface VerifyReport {
  */
 export interface WriteResult {
   count: number
-  /** The write opened a logfile (a new day, perhaps): consumers look for new days. */
-  newDay: boolean
   written: number
   firstPos: number
   prevPos?: number
-  logfile: string
   errorCode?: string
   errorMessage?: string
   errorErrno?: string

@@ -9,9 +9,7 @@
 const native = require('./native')
 const { fromNative, ReadOnlyError } = require('./errors')
 
-const PER_DAY = 1e8
-/** The first position of 1970-01-01: nothing below it is a position. */
-const FIRST_POSITION = 19700101 * PER_DAY
+const { PER_DAY, FIRST_POSITION } = require('./position')
 
 /** A value as an error message shows it. */
 function shown(value) {

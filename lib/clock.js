@@ -43,15 +43,4 @@ function __setTestNow(ms) {
   native.setTestNow(testNow)
 }
 
-/** Whether `n` is a position: `YYYYMMDD * 10^8 + n` with a real date from 1970 on. */
-function isPosition(n) {
-  if (!Number.isSafeInteger(n) || n < 1970010100000000) return false
-  const day = Math.floor(n / 1e8)
-  const y = Math.floor(day / 10000)
-  const m = Math.floor(day / 100) % 100
-  const d = day % 100
-  const date = new Date(Date.UTC(y, m - 1, d))
-  return y <= 9999 && date.getUTCMonth() === m - 1 && date.getUTCDate() === d
-}
-
-module.exports = { nowMs, dayOf, today, isPosition, __setTestNow }
+module.exports = { nowMs, dayOf, today, __setTestNow }

@@ -8,9 +8,10 @@ const { checkName, shown } = require('./checkpoint')
 
 const OPTIONS = ['from', 'name', 'onSync']
 
-function checkFrom(from, what) {
+/** `from` (0 when not given); a TypeError unless it is a whole number. `where`: the call. */
+function checkFrom(from, what, where = 'consume()') {
   if (from !== undefined && from !== null && (!Number.isSafeInteger(from) || from < 0)) {
-    throw new TypeError(`consume(): ${what} must be a position such as 2026112600000000, got ${shown(from)}`)
+    throw new TypeError(`${where}: ${what} must be a position such as 2026112600000000, got ${shown(from)}`)
   }
   return from ?? 0
 }
@@ -47,4 +48,4 @@ function parseConsumeArgs(callback, second, third) {
   return { from: checkFrom(from, 'from'), name, onSync: checkOnSync(onSync ?? third, where) }
 }
 
-module.exports = { parseConsumeArgs }
+module.exports = { parseConsumeArgs, checkFrom }

@@ -21,7 +21,7 @@ const { nowMs, dayOf } = require('./clock')
 const { debugFor } = require('./debug')
 const { hold, release } = require('./keepalive')
 
-const PER_DAY = 100000000
+const { PER_DAY } = require('./position')
 /** The longest stretch of deliveries run without letting the event loop turn. */
 const SLICE_MS = 3
 /** The most events a named consumer handles between two saves. */
@@ -284,10 +284,6 @@ class Consumer {
     } catch (err) {
       this.report(fromNative(err))
     }
-  }
-
-  poll(newDay) {
-    if (!this.stopped && this.handle !== null) this.handle.poll(newDay)
   }
 
   failed(err, pos) {

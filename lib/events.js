@@ -15,6 +15,7 @@
 
 const { ReadError } = require('./errors')
 const { checkName } = require('./checkpoint')
+const { checkFrom } = require('./consume-options')
 
 const DONE = Object.freeze({ value: undefined, done: true })
 
@@ -32,9 +33,7 @@ class EventIterator {
       throw new TypeError('events(options): options must be an object such as { from, live, name, onError }')
     }
     const { from, live = true, name, onError } = options
-    if (from !== undefined && from !== null && (!Number.isSafeInteger(from) || from < 0)) {
-      throw new TypeError(`events(): from must be a position such as 2026112600000000, got ${String(from)}`)
-    }
+    checkFrom(from, 'from', 'events()')
     if (name !== undefined) checkName(name, 'events({ name })')
     if (onError !== undefined && typeof onError !== 'function') {
       throw new TypeError('events(): onError must be a function')

@@ -6,13 +6,7 @@
 const native = require('./native')
 const { fromNative } = require('./errors')
 
-const PER_DAY = 1e8
-
-/** `20261126` as `"2026-11-26"`. */
-function dayString(n) {
-  const s = String(n)
-  return `${s.slice(0, 4)}-${s.slice(4, 6)}-${s.slice(6, 8)}`
-}
+const { PER_DAY, dayString } = require('./position')
 
 /**
  * Counts every day of a pattern (or `{ filename }`): days, events (complete lines, which is

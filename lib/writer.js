@@ -10,11 +10,11 @@
 // rejected promise at once, so Node reports it as an unhandled rejection exactly as before.
 
 const { fromCode, fromNative, ConflictError, InvalidEventError, StoppedError } = require('./errors')
-const { nowMs, dayOf, isPosition } = require('./clock')
+const { nowMs, dayOf } = require('./clock')
+const { PER_DAY, isPosition } = require('./position')
 const { newId } = require('./ids')
 const { hold, release } = require('./keepalive')
 
-const PER_DAY = 100000000
 
 const PENDING = 0
 const WRITTEN = 1
@@ -341,4 +341,4 @@ class Writer {
   }
 }
 
-module.exports = { Writer, PER_DAY }
+module.exports = { Writer }

@@ -7,22 +7,18 @@ const api = require('./api')
 const { UsageError } = require('./args')
 const { count } = require('./format')
 const { progressFor } = require('./progress')
+const { dayString } = require('../position')
 
 const NUMBERS = { 'keep-local-days': 'keepLocalDays', 'retry-timeout-ms': 'retryTimeoutMs', 'max-retries': 'maxRetries' }
 
-/** `YYYYMMDD` as `YYYY-MM-DD`. */
-function dayName(n) {
-  const s = String(n)
-  return `${s.slice(0, 4)}-${s.slice(4, 6)}-${s.slice(6, 8)}`
-}
 
 function render(report) {
-  const days = (list) => (list.length ? ` (${list.map(dayName).join(', ')})` : '')
+  const days = (list) => (list.length ? ` (${list.map(dayString).join(', ')})` : '')
   const out = [
     `uploaded ${count(report.uploaded.length)} day(s)${days(report.uploaded)}`,
     `deleted locally ${count(report.pruned.length)} day(s)${days(report.pruned)}`,
   ]
-  for (const f of report.failed) out.push(`failed ${dayName(f.day)}: ${f.error}`)
+  for (const f of report.failed) out.push(`failed ${dayString(f.day)}: ${f.error}`)
   return out.join('\n') + '\n'
 }
 

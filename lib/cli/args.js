@@ -4,9 +4,7 @@
 
 const { parseArgs } = require('node:util')
 
-const PER_DAY = 1e8
-/** The first position of 1970-01-01: anything below it (but 0) cannot be a position. */
-const FIRST_POSITION = 19700101 * PER_DAY
+const { PER_DAY, FIRST_POSITION, realDay, isPosition } = require('../position')
 
 class UsageError extends Error {
   /** `command`: the command whose --help the hint names (none: the top-level help). */
@@ -60,14 +58,6 @@ function describeParseError(err) {
   }
 }
 
-/** A YYYYMMDD number if it names a real date in the years positions allow. */
-function realDay(year, month, day) {
-  const date = new Date(Date.UTC(year, month - 1, day))
-  const ok =
-    year >= 1970 && year <= 9999 && date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day
-  return ok ? year * 10000 + month * 100 + day : undefined
-}
-
 /**
  * A position given on the command line: 16 digits (`2026112600000042`), 0 (the beginning), or
  * a date (`2026-11-26`), which means the day's first position, or with `endOfDay` its last.
@@ -87,7 +77,7 @@ function parsePosition(text, flag, command, { endOfDay = false } = {}) {
     throw new UsageError(`bad position ${text} for ${flag}: ${hint}`, command)
   }
   const n = Math.floor(pos / PER_DAY)
-  if (realDay(Math.floor(n / 10000), Math.floor(n / 100) % 100, n % 100) === undefined) {
+  if (!isPosition(pos)) {
     throw new UsageError(`bad position ${text} for ${flag}: ${String(n)} is not a real date`, command)
   }
   return pos
@@ -109,4 +99,4 @@ function parseChoice(text, flag, choices, command) {
   return text
 }
 
-module.exports = { UsageError, parseCommandLine, parsePosition, parseCount, parseChoice, PER_DAY }
+module.exports = { UsageError, parseCommandLine, parsePosition, parseCount, parseChoice }

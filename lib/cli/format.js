@@ -3,7 +3,7 @@
 
 const util = require('node:util')
 
-const PER_DAY = 1e8
+const { PER_DAY, dayString } = require('../position')
 
 /** `{"pos":…,"prevPos":…,"id":"…","event":…}` and a newline: one line for jq. */
 function jsonLine(event, meta) {
@@ -19,8 +19,7 @@ function jsonLine(event, meta) {
 
 /** `2026112600000042` as `2026-11-26 #42`. */
 function describePosition(pos) {
-  const day = String(Math.floor(pos / PER_DAY))
-  return `${day.slice(0, 4)}-${day.slice(4, 6)}-${day.slice(6, 8)} #${pos % PER_DAY}`
+  return `${dayString(Math.floor(pos / PER_DAY))} #${pos % PER_DAY}`
 }
 
 /** A header line with the position, its day and line, and the id; then the event, indented. */

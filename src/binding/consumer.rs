@@ -127,13 +127,6 @@ impl NativeConsumer {
         self.tailer.ack();
     }
 
-    /// Called right after a write in this process (`newDay`: a logfile was opened): looks for
-    /// the new lines now, on this thread, if the consumer is idle, else wakes it.
-    #[napi]
-    pub fn poll(&self, new_day: bool) {
-        self.tailer.poll(new_day);
-    }
-
     /// Stops reading and lets go of the log at once (not when the collector gets to this
     /// object), so that stopping the log's last instance closes it.
     #[napi]

@@ -23,12 +23,9 @@ use crate::to_js;
 #[napi(object)]
 pub struct WriteResult {
     pub count: u32,
-    /// The write opened a logfile (a new day, perhaps): consumers look for new days.
-    pub new_day: bool,
     pub written: u32,
     pub first_pos: f64,
     pub prev_pos: Option<f64>,
-    pub logfile: String,
     pub error_code: Option<String>,
     pub error_message: Option<String>,
     pub error_errno: Option<String>,
@@ -42,11 +39,9 @@ impl From<Completion> for WriteResult {
         let o = c.outcome;
         WriteResult {
             count: c.count as u32,
-            new_day: o.new_day,
             written: o.written as u32,
             first_pos: o.first_pos as f64,
             prev_pos: o.prev_pos.map(|p| p as f64),
-            logfile: o.logfile,
             error_code: o.error.as_ref().map(|e| e.code().to_string()),
             error_message: o.error.as_ref().map(|e| e.to_string()),
             error_errno: o

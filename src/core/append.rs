@@ -67,8 +67,6 @@ pub struct AppendOutcome {
     pub first_pos: u64,
     /// Position of the line before it (`None` for the first line ever).
     pub prev_pos: Option<u64>,
-    /// The logfile the lines went to, as shown to the user.
-    pub logfile: String,
     /// The batch went to a logfile this writer had not written to before (perhaps one it
     /// created): consumers should look for a new day.
     pub new_day: bool,
@@ -83,7 +81,6 @@ impl AppendOutcome {
             written: 0,
             first_pos: 0,
             prev_pos: None,
-            logfile: String::new(),
             new_day: false,
             rejected: Vec::new(),
             error: Some(error),
@@ -95,8 +92,6 @@ impl AppendOutcome {
 struct OpenDay {
     day: Day,
     path: String,
-    /// `path` as shown to the user.
-    shown: String,
     file: File,
     /// Bytes of the file that we have counted lines in (always ends at a line end).
     len: u64,
@@ -255,8 +250,8 @@ impl Appender {
     /// that: every day before it is sealed.
     pub fn seal_before(&mut self, today: Day) -> Result<Day> {
         self.locked(Mode::Wait, |a, guard, _| -> Result<Day> {
-            let (head, _) = a.choose_day(guard, today)?;
-            if head == today && guard.head()? != Some(today) {
+            let (head, newer) = a.choose_day(guard, today)?;
+            if head == today && newer {
                 guard.set_head(today)?;
                 debug!("writer", "sealed the days before {today}");
             }
@@ -374,12 +369,12 @@ impl Appender {
                 }
             }
         }
-        let files = self.history.files.clone();
+        let files = &self.history.files;
         let Some(cur) = self.current.as_mut() else {
             return Some(AppendOutcome::failed(Error::Stopped));
         };
         if !continuing {
-            if let Err(e) = catch_up(&files, cur) {
+            if let Err(e) = catch_up(files, cur) {
                 return Some(AppendOutcome::failed(e));
             }
         }
@@ -431,7 +426,6 @@ impl Appender {
             written: lines_ok,
             first_pos,
             prev_pos,
-            logfile: cur.shown.clone(),
             new_day,
             rejected,
             error,
@@ -504,7 +498,6 @@ impl Appender {
         debug!("writer", "writing to {path}");
         self.current = Some(OpenDay {
             day,
-            shown: self.history.pattern.shown(&path).to_string(),
             path,
             file,
             len: 0,

@@ -4,7 +4,6 @@
 
 use std::fs;
 use std::io;
-use std::os::unix::fs::FileExt;
 
 use crate::day::Day;
 use crate::pattern::{Pattern, STATE_DIR};
@@ -89,25 +88,6 @@ fn is_dir(entry: &fs::DirEntry, path: &str) -> bool {
         Ok(t) if t.is_symlink() => fs::metadata(path).is_ok_and(|m| m.is_dir()),
         Ok(t) => t.is_dir(),
         Err(_) => false,
-    }
-}
-
-/// Counts the complete lines of a logfile (0 if it does not exist).
-pub fn count_lines(path: &str) -> io::Result<u64> {
-    let file = match fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
-        Err(e) => return Err(e),
-    };
-    let mut buf = vec![0u8; 1 << 20];
-    let (mut at, mut lines) = (0u64, 0u64);
-    loop {
-        let n = file.read_at(&mut buf, at)?;
-        if n == 0 {
-            return Ok(lines);
-        }
-        lines += memchr::memchr_iter(b'\n', &buf[..n]).count() as u64;
-        at += n as u64;
     }
 }
 

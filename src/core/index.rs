@@ -65,12 +65,8 @@ impl DayIndex {
         }
     }
 
-    /// Reads `file` from its start and indexes it, hashing it too if `with_sha`.
-    pub fn build(file: &File, with_sha: bool) -> io::Result<DayIndex> {
-        DayIndex::build_unless(file, with_sha, &AtomicBool::new(false))
-    }
-
-    /// `build`, giving up (`Interrupted`) once `stop` is set: the log is closing.
+    /// Reads `file` from its start and indexes it, hashing it too if `with_sha`; gives up
+    /// (`Interrupted`) once `stop` is set: the log is closing.
     pub fn build_unless(file: &File, with_sha: bool, stop: &AtomicBool) -> io::Result<DayIndex> {
         let mut index = DayIndex::empty();
         let mut hasher = with_sha.then(|| ring::digest::Context::new(&ring::digest::SHA256));
@@ -84,11 +80,7 @@ impl DayIndex {
     }
 
     /// Indexes what `file` holds beyond this index (a file that grew); the hash, which covers
-    /// only what it was computed over, is dropped.
-    pub fn extend(&mut self, file: &File) -> io::Result<()> {
-        self.extend_unless(file, &AtomicBool::new(false))
-    }
-
+    /// only what it was computed over, is dropped. Gives up once `stop` is set.
     fn extend_unless(&mut self, file: &File, stop: &AtomicBool) -> io::Result<()> {
         self.sha256 = None;
         self.scan(file, None, stop)
@@ -155,8 +147,7 @@ impl DayIndex {
     }
 
     pub fn sha256_hex(&self) -> Option<String> {
-        self.sha256
-            .map(|h| h.iter().map(|b| format!("{b:02x}")).collect())
+        self.sha256.map(|h| hex(&h))
     }
 
     /// The index as bytes, for its file.
@@ -245,6 +236,11 @@ fn checksum(data: &[u8]) -> u64 {
     data.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })
+}
+
+/// Bytes as lower-case hex (how SHA-256 sums are written).
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The indexes a log has loaded or built, by day.
@@ -383,7 +379,8 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let path = tmp.path().join("d.log");
         fs::write(&path, lines(3 * STEP + 5) + "{\"torn").unwrap();
-        let ix = DayIndex::build(&File::open(&path).unwrap(), true).unwrap();
+        let ix = DayIndex::build_unless(&File::open(&path).unwrap(), true, &AtomicBool::new(false))
+            .unwrap();
         assert_eq!(ix.lines, 3 * STEP + 5);
         assert_eq!(ix.bytes, offset_of(3 * STEP + 5));
         assert_eq!(ix.file_size, ix.bytes + 6);
@@ -400,7 +397,9 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let path = tmp.path().join("d.log");
         fs::write(&path, lines(2 * STEP + 1)).unwrap();
-        let ix = DayIndex::build(&File::open(&path).unwrap(), false).unwrap();
+        let ix =
+            DayIndex::build_unless(&File::open(&path).unwrap(), false, &AtomicBool::new(false))
+                .unwrap();
         let data = ix.encode();
         assert_eq!(DayIndex::decode(&data), Some(ix.clone()));
         let mut bad = data.clone();

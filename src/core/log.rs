@@ -57,6 +57,12 @@ impl Drop for Log {
     }
 }
 
+/// The writer's sealing, for the archiver.
+fn sealer(writer: &Writer) -> crate::archive::Sealer {
+    let handle = writer.sealer();
+    Arc::new(move |today| handle.seal_before(today))
+}
+
 /// Indexes the days just sealed on a thread of their own (unless one is at it already).
 fn index_in_background(history: &Arc<History>, slot: &Mutex<Option<std::thread::JoinHandle<()>>>) {
     let Ok(mut slot) = slot.lock() else { return };
@@ -146,20 +152,11 @@ impl Log {
         )
         .map_err(|e| Error::write("start writer for", self.history.pattern.given(), e))?;
         self.history.indexes.allow_saving();
-        let _ = self.writer.set(writer);
+        let writer = self.writer.get_or_init(|| writer);
         if let Some(archiver) = self.archiver.get() {
-            archiver.set_sealer(self.sealer());
+            archiver.set_sealer(sealer(writer));
         }
         Ok(())
-    }
-
-    /// The writer's sealing, for the archiver.
-    fn sealer(&self) -> crate::archive::Sealer {
-        let writer = self.writer.get().map(Writer::sealer);
-        Arc::new(move |today| match &writer {
-            Some(w) => w.seal_before(today),
-            None => Err(Error::ReadOnly("seal days")),
-        })
     }
 
     fn attach_archive(&self, config: ArchiveConfig) -> Result<()> {
@@ -176,8 +173,8 @@ impl Log {
             return Ok(());
         }
         let archiver = Archiver::start(config, self.history.clone(), self.wakes.clone())?;
-        if self.writer.get().is_some() {
-            archiver.set_sealer(self.sealer());
+        if let Some(writer) = self.writer.get() {
+            archiver.set_sealer(sealer(writer));
         }
         let _ = self.rollover.set(archiver.trigger_handle());
         let _ = self.archiver.set(archiver);
@@ -204,8 +201,9 @@ impl Log {
         lines: Lines<'_>,
     ) -> Result<Option<AppendOutcome>> {
         let outcome = self.writer()?.append_now(day, lines);
-        if outcome.as_ref().is_some_and(|o| o.written > 0) {
-            self.wakes.poll_here(false);
+        if let Some(o) = outcome.as_ref().filter(|o| o.written > 0) {
+            // With the same hint as the writer thread gives them.
+            self.wakes.poll_here(o.new_day);
         }
         Ok(outcome)
     }

@@ -120,11 +120,6 @@ impl Tailer {
         })
     }
 
-    /// Tells the consumer that this process has just written (see `Subscriber::poll_here`).
-    pub fn poll(&self, rescan: bool) {
-        self.link.poll_here(rescan);
-    }
-
     /// JavaScript has handled a delivery. Recorded directly when the thread is idle (so that
     /// a `poll` right after finds the consumer free, and the thread sleeps on); a thread
     /// waiting to hand over more is told through its channel.

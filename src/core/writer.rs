@@ -331,7 +331,6 @@ fn split(outcome: &AppendOutcome, group: Vec<WriteRequest>, done: &mut Vec<Done>
                     written,
                     first_pos,
                     prev_pos,
-                    logfile: outcome.logfile.clone(),
                     new_day: outcome.new_day,
                     rejected: mine,
                     error,
@@ -485,7 +484,6 @@ mod tests {
             written: 3,
             first_pos: 2026112600000010,
             prev_pos: Some(2026112600000009),
-            logfile: "f".into(),
             new_day: false,
             rejected: Vec::new(),
             error: Some(Error::write(
@@ -522,7 +520,6 @@ mod tests {
             written: 4,
             first_pos: 2026112600000010,
             prev_pos: Some(2026112600000009),
-            logfile: "f".into(),
             new_day: false,
             rejected: vec![
                 Rejected {

@@ -28,7 +28,7 @@ use crate::catalog::ArchivedDay;
 use crate::day::Day;
 use crate::debug::debug;
 use crate::files::{write_atomically, OwnFiles};
-use crate::index::DayIndex;
+use crate::index::{hex, DayIndex};
 
 /// Days up to this size go up in one request.
 pub const SINGLE_PUT_MAX: u64 = 16 << 20;
@@ -270,8 +270,4 @@ async fn read_range(path: &str, start: u64, end: u64) -> io::Result<Vec<u8>> {
     })
     .await
     .map_err(|e| io::Error::other(e.to_string()))?
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
