@@ -127,15 +127,17 @@ impl Catalog {
         self.inner().local.keys().next_back().copied()
     }
 
-    /// Records that `day` is in the archive (an upload verified here, or a listing).
-    pub fn note_archived(&self, day: Day, archived: ArchivedDay) {
+    /// Records that `day` is in the archive (an upload verified here, or a listing); returns
+    /// whether the day was not known to be there.
+    pub fn note_archived(&self, day: Day, archived: ArchivedDay) -> bool {
         let mut inner = self.inner();
         let known = inner.archived.get(&day);
         // A listing knows no line count; keep the one a record gave.
         let lines = archived.lines.or(known.and_then(|k| k.lines));
         inner
             .archived
-            .insert(day, ArchivedDay { lines, ..archived });
+            .insert(day, ArchivedDay { lines, ..archived })
+            .is_none()
     }
 
     /// Records a day's line count learnt from the archive.

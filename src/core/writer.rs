@@ -253,36 +253,25 @@ fn write_round(
             group.push(next);
         }
         let durable = group.iter().any(|r| r.durable);
-        let outcome = if group.len() == 1 {
-            let r = &group[0];
-            let lines = Lines {
-                data: &r.data,
-                count: r.count,
-                expect: &r.expect,
-            };
-            appender.append(day, lines, durable)
-        } else {
-            let data: Vec<u8> = group.iter().flat_map(|r| r.data.iter().copied()).collect();
-            let mut expect = Vec::new();
-            let mut offset = 0u32;
-            for r in &group {
-                expect.extend(r.expect.iter().map(|e| Expectation {
-                    index: e.index + offset,
-                    prev: e.prev,
-                }));
-                offset += r.count as u32;
-            }
-            let count = group.iter().map(|r| r.count).sum();
-            appender.append(
-                day,
-                Lines {
-                    data: &data,
-                    count,
-                    expect: &expect,
-                },
-                durable,
-            )
+        // One buffer for the group: the first request's, the others' bytes after it (a
+        // group of one is not copied at all). `split` needs only the counts.
+        let mut data = std::mem::take(&mut group[0].data);
+        let mut expect = std::mem::take(&mut group[0].expect);
+        let mut count = group[0].count;
+        for r in &group[1..] {
+            data.extend_from_slice(&r.data);
+            expect.extend(r.expect.iter().map(|e| Expectation {
+                index: e.index + count as u32,
+                prev: e.prev,
+            }));
+            count += r.count;
+        }
+        let lines = Lines {
+            data: &data,
+            count,
+            expect: &expect,
         };
+        let outcome = appender.append(day, lines, durable);
         if outcome.written > 0 {
             wakes.notify(outcome.new_day);
         }

@@ -201,16 +201,29 @@ impl Drop for DoneOnce {
     }
 }
 
-/// The background loop: passes at open, after each rollover and every poll interval (sooner,
-/// with backoff, after a failure), and a listing of the archive each time.
+/// The background loop: at open, after each rollover and every poll interval (sooner, with
+/// backoff, after a failure), a listing of the archive and then a pass.
 async fn background(ctx: Arc<Ctx>) {
     let poll = ctx.remote.config.poll_interval;
     let mut backoff = FIRST_BACKOFF;
     let mut closing = ctx.closing.clone();
     loop {
-        let mut failing = false;
+        // The listing first: it finds days sealed elsewhere, and it is the pass's test that
+        // the store can be reached (a pass is not tried against a store that cannot be).
+        let mut failing = match ctx.remote.list().await {
+            Ok(found) => {
+                if ctx.remote.note_listing(&ctx.history.catalog, found) {
+                    ctx.wakes.notify(true);
+                }
+                false
+            }
+            Err(e) => {
+                debug!("archive", "could not list {}: {e}", ctx.remote.url());
+                true
+            }
+        };
         let writable = ctx.sealer.lock().is_ok_and(|s| s.is_some());
-        if writable {
+        if writable && !failing {
             match pass(&ctx, false).await {
                 Ok(Some(r)) if !r.failed.is_empty() => {
                     failing = true;
@@ -224,18 +237,6 @@ async fn background(ctx: Arc<Ctx>) {
                     debug!("archive", "pass failed: {e}");
                 }
             }
-        }
-        match ctx.remote.list().await {
-            Ok(found) => {
-                if !ctx
-                    .remote
-                    .note_listing(&ctx.history.catalog, found)
-                    .is_empty()
-                {
-                    ctx.wakes.notify(true);
-                }
-            }
-            Err(e) => debug!("archive", "could not list {}: {e}", ctx.remote.url()),
         }
         let wait = if failing {
             let w = backoff;
@@ -273,34 +274,32 @@ async fn pass(ctx: &Ctx, explicit: bool) -> Result<Option<PassReport>> {
             Err(_) => return Ok(None),
         }
     };
-    // A pass this one waited for did part of the work: it is reported here too.
-    let report = match ctx.done.lock() {
-        Ok(d) => PassReport {
-            uploaded: d.uploaded[before.0..].to_vec(),
-            pruned: d.pruned[before.1..].to_vec(),
-            failed: Vec::new(),
-        },
-        Err(_) => PassReport::default(),
+    let Some(own) = pass_locked(ctx, &url, sealer, explicit).await? else {
+        return Ok(None);
     };
-    let result = pass_locked(ctx, &url, sealer, explicit, report).await;
-    if let (Ok(Some(r)), Ok(mut d)) = (&result, ctx.done.lock()) {
-        let (up, pruned) = counts(&d);
-        let new_up: Vec<Day> = r
-            .uploaded
-            .iter()
-            .filter(|x| !d.uploaded[..up].contains(x))
-            .copied()
-            .collect();
-        let new_pruned: Vec<Day> = r
-            .pruned
-            .iter()
-            .filter(|x| !d.pruned[..pruned].contains(x))
-            .copied()
-            .collect();
-        d.uploaded.extend(new_up);
-        d.pruned.extend(new_pruned);
+    let Ok(mut done) = ctx.done.lock() else {
+        return Ok(Some(own));
+    };
+    // A pass this one waited for did part of the work: it is reported here too.
+    let mut report = PassReport {
+        uploaded: done.uploaded[before.0..].to_vec(),
+        pruned: done.pruned[before.1..].to_vec(),
+        failed: own.failed,
+    };
+    add_work(own.uploaded, &mut done.uploaded, &mut report.uploaded);
+    add_work(own.pruned, &mut done.pruned, &mut report.pruned);
+    Ok(Some(report))
+}
+
+/// Adds a pass's `days` to what every pass did, and to `report` (each day once: a day whose
+/// record was lost is found and recorded again).
+fn add_work(days: Vec<Day>, all: &mut Vec<Day>, report: &mut Vec<Day>) {
+    for day in days {
+        all.push(day);
+        if !report.contains(&day) {
+            report.push(day);
+        }
     }
-    result
 }
 
 /// A pass, holding this process's turn: takes the archive lock, then does the work.
@@ -309,17 +308,22 @@ async fn pass_locked(
     url: &str,
     sealer: Sealer,
     explicit: bool,
-    mut report: PassReport,
 ) -> Result<Option<PassReport>> {
     let lock_path = ctx.history.files.archive_lock();
     let Some(_there) = blocking(move || lock_archive(&lock_path, explicit)).await? else {
         debug!("archive", "another process is making a pass");
         return Ok(None);
     };
-    // One cheap request first: a store that cannot be reached fails the pass as a whole.
+    // One cheap request first: a store that cannot be reached fails the pass as a whole. (A
+    // background pass follows a listing that just succeeded.)
     let prefix = &ctx.remote.config.prefix;
     let prefix = (!prefix.as_ref().is_empty()).then_some(prefix);
-    if let Err(e) = ctx.remote.store.list_with_delimiter(prefix).await {
+    let unreachable = if explicit {
+        ctx.remote.store.list_with_delimiter(prefix).await.err()
+    } else {
+        None
+    };
+    if let Some(e) = unreachable {
         return Err(Error::Archive {
             url: url.to_string(),
             detail: format!(
@@ -339,6 +343,10 @@ async fn pass_locked(
     })
     .await?;
     let files = &history.files;
+    let mut report = PassReport::default();
+    // Local days whose upload of exactly their bytes is verified and recorded: the only ones
+    // that may be deleted.
+    let mut verified: Vec<(Day, String)> = Vec::new();
     for entry in days.iter().filter(|e| e.day < head) {
         let Some(path) = entry.local.clone() else {
             continue;
@@ -351,6 +359,7 @@ async fn pass_locked(
         };
         if let Some(record) = read_record(files, entry.day, url).filter(|r| r.size == size) {
             history.catalog.note_archived(entry.day, record);
+            verified.push((entry.day, path));
             continue;
         }
         let (h, day, p) = (history.clone(), entry.day, path.clone());
@@ -362,7 +371,7 @@ async fn pass_locked(
         .await;
         let job = index.map(|index| DayUpload {
             day: entry.day,
-            path,
+            path: path.clone(),
             index,
         });
         let uploaded = match job {
@@ -374,33 +383,26 @@ async fn pass_locked(
         match uploaded {
             Ok(archived) => {
                 history.catalog.note_archived(entry.day, archived);
-                if !report.uploaded.contains(&entry.day) {
-                    report.uploaded.push(entry.day);
-                }
+                report.uploaded.push(entry.day);
+                verified.push((entry.day, path));
             }
             Err(why) => report.failed.push((entry.day, why)),
         }
     }
     if let Some(keep) = ctx.remote.config.keep_local_days {
         let cutoff = today.add_days(-i64::from(keep));
-        for entry in days.iter().filter(|e| e.day < cutoff && e.day < head) {
-            let Some(path) = &entry.local else { continue };
-            let Ok(size) = std::fs::metadata(path).map(|m| m.len()) else {
-                continue;
-            };
-            // Only a day whose upload of exactly these bytes was verified (and recorded).
-            if read_record(files, entry.day, url).is_some_and(|r| r.size == size) {
-                match std::fs::remove_file(path) {
-                    Ok(()) => {
-                        debug!("archive", "deleted {path}: it is in the archive");
-                        history.catalog.forget_local(entry.day);
-                        report.pruned.push(entry.day);
-                    }
-                    Err(e) => report.failed.push((
-                        entry.day,
-                        format!("uploaded, but could not delete {path}: {e}"),
-                    )),
+        for (day, path) in verified.iter().filter(|(day, _)| *day < cutoff) {
+            match std::fs::remove_file(path) {
+                Ok(()) => {
+                    debug!("archive", "deleted {path}: it is in the archive");
+                    history.catalog.forget_local(*day);
+                    report.pruned.push(*day);
                 }
+                // Deleted since the listing (pruned by another process).
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => report
+                    .failed
+                    .push((*day, format!("uploaded, but could not delete {path}: {e}"))),
             }
         }
     }

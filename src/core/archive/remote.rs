@@ -107,26 +107,17 @@ impl Remote {
         Ok(found)
     }
 
-    /// Puts a listing into `catalog`; returns the days it did not hold before.
-    pub fn note_listing(&self, catalog: &Catalog, found: Vec<(Day, ArchivedDay)>) -> Vec<Day> {
-        let known: Vec<Day> = catalog
-            .days(None)
-            .into_iter()
-            .filter(|e| e.archived.is_some())
-            .map(|e| e.day)
-            .collect();
-        let mut new = Vec::new();
+    /// Puts a listing into `catalog`; returns whether it held days the catalog did not.
+    pub fn note_listing(&self, catalog: &Catalog, found: Vec<(Day, ArchivedDay)>) -> bool {
+        let mut new = 0;
         for (day, archived) in found {
-            if !known.contains(&day) {
-                new.push(day);
-            }
-            catalog.note_archived(day, archived);
+            new += usize::from(catalog.note_archived(day, archived));
         }
         self.listed.store(true, Ordering::Relaxed);
-        if !new.is_empty() {
-            debug!("archive", "{} new days in {}", new.len(), self.url());
+        if new > 0 {
+            debug!("archive", "{new} new days in {}", self.url());
         }
-        new
+        new > 0
     }
 
     /// Lists the archive into `catalog` unless that was done before (from a reader's thread).
