@@ -41,8 +41,8 @@ pub struct Log {
     /// How the writer thread asks the archiver for a pass after a rollover (it holds this,
     /// never the log, which it would keep from closing).
     rollover: Arc<OnceLock<Arc<tokio::sync::Notify>>>,
-    /// The thread indexing the days a rollover sealed, if one ran.
-    indexer: Arc<Mutex<Option<std::thread::JoinHandle<()>>>>,
+    /// Indexes the days a rollover sealed, on a thread of its own.
+    indexer: Arc<Indexer>,
 }
 
 impl Drop for Log {
@@ -50,10 +50,7 @@ impl Drop for Log {
         // The archiver and the writer stop as their fields drop (in that order); an index
         // being built is given up, and its thread joined.
         self.history.indexes.close();
-        let indexer = self.indexer.lock().ok().and_then(|mut i| i.take());
-        if let Some(thread) = indexer {
-            let _ = thread.join();
-        }
+        self.indexer.join();
     }
 }
 
@@ -63,17 +60,55 @@ fn sealer(writer: &Writer) -> crate::archive::Sealer {
     Arc::new(move |today| handle.seal_before(today))
 }
 
-/// Indexes the days just sealed on a thread of their own (unless one is at it already).
-fn index_in_background(history: &Arc<History>, slot: &Mutex<Option<std::thread::JoinHandle<()>>>) {
-    let Ok(mut slot) = slot.lock() else { return };
-    if slot.as_ref().is_some_and(|t| !t.is_finished()) {
-        return;
+/// Indexes the days rollovers sealed, one thread at a time. A rollover while the thread is at
+/// work makes it go round once more when it is done, so none is missed.
+#[derive(Default)]
+struct Indexer {
+    state: Mutex<IndexerState>,
+}
+
+#[derive(Default)]
+struct IndexerState {
+    thread: Option<std::thread::JoinHandle<()>>,
+    running: bool,
+    /// Asked again while running.
+    again: bool,
+}
+
+impl Indexer {
+    fn request(self: &Arc<Self>, history: &Arc<History>) {
+        let Ok(mut state) = self.state.lock() else {
+            return;
+        };
+        if state.running {
+            state.again = true;
+            return;
+        }
+        let (me, history) = (self.clone(), history.clone());
+        let spawned = std::thread::Builder::new()
+            .name("eventlog-indexer".into())
+            .spawn(move || loop {
+                history.index_sealed_days();
+                let Ok(mut state) = me.state.lock() else {
+                    return;
+                };
+                if !std::mem::take(&mut state.again) {
+                    state.running = false;
+                    return;
+                }
+            });
+        // Without a thread, the next rollover tries again.
+        state.running = spawned.is_ok();
+        state.thread = spawned.ok();
     }
-    let history = history.clone();
-    *slot = std::thread::Builder::new()
-        .name("eventlog-indexer".into())
-        .spawn(move || history.index_sealed_days())
-        .ok();
+
+    /// Waits for the thread (the log is closing: the indexes have been told to give up).
+    fn join(&self) {
+        let thread = self.state.lock().ok().and_then(|mut s| s.thread.take());
+        if let Some(thread) = thread {
+            let _ = thread.join();
+        }
+    }
 }
 
 /// The logs open in this process, by pattern.
@@ -116,7 +151,7 @@ impl Log {
             writer: OnceLock::new(),
             archiver: OnceLock::new(),
             rollover: Arc::new(OnceLock::new()),
-            indexer: Arc::new(Mutex::new(None)),
+            indexer: Arc::default(),
         }
     }
 
@@ -147,7 +182,7 @@ impl Log {
                 if let Some(trigger) = rollover.get() {
                     trigger.notify_one();
                 }
-                index_in_background(&history, &indexer);
+                indexer.request(&history);
             }),
         )
         .map_err(|e| Error::write("start writer for", self.history.pattern.given(), e))?;
