@@ -33,11 +33,11 @@ function eventsBetween(report, from, to = Infinity) {
 /**
  * A progress bar for replaying `from`..`to`, or null: only when stderr is a terminal and
  * stdout is not (events on a terminal would tear the bar apart), so scripts never see one.
+ * `report`: the log's `stat()` if the caller has it already.
  */
-async function replayProgress(label, pattern, from, to) {
+async function replayProgress(label, pattern, from, to, report) {
   if (!process.stderr.isTTY || process.stdout.isTTY) return null
-  const report = await api().stat(pattern)
-  return progressFor(label, eventsBetween(report, from, to))
+  return progressFor(label, eventsBetween(report ?? (await api().stat(pattern)), from, to))
 }
 
 /**

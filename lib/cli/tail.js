@@ -47,11 +47,13 @@ Examples:
       throw new UsageError('give --from or --lines, not both', 'tail')
     }
     let from = values.from === undefined ? 0 : parsePosition(values.from, '--from', 'tail')
+    let report
     if (values.lines !== undefined) {
-      from = startOfLast(await api().stat(pattern), parseCount(values.lines, '--lines', 'tail'))
+      report = await api().stat(pattern)
+      from = startOfLast(report, parseCount(values.lines, '--lines', 'tail'))
     }
     const format = formatterFor(values.format, 'tail')
-    const progress = await replayProgress('tail', pattern, from)
+    const progress = await replayProgress('tail', pattern, from, undefined, report)
     await printEvents({ pattern, from, follow: true, format, io, progress })
     return 0
   },

@@ -2,7 +2,7 @@
 // `eventlog verify PATTERN [--json]`: exit 0 when clean, 1 when problems were found.
 
 const api = require('./api')
-const { count, size } = require('./format')
+const { count } = require('./format')
 const { progressFor } = require('./progress')
 
 /** One line per problem, `file:line: kind at pos: message`, then a summary. */
@@ -43,14 +43,9 @@ Options:
   -h, --help      this help
 `,
   async run({ pattern, values, io }) {
-    // The scan runs in the core with no progress to report: the spinner shows what it covers
-    // and for how long it has run.
-    let progress = null
-    if (process.stderr.isTTY) {
-      const local = (await api().stat(pattern)).perDay.filter((d) => d.local)
-      const bytes = local.reduce((sum, d) => sum + d.bytes, 0)
-      progress = progressFor(`verify: ${count(local.length)} logfiles, ${size(bytes)}`, undefined)
-    }
+    // The scan runs in the core with no progress to report: the spinner shows for how long
+    // it has run (sizing the work first would read every logfile twice).
+    const progress = process.stderr.isTTY ? progressFor(`verify ${pattern}`, undefined) : null
     let report
     try {
       report = await api().verify(pattern)

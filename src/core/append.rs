@@ -18,7 +18,7 @@ use crate::debug::debug;
 use crate::error::{Error, Result};
 use crate::files::OwnFiles;
 use crate::flush::{Flush, FlushRecord};
-use crate::history::History;
+use crate::history::{History, KnownDay};
 use crate::lock::{LockGuard, WriterLock};
 use crate::position::{encode, PER_DAY};
 
@@ -170,15 +170,13 @@ impl Appender {
     ///
     /// Shared with every writing process through the flush record (`flush.rs`): when another
     /// process's flush already covered our lines, there is nothing to do.
-    pub fn sync(&mut self) -> Result<()> {
+    pub fn sync(&mut self) -> Result<Option<Flush>> {
         let Some(cur) = self.current.as_ref() else {
-            return Ok(());
+            return Ok(None);
         };
-        if self.flush_record.is_none() {
-            self.flush_record = Some(FlushRecord::open(&self.history.files.flushed())?);
-        }
-        let Some(record) = self.flush_record.as_ref() else {
-            return Ok(());
+        let record = match &mut self.flush_record {
+            Some(record) => record,
+            empty => empty.insert(FlushRecord::open(&self.history.files.flushed())?),
         };
         let size = || {
             cur.file
@@ -200,7 +198,8 @@ impl Appender {
                 .and_then(|d| d.sync_all())
                 .map_err(|e| Error::write("flush directory", dir, e))
         };
-        match record.flush_through(cur.day, cur.len, size, flush_file, flush_dir)? {
+        let flush = record.flush_through(cur.day, cur.len, size, flush_file, flush_dir)?;
+        match flush {
             Flush::Flushed => self.stats.flushes += 1,
             Flush::Covered => {
                 self.stats.covered += 1;
@@ -211,7 +210,7 @@ impl Appender {
             }
         }
         self.unsynced = false;
-        Ok(())
+        Ok(Some(flush))
     }
 
     /// What this writer's flushes did so far.
@@ -479,22 +478,12 @@ impl Appender {
             .catalog
             .refresh(None)
             .map_err(|e| Error::read("list", self.history.pattern.base_path(), e))?;
-        let known = old.as_ref().map(|o| (o.day, o.lines));
-        let prev_last = match old.as_ref() {
-            // Nothing new in between, and the old day empty: what came before it.
-            Some(o)
-                if o.lines == 0
-                    && !self
-                        .history
-                        .catalog
-                        .days(None)
-                        .iter()
-                        .any(|e| e.day > o.day && e.day < day) =>
-            {
-                o.prev_last
-            }
-            _ => self.history.last_position_before(day, known)?,
-        };
+        let known = old.as_ref().map(|o| KnownDay {
+            day: o.day,
+            lines: o.lines,
+            prev_last: o.prev_last,
+        });
+        let prev_last = self.history.last_position_before(day, known)?;
         debug!("writer", "writing to {path}");
         self.current = Some(OpenDay {
             day,

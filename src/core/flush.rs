@@ -113,7 +113,7 @@ impl FlushRecord {
         &self,
         day: Day,
         end: u64,
-        size: impl Fn() -> Result<u64>,
+        size: impl FnOnce() -> Result<u64>,
         flush_file: impl FnOnce() -> Result<()>,
         flush_dir: impl FnOnce() -> Result<()>,
     ) -> Result<Flush> {

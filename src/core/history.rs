@@ -19,6 +19,14 @@ use crate::pattern::Pattern;
 use crate::position::encode;
 use crate::source::DaySource;
 
+/// A day a writer has counted: its lines, and the position of the last line before it.
+#[derive(Clone, Copy, Debug)]
+pub struct KnownDay {
+    pub day: Day,
+    pub lines: u64,
+    pub prev_last: Option<u64>,
+}
+
 pub struct History {
     pub pattern: Arc<Pattern>,
     pub files: OwnFiles,
@@ -92,13 +100,14 @@ impl History {
     }
 
     /// The position of the last line before `day`: the last line of the newest non-empty day
-    /// before it, or `None` if there is none. `known`: a day whose line count the caller has
-    /// (the one it just finished), to spare counting it.
-    pub fn last_position_before(&self, day: Day, known: Option<(Day, u64)>) -> Result<Option<u64>> {
+    /// before it, or `None` if there is none. `known`: a day the caller has counted (the one
+    /// it just finished), to spare counting it and, if it is empty, everything before it.
+    pub fn last_position_before(&self, day: Day, known: Option<KnownDay>) -> Result<Option<u64>> {
         let days = self.catalog.days(None);
         for entry in days.iter().rev().filter(|e| e.day < day) {
             let lines = match known {
-                Some((d, lines)) if d == entry.day => lines,
+                Some(k) if k.day == entry.day && k.lines == 0 => return Ok(k.prev_last),
+                Some(k) if k.day == entry.day => k.lines,
                 _ => self.lines_of(entry)?,
             };
             if lines > 0 {

@@ -62,12 +62,7 @@ impl LineReader {
         self.path.clear();
         self.path.push_str(path);
         self.source = source;
-        self.offset = 0;
-        self.lines = 0;
-        self.start = 0;
-        self.end = 0;
-        self.scanned = 0;
-        self.partial = 0;
+        self.restart_at(0, 0);
     }
 
     /// Starts reading at byte `offset`, the start of line number `line` (from an index). The
@@ -80,13 +75,18 @@ impl LineReader {
                 return Ok(false);
             }
         }
+        self.restart_at(offset, line);
+        Ok(true)
+    }
+
+    /// Reads on from byte `offset`, line number `line`, with nothing buffered.
+    fn restart_at(&mut self, offset: u64, line: u64) {
         self.offset = offset;
         self.lines = line;
         self.start = 0;
         self.end = 0;
         self.scanned = 0;
         self.partial = 0;
-        Ok(true)
     }
 
     pub fn source(&self) -> &DaySource {

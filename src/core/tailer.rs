@@ -630,7 +630,6 @@ impl State {
             return;
         }
         let day = self.days[i].day;
-        let path = reader.path().to_string();
         let problem = match reader.sizes() {
             Ok((size, read)) if size < read => Some(format!(
                 "it shrank to {size} bytes after {read} bytes were read; events were removed from an append-only log"
@@ -644,6 +643,7 @@ impl State {
             Err(e) => Some(e.to_string()),
         };
         if let Some(problem) = problem {
+            let path = self.current_path();
             self.report(
                 Error::read("follow", path, std::io::Error::other(problem)),
                 rx,

@@ -13,6 +13,7 @@ use crate::append::{AppendOutcome, Appender, Expectation, FlushStats, Lines, Rej
 use crate::day::Day;
 use crate::debug::debug;
 use crate::error::{Error, Result};
+use crate::flush::Flush;
 use crate::history::History;
 use crate::wake::Wakes;
 
@@ -89,20 +90,18 @@ impl Writer {
                     if appender.needs_sync() {
                         // One flush for the whole round: whatever was queued while the last
                         // one ran shares this one.
-                        let flushes = appender.stats().flushes;
-                        let result = appender.sync();
-                        let events = done
-                            .iter()
-                            .filter(|(_, durable, _)| *durable)
-                            .map(|(_, _, c)| c.outcome.written)
-                            .sum::<u64>();
-                        if appender.stats().flushes > flushes {
-                            debug!("writer", "flushed {events} events with one fdatasync");
-                        } else if result.is_ok() {
-                            debug!("writer", "{events} events were flushed by another writer");
-                        }
-                        if let Err(e) = result {
-                            fail_unflushed(&mut done, &e);
+                        match appender.sync() {
+                            Ok(Some(Flush::Flushed)) => {
+                                let events = done
+                                    .iter()
+                                    .filter(|(_, durable, _)| *durable)
+                                    .map(|(_, _, c)| c.outcome.written)
+                                    .sum::<u64>();
+                                debug!("writer", "flushed {events} events with one fdatasync");
+                            }
+                            // Covered by another writer's flush: `sync` said so.
+                            Ok(_) => {}
+                            Err(e) => fail_unflushed(&mut done, &e),
                         }
                     }
                     drop(appender);
