@@ -8,7 +8,6 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
-use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -21,6 +20,7 @@ use crate::flush::{Flush, FlushRecord};
 use crate::history::{History, KnownDay};
 use crate::lock::{LockGuard, WriterLock};
 use crate::position::{encode, PER_DAY};
+use crate::sys::{self, FileExt};
 
 /// Lines to append: `count` lines in `data`, each ending in `\n`, some of them perhaps only if
 /// they would directly follow a given position (`expect`, by line index, in order).
@@ -194,9 +194,7 @@ impl Appender {
                 .parent()
                 .filter(|p| !p.as_os_str().is_empty())
                 .unwrap_or(Path::new("."));
-            File::open(dir)
-                .and_then(|d| d.sync_all())
-                .map_err(|e| Error::write("flush directory", dir, e))
+            sys::sync_dir(dir).map_err(|e| Error::write("flush directory", dir, e))
         };
         let flush = record.flush_through(cur.day, cur.len, size, flush_file, flush_dir)?;
         match flush {
@@ -407,7 +405,7 @@ impl Appender {
             // A torn line of ours: cut it off so that nothing partial stays (readers never
             // deliver a line without its newline, so none has seen it).
             let _ = FlushRecord::lower(&files.flushed(), cur.day, cur.len + bytes_ok);
-            if let Err(e) = cur.file.set_len(cur.len + bytes_ok) {
+            if let Err(e) = sys::truncate(&cur.file, Path::new(&cur.path), cur.len + bytes_ok) {
                 debug!("writer", "could not cut torn tail of {}: {e}", cur.path);
                 error = Some(Error::write("truncate torn tail of", &cur.path, e));
             }
@@ -649,8 +647,7 @@ fn repair_torn_tail(files: &OwnFiles, cur: &mut OpenDay, end: u64) -> Result<()>
     let sidecar = dir.join(format!("{name}@{}", cur.len));
     fs::write(&sidecar, &fragment).map_err(|e| Error::write("save torn tail to", &sidecar, e))?;
     FlushRecord::lower(&files.flushed(), cur.day, cur.len)?;
-    cur.file
-        .set_len(cur.len)
+    sys::truncate(&cur.file, Path::new(&cur.path), cur.len)
         .map_err(|e| Error::write("truncate torn tail of", &cur.path, e))?;
     debug!(
         "writer",

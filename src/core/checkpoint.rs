@@ -22,13 +22,13 @@
 use std::fmt::Write as _;
 use std::fs::{self, File, OpenOptions};
 use std::io;
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use crate::day::Day;
 use crate::error::{Error, Result};
 use crate::files::OwnFiles;
 use crate::position::{parse_start, PER_DAY};
+use crate::sys::{self, FileExt};
 
 /// The longest name, in bytes of UTF-8.
 pub const MAX_NAME_BYTES: usize = 80;
@@ -191,7 +191,7 @@ impl Checkpoints {
             Err(e) => return Err(io_error(name, &path, "open", e)),
         };
         // Shared: several readers at once, never half of a save.
-        file.lock_shared()
+        sys::lock_shared(&file)
             .and_then(|()| read_record(&file))
             .map(|(stored, _)| stored)
             .map_err(|e| io_error(name, &path, "read", e))
@@ -304,14 +304,14 @@ impl Checkpoint {
     ) -> Result<T> {
         let file = &self.file;
         let taken = if shared {
-            file.lock_shared()
+            sys::lock_shared(file)
         } else {
-            file.lock()
+            sys::lock_exclusive(file)
         };
         taken.map_err(|e| io_error(&self.name, &self.path, "lock", e))?;
         let result = f(file);
         // Closing would release it too; an unlock error leaves nothing to repair.
-        let _ = file.unlock();
+        let _ = sys::unlock(file);
         result.map_err(|e| io_error(&self.name, &self.path, op, e))
     }
 }

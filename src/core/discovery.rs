@@ -54,7 +54,7 @@ fn walk(
         }
         let path = match dir {
             "" => name.to_string(),
-            "/" => format!("/{name}"),
+            root if root.ends_with('/') => format!("{root}{name}"),
             dir => format!("{dir}/{name}"),
         };
         if depth_left == 0 {

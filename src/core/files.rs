@@ -107,7 +107,8 @@ pub fn write_atomically(path: &Path, data: &[u8]) -> io::Result<()> {
     let result = (|| {
         let mut f = fs::File::create(&tmp)?;
         f.write_all(data)?;
-        fs::rename(&tmp, path)
+        drop(f);
+        crate::sys::rename_over(&tmp, path)
     })();
     if result.is_err() {
         let _ = fs::remove_file(&tmp);

@@ -13,12 +13,12 @@
 //! written later at the same offsets are never taken for flushed ones.
 
 use std::fs::File;
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use crate::day::Day;
 use crate::error::{Error, Result};
 use crate::lock::open_lock_file;
+use crate::sys::{self, FileExt};
 
 /// How far one day's logfile is known to be flushed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -124,9 +124,7 @@ impl FlushRecord {
         if covered(self.read()) {
             return Ok(Flush::Covered);
         }
-        self.file
-            .lock()
-            .map_err(|e| Error::write("lock", &self.path, e))?;
+        sys::lock_exclusive(&self.file).map_err(|e| Error::write("lock", &self.path, e))?;
         let result = (|| {
             let known = self.read();
             let same_day = known.filter(|f| f.day == day);
@@ -170,7 +168,7 @@ impl FlushRecord {
                 Flush::Flushed
             })
         })();
-        let _ = self.file.unlock();
+        let _ = sys::unlock(&self.file);
         result
     }
 
@@ -181,17 +179,14 @@ impl FlushRecord {
             return Ok(());
         }
         let record = FlushRecord::open(path)?;
-        record
-            .file
-            .lock()
-            .map_err(|e| Error::write("lock", &record.path, e))?;
+        sys::lock_exclusive(&record.file).map_err(|e| Error::write("lock", &record.path, e))?;
         let result = match record.read() {
             Some(f) if f.day == day && f.bytes > offset => {
                 record.write(Flushed { bytes: offset, ..f })
             }
             _ => Ok(()),
         };
-        let _ = record.file.unlock();
+        let _ = sys::unlock(&record.file);
         result
     }
 }

@@ -14,13 +14,13 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::io;
-use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::day::Day;
 use crate::files::{write_atomically, OwnFiles};
+use crate::sys::FileExt;
 
 /// Every this many lines, the index records an offset.
 pub const STEP: u64 = 1024;

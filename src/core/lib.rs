@@ -21,6 +21,7 @@
 //! - `checkpoint`: named consumers' positions, saved beside the log.
 //! - `archive`: uploads, retention and reading of the S3 archive.
 //! - `verify`: checking a log for torn tails, corrupt lines and future days.
+//! - `sys`: what Unix and Windows do differently (positional I/O, locks, flushes).
 //! - `error`, `debug`: the error type with stable codes; `DEBUG=eventlog:*` tracing.
 
 #![deny(clippy::all)]
@@ -46,6 +47,7 @@ pub mod position;
 pub mod reader;
 pub mod source;
 pub mod stat;
+pub mod sys;
 pub mod tailer;
 pub mod verify;
 pub mod wake;

@@ -8,12 +8,12 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io;
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use crate::day::Day;
 use crate::error::{Error, Result};
 use crate::files::OwnFiles;
+use crate::sys::{self, FileExt};
 
 pub struct WriterLock {
     file: File,
@@ -44,9 +44,7 @@ impl WriterLock {
 
     /// Blocks until this process holds the lock; it is released when the guard drops.
     pub fn lock(&self) -> Result<LockGuard<'_>> {
-        self.file
-            .lock()
-            .map_err(|e| Error::write("lock", &self.path, e))?;
+        sys::lock_exclusive(&self.file).map_err(|e| Error::write("lock", &self.path, e))?;
         Ok(LockGuard { lock: self })
     }
 }
@@ -61,15 +59,15 @@ impl WriterLock {
     /// Releases a lock kept past its guard.
     pub fn unlock(&self) {
         // Closing would release it too; an unlock error leaves nothing to repair.
-        let _ = self.file.unlock();
+        let _ = sys::unlock(&self.file);
     }
 
     /// Takes the lock only if no one holds it (`None` if another process does).
     pub fn try_lock(&self) -> Result<Option<LockGuard<'_>>> {
-        match self.file.try_lock() {
-            Ok(()) => Ok(Some(LockGuard { lock: self })),
-            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
-            Err(std::fs::TryLockError::Error(e)) => Err(Error::write("lock", &self.path, e)),
+        match sys::try_lock_exclusive(&self.file) {
+            Ok(true) => Ok(Some(LockGuard { lock: self })),
+            Ok(false) => Ok(None),
+            Err(e) => Err(Error::write("lock", &self.path, e)),
         }
     }
 }
@@ -134,7 +132,7 @@ mod tests {
             g.set_head(Day::from_number(20261126, "t").unwrap())
                 .unwrap();
             // A second open file description is excluded while the first holds the lock.
-            assert!(b.file.try_lock().is_err());
+            assert!(!sys::try_lock_exclusive(&b.file).unwrap());
         }
         let g = b.lock().unwrap();
         assert_eq!(g.head().unwrap().map(Day::number), Some(20261126));

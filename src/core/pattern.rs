@@ -55,6 +55,7 @@ impl Pattern {
             pattern: raw.to_string(),
             reason,
         };
+        let raw = &*with_slashes(raw, cfg!(windows));
         let mut found: Vec<(usize, Token)> = Vec::new();
         for (name, tok) in [
             ("%y", Token::Year),
@@ -83,7 +84,8 @@ impl Pattern {
         }
         let prefix = &lits[0];
         let base_dir = match prefix.rfind('/') {
-            Some(0) => "/".to_string(),
+            // A root keeps its slash: "/", "C:/" ("C:" alone is the working directory of C:).
+            Some(i) if i == 0 || is_drive(&prefix[..i]) => prefix[..=i].to_string(),
             Some(i) => prefix[..i].to_string(),
             None => String::new(),
         };
@@ -103,9 +105,19 @@ impl Pattern {
         if Path::new(given).is_absolute() {
             return Pattern::parse(given);
         }
-        let cwd = cwd.to_string_lossy();
-        let sep = if cwd.ends_with('/') { "" } else { "/" };
-        let mut p = Pattern::parse(&format!("{cwd}{sep}{given}"))?;
+        let windows = cfg!(windows);
+        let cwd = with_slashes(&cwd.to_string_lossy(), windows).into_owned();
+        let given_slashed = with_slashes(given, windows);
+        let joined = if given_slashed.starts_with('/') {
+            // Rooted but not absolute (`/data/…` on Windows): the root of the working
+            // directory's drive, as Node's path.resolve takes it.
+            let drive = cwd.split('/').next().unwrap_or_default();
+            format!("{drive}{given_slashed}")
+        } else {
+            let sep = if cwd.ends_with('/') { "" } else { "/" };
+            format!("{cwd}{sep}{given_slashed}")
+        };
+        let mut p = Pattern::parse(&joined)?;
         p.shown_from = p.raw.len() - given.len();
         Ok(p)
     }
@@ -228,7 +240,7 @@ impl Pattern {
     fn base_skip(&self) -> usize {
         match self.base_dir.as_str() {
             "" => 0,
-            "/" => 1,
+            root if root.ends_with('/') => root.len(),
             dir => dir.len() + 1,
         }
     }
@@ -246,6 +258,23 @@ impl Pattern {
             .collect();
         format!("{rest}{suffix}")
     }
+}
+
+/// The pattern with every separator as `/`. On Windows, where `\` separates too, a pattern
+/// may use either (`C:\data\events-%y-%m-%d.log`); everything below then speaks of `/`,
+/// which Windows accepts in paths as well. `\` is a plain character in a Unix file name.
+fn with_slashes(raw: &str, windows: bool) -> std::borrow::Cow<'_, str> {
+    if windows && raw.contains('\\') {
+        raw.replace('\\', "/").into()
+    } else {
+        raw.into()
+    }
+}
+
+/// `C:`: a drive, whose root is `C:/`.
+fn is_drive(dir: &str) -> bool {
+    let b = dir.as_bytes();
+    b.len() == 2 && b[0].is_ascii_alphabetic() && b[1] == b':'
 }
 
 #[cfg(test)]
@@ -274,6 +303,26 @@ mod tests {
         assert_eq!(q.path_for(day(20260102)), "20260102");
         assert_eq!(q.base_dir(), "");
         assert_eq!(q.day_of("20260102"), Some(day(20260102)));
+    }
+
+    #[test]
+    fn windows_patterns_take_either_slash_and_a_drive_root() {
+        let slashed = with_slashes(r"C:\data\events-%y-%m-%d.log", true);
+        assert_eq!(slashed, "C:/data/events-%y-%m-%d.log");
+        assert_eq!(with_slashes(r"a\b-%y%m%d", false), r"a\b-%y%m%d");
+        let p = Pattern::parse(&slashed).unwrap();
+        assert_eq!(p.base_dir(), "C:/data");
+        assert_eq!(p.relative_name(day(20261126)), "events-2026-11-26.log");
+        // At a drive's root the base keeps its slash: "C:" alone means C:'s working directory.
+        let root = Pattern::parse("C:/%y/ev-%m-%d.log").unwrap();
+        assert_eq!(root.base_dir(), "C:/");
+        assert_eq!(root.depth(), 1);
+        assert_eq!(root.relative_name(day(20261126)), "2026/ev-11-26.log");
+        assert_eq!(
+            root.day_of_relative("2026/ev-11-26.log"),
+            Some(day(20261126))
+        );
+        assert_eq!(root.state_name(".lock"), "_y~ev-_m-_d.log.lock");
     }
 
     #[test]

@@ -4,9 +4,9 @@
 
 use std::fs::File;
 use std::io;
-use std::os::unix::fs::FileExt;
 
 use crate::archive::RemoteDay;
+use crate::sys::FileExt;
 
 pub enum DaySource {
     Local(File),

@@ -11,7 +11,6 @@
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io;
-use std::os::unix::fs::FileExt;
 
 use crate::catalog::{read_any_record, ArchivedDay};
 use crate::day::Day;
@@ -19,6 +18,7 @@ use crate::discovery::list_logfiles;
 use crate::error::{Error, Result};
 use crate::files::{days_in, OwnFiles};
 use crate::pattern::Pattern;
+use crate::sys::FileExt;
 
 /// The size of one read: big enough that a scan is a few syscalls per megabyte.
 const READ_SIZE: usize = 1 << 20;

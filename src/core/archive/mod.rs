@@ -34,6 +34,7 @@ use crate::debug::debug;
 use crate::error::{Error, Result};
 use crate::history::History;
 use crate::lock::open_lock_file;
+use crate::sys;
 use crate::wake::Wakes;
 use upload::DayUpload;
 
@@ -416,13 +417,13 @@ async fn pass_locked(
 fn lock_archive(path: &std::path::Path, wait: bool) -> Result<Option<File>> {
     let file = open_lock_file(path)?;
     if wait {
-        file.lock().map_err(|e| Error::write("lock", path, e))?;
+        sys::lock_exclusive(&file).map_err(|e| Error::write("lock", path, e))?;
         return Ok(Some(file));
     }
-    match file.try_lock() {
-        Ok(()) => Ok(Some(file)),
-        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
-        Err(std::fs::TryLockError::Error(e)) => Err(Error::write("lock", path, e)),
+    match sys::try_lock_exclusive(&file) {
+        Ok(true) => Ok(Some(file)),
+        Ok(false) => Ok(None),
+        Err(e) => Err(Error::write("lock", path, e)),
     }
 }
 

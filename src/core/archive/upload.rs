@@ -10,7 +10,6 @@
 
 use std::fs::File;
 use std::io;
-use std::os::unix::fs::FileExt;
 use std::sync::Arc;
 
 use futures::StreamExt;
@@ -29,6 +28,7 @@ use crate::day::Day;
 use crate::debug::debug;
 use crate::files::{write_atomically, OwnFiles};
 use crate::index::{hex, DayIndex};
+use crate::sys::FileExt;
 
 /// Days up to this size go up in one request.
 pub const SINGLE_PUT_MAX: u64 = 16 << 20;

@@ -1,0 +1,49 @@
+//! Unix: `pread`/`pwrite`, `flock`, `fsync` of the directory.
+
+use std::fs::File;
+use std::io;
+use std::path::Path;
+
+use super::LockKind;
+
+/// `read_at`, `read_exact_at` and `write_all_at`: `pread` and `pwrite`, which leave the file's
+/// cursor alone.
+pub use std::os::unix::fs::FileExt;
+
+pub(super) fn lock(file: &File, kind: LockKind) -> io::Result<()> {
+    match kind {
+        LockKind::Exclusive => file.lock(),
+        LockKind::Shared => file.lock_shared(),
+    }
+}
+
+/// Takes `file`'s exclusive lock if no other handle holds it: `Ok(false)` if one does.
+pub fn try_lock_exclusive(file: &File) -> io::Result<bool> {
+    match file.try_lock() {
+        Ok(()) => Ok(true),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(false),
+        Err(std::fs::TryLockError::Error(e)) => Err(e),
+    }
+}
+
+/// Releases the lock this handle holds (closing the handle releases it too).
+pub fn unlock(file: &File) -> io::Result<()> {
+    file.unlock()
+}
+
+/// Makes the directory entries in `dir` durable: a new file's name survives a power loss only
+/// once its directory is flushed.
+pub fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+/// Renames `from` over `to`, atomically.
+pub fn rename_over(from: &Path, to: &Path) -> io::Result<()> {
+    std::fs::rename(from, to)
+}
+
+/// Cuts `file` (open for appending, at `path`) to `len` bytes. An append-only descriptor may be
+/// truncated on Unix.
+pub fn truncate(file: &File, _path: &Path, len: u64) -> io::Result<()> {
+    file.set_len(len)
+}
