@@ -76,16 +76,31 @@ function cargoBuild({ debug }) {
 function artifactOf(line) {
   if (!line.startsWith('{')) return null
   const message = JSON.parse(line)
-  if (message.reason !== 'compiler-artifact' || path.resolve(message.manifest_path) !== MANIFEST) return null
+  if (message.reason !== 'compiler-artifact' || !samePath(message.manifest_path, MANIFEST)) return null
   if (!message.target.kind.includes('cdylib')) return null
   return message.filenames.find((f) => /\.(so|dylib|dll)$/.test(f)) || null
+}
+
+/** Whether two paths name one file (Windows paths ignore case: cargo may say `c:\\` for `C:\\`). */
+function samePath(a, b) {
+  const [x, y] = [path.resolve(a), path.resolve(b)]
+  return process.platform === 'win32' ? x.toLowerCase() === y.toLowerCase() : x === y
 }
 
 /** Copies the library into place under a temporary name first, so no reader sees half a file. */
 function install(library, destination) {
   const partial = `${destination}.${process.pid}.partial`
   fs.copyFileSync(library, partial)
-  fs.renameSync(partial, destination)
+  try {
+    fs.renameSync(partial, destination)
+  } catch (err) {
+    fs.rmSync(partial, { force: true })
+    // Windows keeps a loaded DLL's file from being replaced.
+    if (process.platform === 'win32' && (err.code === 'EPERM' || err.code === 'EBUSY')) {
+      fail(`could not replace ${destination}: a running Node process has it loaded. Stop the processes that use eventlog, then run npx eventlog-build again.`)
+    }
+    throw err
+  }
 }
 
 async function main() {

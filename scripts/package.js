@@ -10,9 +10,16 @@
 // (a clone's `npm install` builds the addon) and its devDependencies; the published one has
 // neither, and never a .node of its own.
 //
-//   node scripts/package.js [--no-build] [--artifacts DIR] [--out DIR]
+// Every target of scripts/platforms/targets.js that this machine builds is built, its
+// toolchain installed on first use (scripts/platforms/toolchain.js); MSVC's Windows binary
+// comes from the release workflow (--artifacts). Each binary is checked before it is packed
+// (scripts/platforms/inspect.js): the right format and CPU, a macOS one that loads on macOS 11,
+// a Windows one that imports no node DLL.
+//
+//   node scripts/package.js [--no-build] [--only PLATFORM,…] [--artifacts DIR] [--out DIR]
 //
 //   --no-build       package the binaries already built (e.g. by a CI matrix), build none here
+//   --only P,…       build only these platforms (e.g. linux-x64-gnu,win32-x64-gnu)
 //   --artifacts DIR  also take eventlog.<platform>.node files found anywhere under DIR
 //   --out DIR        where the tarballs go (default: dist/)
 
@@ -20,6 +27,9 @@ const { spawnSync } = require('node:child_process')
 const fs = require('node:fs')
 const path = require('node:path')
 const { platformOfTriple } = require('../lib/platform')
+const { BUILT_HERE } = require('./platforms/targets')
+const { build } = require('./platforms/build')
+const { inspectBinary, problems } = require('./platforms/inspect')
 
 const ROOT = path.join(__dirname, '..')
 
@@ -29,13 +39,14 @@ function fail(message) {
 }
 
 function parseArgs(argv) {
-  const options = { build: true, artifacts: null, out: path.join(ROOT, 'dist') }
+  const options = { build: true, only: null, artifacts: null, out: path.join(ROOT, 'dist') }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]
     if (arg === '--no-build') options.build = false
+    else if (arg === '--only' && argv[i + 1]) options.only = argv[++i].split(',')
     else if (arg === '--artifacts' && argv[i + 1]) options.artifacts = path.resolve(argv[++i])
     else if (arg === '--out' && argv[i + 1]) options.out = path.resolve(argv[++i])
-    else fail(`unknown argument ${arg}; usage: node scripts/package.js [--no-build] [--artifacts DIR] [--out DIR]`)
+    else fail(`unknown argument ${arg}; usage: node scripts/package.js [--no-build] [--only PLATFORM,…] [--artifacts DIR] [--out DIR]`)
   }
   return options
 }
@@ -77,7 +88,7 @@ function pack(dir, out) {
 }
 
 /** A copy of the main package as it is published, in `stage`. */
-function stageMain(pkg, platforms, stage) {
+function stageMain(pkg, platforms, built, stage) {
   fs.rmSync(stage, { recursive: true, force: true })
   fs.mkdirSync(stage, { recursive: true })
   for (const entry of pkg.files) {
@@ -88,6 +99,10 @@ function stageMain(pkg, platforms, stage) {
   delete published.scripts
   delete published.devDependencies
   published.optionalDependencies = Object.fromEntries(platforms.map((p) => [p.name, pkg.version]))
+  // Both Windows x64 binaries fit the same machines, so npm would install both; the loader
+  // takes the MSVC one (official Node is built with MSVC) and falls back to the GNU one. A
+  // release with an MSVC binary depends on it alone.
+  if (built.some((p) => p.platform === 'win32-x64-msvc')) delete published.optionalDependencies[`${pkg.napi.binaryName}-win32-x64-gnu`]
   fs.writeFileSync(path.join(stage, 'package.json'), JSON.stringify(published, null, 2) + '\n')
 }
 
@@ -101,9 +116,19 @@ function main() {
   // Only binaries of this run are packed: stale ones from an earlier build go first.
   for (const p of platforms) fs.rmSync(path.join(p.dir, p.binary), { force: true })
   if (options.build) {
+    const wanted = (p) => !options.only || options.only.includes(p)
+    // This machine's own binary through napi, which also writes the loader (native.js).
     run(path.join(ROOT, 'node_modules', '.bin', 'napi'), ['build', '--platform', '--release', '--js', 'native.js', '--dts', 'native.d.ts'], {
       stdio: ['ignore', 'inherit', 'inherit'],
     })
+    for (const target of BUILT_HERE) {
+      if (target.runsOn === 'native' || !wanted(target.platform)) continue
+      try {
+        build(target)
+      } catch (err) {
+        fail(`building ${target.platform}: ${err.message}`)
+      }
+    }
   }
   // The generated loader checks the platform package's version against the one it was made
   // for; a native.js from before a version bump would report the wrong one.
@@ -116,7 +141,10 @@ function main() {
     const sources = [path.join(ROOT, p.binary)].filter((f) => fs.existsSync(f))
     if (options.artifacts) sources.push(...findFiles(options.artifacts, p.binary))
     if (sources.length === 0) return false
+    const wrong = problems(p.platform, inspectBinary(fs.readFileSync(sources[0])))
+    if (wrong.length > 0) fail(`${sources[0]} ${wrong.join('; ')}`)
     fs.copyFileSync(sources[0], path.join(p.dir, p.binary))
+    p.binarySize = fs.statSync(sources[0]).size
     return true
   })
   if (built.length === 0) fail(`no binary to package: build one (npm run build), or pass --artifacts DIR`)
@@ -126,7 +154,7 @@ function main() {
   const tarballs = built.map((p) => pack(p.dir, options.out))
 
   const stage = path.join(options.out, '.stage', pkg.name)
-  stageMain(pkg, platforms, stage)
+  stageMain(pkg, platforms, built, stage)
   const main = pack(stage, options.out)
   fs.rmSync(path.join(options.out, '.stage'), { recursive: true, force: true })
   const shipped = main.files.map((f) => f.path)
@@ -135,8 +163,10 @@ function main() {
   tarballs.push(main)
 
   const missing = platforms.filter((p) => !built.includes(p)).map((p) => p.platform)
+  const binarySizes = Object.fromEntries(built.map((p) => [p.name, p.binarySize]))
   for (const t of tarballs) {
-    process.stdout.write(`${path.join(path.relative(process.cwd(), options.out) || '.', t.filename)}  ${(t.size / 1024).toFixed(1)} kB (${t.entryCount} files)\n`)
+    const binary = binarySizes[t.name] ? `, binary ${(binarySizes[t.name] / 1024 / 1024).toFixed(1)} MiB` : ''
+    process.stdout.write(`${path.join(path.relative(process.cwd(), options.out) || '.', t.filename)}  ${(t.size / 1024).toFixed(1)} kB (${t.entryCount} files${binary})\n`)
   }
   if (missing.length > 0) process.stdout.write(`not built here (no binary): ${missing.join(', ')}\n`)
 }
