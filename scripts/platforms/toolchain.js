@@ -85,6 +85,37 @@ function zigbuildPath() {
   return [path.join(zigbuildRoot, 'bin'), bin].join(path.delimiter)
 }
 
+/** The macOS frameworks the addon links (notify's FSEvents, the TLS stack's trust store). */
+const MACOS_FRAMEWORKS = ['CoreFoundation', 'CoreServices', 'Security']
+
+/**
+ * An SDKROOT holding only text stubs (.tbd) of the frameworks the addon links, with their real
+ * install names. Zig has no macOS SDK of its own beyond libSystem, and Apple's may not be
+ * copied here; a stub gives the binary its load command for the framework (macOS loads it
+ * from /System/Library/Frameworks), and the framework's functions are looked up when the
+ * addon loads, as N-API's are in node (the addon links with `-undefined dynamic_lookup`).
+ * Release builds on a macOS runner link the real SDK.
+ */
+function macosSdkStubs() {
+  const root = path.join(CACHE, 'macos-sdk-stubs')
+  for (const name of MACOS_FRAMEWORKS) {
+    const dir = path.join(root, 'System', 'Library', 'Frameworks', `${name}.framework`)
+    const file = path.join(dir, `${name}.tbd`)
+    if (fs.existsSync(file)) continue
+    fs.mkdirSync(dir, { recursive: true })
+    const tbd = [
+      '--- !tapi-tbd',
+      'tbd-version: 4',
+      'targets: [ x86_64-macos, arm64-macos ]',
+      `install-name: '/System/Library/Frameworks/${name}.framework/Versions/A/${name}'`,
+      '...',
+      '',
+    ].join('\n')
+    fs.writeFileSync(file, tbd)
+  }
+  return root
+}
+
 /** A DLL named libnode.dll with nothing in it, which napi-build links *-windows-gnu against. */
 function libnodeStub() {
   const dir = path.join(CACHE, 'libnode-stub')
@@ -114,6 +145,7 @@ function prepareBuild(target) {
   if (target.needsLibnodeStub) env.LIBNODE_PATH = libnodeStub()
   if (target.builder === 'zigbuild') {
     env.PATH = `${zigbuildPath()}${path.delimiter}${process.env.PATH}`
+    if (target.triple.includes('apple')) env.SDKROOT = macosSdkStubs()
     return { env, subcommand: 'zigbuild' }
   }
   return { env, subcommand: 'build' }
