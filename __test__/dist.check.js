@@ -7,12 +7,13 @@
 
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
-const { execFileSync } = require('node:child_process')
+const { execFileSync, spawnSync } = require('node:child_process')
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const { BUILT_HERE } = require('../scripts/platforms/targets')
 const { inspectBinary, problems, OLDEST_MACOS, compareVersions } = require('../scripts/platforms/inspect')
+const { aptInstall } = require('../scripts/platforms/toolchain')
 
 const ROOT = path.join(__dirname, '..')
 const DIST = path.join(ROOT, 'dist')
@@ -51,6 +52,43 @@ for (const target of BUILT_HERE) {
     t.diagnostic(`${path.basename(tarball)}: ${(fs.statSync(tarball).size / 1024).toFixed(0)} kB, binary ${(fs.statSync(binary).size / 1048576).toFixed(1)} MiB, ${info.format}/${info.cpu}${info.minos ? `, macOS ≥ ${info.minos}` : ''}`)
   })
 }
+
+/**
+ * Loads `binary` with musl's dynamic loader, from a C program built with musl-gcc (Debian's
+ * musl-tools, installed on first use): no Node for musl runs here, but the loader resolves the
+ * binary's libraries and finds N-API's entry point, as a musl node's dlopen would.
+ */
+function loadWithMusl(t, binary) {
+  aptInstall(['musl-tools'])
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'eventlog-musl-'))
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }))
+  const source = path.join(dir, 'load.c')
+  fs.writeFileSync(
+    source,
+    `#include <dlfcn.h>
+#include <stdio.h>
+int main(int argc, char **argv) {
+  void *lib = dlopen(argv[1], RTLD_LAZY);
+  if (!lib) { fprintf(stderr, "%s\\n", dlerror()); return 1; }
+  if (!dlsym(lib, "napi_register_module_v1")) { fprintf(stderr, "%s\\n", dlerror()); return 2; }
+  return 0;
+}
+`,
+  )
+  const loader = path.join(dir, 'load')
+  execFileSync('musl-gcc', ['-o', loader, source])
+  return spawnSync(loader, [binary], { encoding: 'utf8', timeout: 30000 })
+}
+
+test("the musl binary loads with musl's dynamic loader, and the glibc one does not", (t) => {
+  const musl = path.join(unpack(t, path.join(DIST, `${pkg.napi.binaryName}-linux-x64-musl-${pkg.version}.tgz`)), 'eventlog.linux-x64-musl.node')
+  const loaded = loadWithMusl(t, musl)
+  assert.equal(loaded.status, 0, loaded.stderr)
+  const gnu = path.join(unpack(t, path.join(DIST, `${pkg.napi.binaryName}-linux-x64-gnu-${pkg.version}.tgz`)), 'eventlog.linux-x64-gnu.node')
+  const refused = loadWithMusl(t, gnu)
+  assert.equal(refused.status, 1)
+  assert.match(refused.stderr, /Error loading shared library/)
+})
 
 test('dist holds the main package: no binary in it, every platform package an optional dependency', (t) => {
   const dir = unpack(t, path.join(DIST, `${pkg.name}-${pkg.version}.tgz`))
