@@ -3,6 +3,7 @@
 
 const assert = require('node:assert/strict')
 const fs = require('node:fs')
+const os = require('node:os')
 const path = require('node:path')
 const { test } = require('node:test')
 
@@ -180,19 +181,76 @@ test('a write failure rejects with a WriteError carrying the OS error, and the l
   assert.equal(ok.pos % 1e8, 0)
 })
 
-test('an unknown option is ignored with a warning, once per name', async (t) => {
+test('an unknown option unlike any known one is ignored with a warning, once per name', async (t) => {
   const dir = tmpdir(t)
   const warnings = []
   const onWarning = (w) => w.code === 'EVENTLOG_UNKNOWN_OPTION' && warnings.push(w.message)
   process.on('warning', onWarning)
   t.after(() => process.off('warning', onWarning))
-  const a = eventlog({ filename: path.join(dir, 'a-%y-%m-%d.log'), durabel: true })
-  const b = eventlog({ filename: path.join(dir, 'b-%y-%m-%d.log'), durabel: true })
+  const a = eventlog({ filename: path.join(dir, 'a-%y-%m-%d.log'), appName: 'shop' })
+  const b = eventlog({ filename: path.join(dir, 'b-%y-%m-%d.log'), appName: 'shop' })
   a.stop()
   b.stop()
   await new Promise((r) => setImmediate(r))
   assert.equal(warnings.length, 1)
-  assert.match(warnings[0], /unknown option "durabel"/)
+  assert.match(warnings[0], /unknown option "appName"/)
+})
+
+test('a known option misspelt, or of the wrong type, is a TypeError naming it; nothing is made', async (t) => {
+  const dir = tmpdir(t)
+  const filename = path.join(dir, 'e-%y-%m-%d.log')
+  // Where a log without filename would make its temporary directory, for this test alone.
+  const tmp = tmpdir(t)
+  const saved = { TMPDIR: process.env.TMPDIR, TEMP: process.env.TEMP, TMP: process.env.TMP }
+  Object.assign(process.env, { TMPDIR: tmp, TEMP: tmp, TMP: tmp })
+  t.after(() => {
+    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]
+    else process.env[k] = v
+  })
+  assert.equal(os.tmpdir(), tmp)
+  for (const [options, message] of [
+    [{ filename, readonly: true }, /unknown option "readonly"; did you mean "readOnly"\?/],
+    [{ filename, ReadOnly: true }, /did you mean "readOnly"\?/],
+    [{ filname: filename }, /unknown option "filname"; did you mean "filename"\?/],
+    [{ filename, durabel: true }, /did you mean "durable"\?/],
+    [{ filename, archiv: { url: 's3://b/p' } }, /did you mean "archive"\?/],
+    [{ filename, durable: 'yes' }, /durable must be true or false, got "yes"/],
+    [{ filename, readOnly: 1 }, /readOnly must be true or false, got 1/],
+  ]) {
+    assert.throws(() => eventlog(options), (err) => err instanceof TypeError && message.test(err.message), JSON.stringify(options))
+  }
+  // `{ filname }` made no temporary directory, and nothing was written for the others.
+  assert.deepEqual(fs.readdirSync(tmp), [])
+  assert.deepEqual(fs.readdirSync(dir), [])
+})
+
+test('consume() and events() refuse what is not a position, and name the position of a day', async (t) => {
+  const log = eventlog(path.join(tmpdir(t), 'e-%y-%m-%d.log'))
+  t.after(() => log.stop())
+  for (const [from, message] of [
+    [20261204, /20261204 is a day, not a position; the day's first position is 2026120400000000/],
+    [123, /got 123; a position is 16 digits, YYYYMMDD then the line in the day/],
+    [1e15, /got 1000000000000000; a position is 16 digits/],
+    [-1, /got -1/],
+  ]) {
+    assert.throws(() => log.consume(() => {}, from), (err) => err instanceof TypeError && message.test(err.message), String(from))
+    assert.throws(() => log.events({ from }), (err) => err instanceof TypeError && message.test(err.message), String(from))
+  }
+  assert.throws(() => log.events({ lve: false }), (err) => err instanceof TypeError && /unknown option "lve"; did you mean "live"\?/.test(err.message))
+  assert.throws(() => log.events({ since: 0 }), (err) => err instanceof TypeError && /unknown option "since"\. The options are from, live, name, onError/.test(err.message))
+  // 0 and nothing still mean the beginning.
+  log.consume(() => {}, 0).stop()
+  log.consume(() => {}).stop()
+})
+
+test('add() with expectedPrevPos present but undefined is refused, not written unchecked', async (t) => {
+  const log = eventlog(path.join(tmpdir(t), 'e-%y-%m-%d.log'))
+  t.after(() => log.stop())
+  let last
+  assert.throws(() => log.add({ n: 1 }, { expectedPrevPos: last }), (err) => err instanceof TypeError && /expectedPrevPos is undefined/.test(err.message))
+  assert.throws(() => log.add({ n: 1 }, { expectedPrevPos: 20261126 }), (err) => err instanceof TypeError && /20261126 is a day, not a position/.test(err.message))
+  const { pos } = await log.add({ n: 1 }, {}).promise
+  assert.ok(pos > 0)
 })
 
 test('DEBUG=eventlog:* traces writes on stderr; without it nothing is printed', async (t) => {

@@ -221,10 +221,13 @@ test('bad names and options are TypeErrors naming the option, thrown before anyt
     [{ name: 'x'.repeat(81) }, /at most 80 bytes of UTF-8, got 81/],
     [{ name: 'é'.repeat(41) }, /at most 80 bytes of UTF-8, got 82/],
     [{ name: 'a\uD800' }, /well-formed/],
-    [{ from: 'yesterday' }, /from must be a position .* got "yesterday"/],
+    [{ from: 'yesterday' }, /from must be a position: got "yesterday"/],
+    [{ from: 20261126 }, /from must be a position: 20261126 is a day, not a position; the day's first position is 2026112600000000/],
+    [{ from: 123 }, /from must be a position: got 123; a position is 16 digits/],
     [{ from: -1 }, /from must be a position/],
     [{ from: 1.5 }, /from must be a position/],
-    [{ form: 0 }, /unknown option "form"; the options are from, name, onSync/],
+    [{ form: 0 }, /unknown option "form"; did you mean "from"\? The options are from, name, onSync/],
+    [{ zzz: 0 }, /unknown option "zzz"\. The options are from, name, onSync/],
     [{ onSync: 'x' }, /onSync must be a function/],
   ]
   for (const [options, message] of cases) {

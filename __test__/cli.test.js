@@ -195,6 +195,18 @@ test('stat --json counts days, events, bytes, positions and each day', async () 
   for (const f of files) assert.match(human.stdout, new RegExp(`^${f.slice(7, 17)} +22,000 +`, 'm'))
 })
 
+test('verify and stat on a pattern that matches no logfile say so and exit 1 (a typo must not pass a check)', async (t) => {
+  const typo = path.join(tmpdir(t), 'evnets-%y-%m-%d.log')
+  const v = await cli(['verify', typo])
+  assert.equal(v.code, 1, v.stderr)
+  assert.equal(v.stdout, 'nothing checked: no logfile\n')
+  assert.match(v.stderr, /no logfile matches .*evnets-%y-%m-%d\.log; is the pattern right/)
+  const s = await cli(['stat', typo, '--json'])
+  assert.equal(s.code, 1, s.stderr)
+  assert.equal(JSON.parse(s.stdout).days, 0)
+  assert.match(s.stderr, /no logfile matches/)
+})
+
 test('verify exits 0 on a clean log; 1 with a planted corrupt line and torn tail, naming file, line, position', async (t) => {
   const clean = await cli(['verify', pattern])
   assert.deepEqual([clean.code, clean.stderr], [0, ''])

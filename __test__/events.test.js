@@ -96,7 +96,7 @@ test('backpressure: each callback waits until the loop pulls again, one event ou
     onSync = sync
     return { stop: () => (stopped = true), liveMeta: new (require('node:events'))() }
   }
-  const it = new EventIterator(fake, { from: 5, live: false }, new Set())
+  const it = new EventIterator(fake, { from: 2026112600000005, live: false }, new Set())
   assert.equal(callback, undefined, 'the consumer starts at the first pull, not before')
   const first = it.next()
   const held = callback(1, { pos: 1 })
@@ -154,6 +154,51 @@ test('break stops the consumer: a process that breaks out of a replay exits by i
   assert.match(r.stdout, /broke after 10/)
   assert.equal(r.stderr, '')
 })
+
+/** The script of a replay that waits, live, for the event `{ n: 2 }`, in CommonJS or as ESM. */
+function waitingReplay(esm) {
+  // beforeExit fires once the event loop has nothing left: while the loop waits, it must not.
+  const body = `let done = false
+  process.on('beforeExit', () => done || console.log('the event loop emptied while the loop waited'))
+  for await (const { event } of log.events()) {
+    console.log('got', event.n)
+    if (event.n === 2) break
+  }
+  done = true
+  console.log('done')`
+  return esm
+    ? `import eventlog from ${JSON.stringify(path.join(__dirname, '..', 'index.mjs'))}\nconst log = eventlog(process.argv[2])\n${body}\n`
+    : `(async () => {\nconst log = eventlog(process.argv[1])\n${body}\n})()`
+}
+
+for (const esm of [false, true]) {
+  test(`a live for await keeps its process alive while it waits, and lets it go at break (${esm ? 'ESM' : 'CommonJS'})`, async (t) => {
+    const dir = tmpdir(t)
+    const pattern = path.join(dir, 'e-%y-%m-%d.log')
+    const log = eventlog(pattern)
+    t.after(() => log.stop())
+    await log.add({ n: 1 }).promise
+    const seenFirst = deferred()
+    let script
+    if (esm) {
+      script = path.join(dir, 'replay.mjs')
+      fs.writeFileSync(script, waitingReplay(true))
+    }
+    const run = runNode(esm ? undefined : waitingReplay(false), {
+      file: script,
+      args: [pattern],
+      timeoutMs: 20000,
+      onStdout: (out) => /got 1/.test(out) && seenFirst.resolve(),
+    })
+    // The child has replayed the history and waits for the next event: it must still be there
+    // for this one, added by another process.
+    await within(15000, Promise.race([seenFirst.promise, run.then((r) => assert.fail(`exited before the first event: ${JSON.stringify(r)}`))]), 'the first event')
+    await log.add({ n: 2 }).promise
+    const r = await run
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(r.stdout, 'got 1\ngot 2\ndone\n')
+  })
+}
 
 test('errors: onError gets corrupt lines and iteration goes on; without it, a warning once', async (t) => {
   const dir = tmpdir(t)

@@ -9,7 +9,8 @@
 const native = require('./native')
 const { fromNative, ReadOnlyError } = require('./errors')
 
-const { PER_DAY, FIRST_POSITION } = require('./position')
+const position = require('./position')
+const { PER_DAY } = position
 
 /** A value as an error message shows it. */
 function shown(value) {
@@ -34,11 +35,9 @@ function checkName(name, where) {
   }
 }
 
-/** Throws a TypeError unless `pos` is a position (its date is checked by the core). */
+/** Throws a TypeError unless `pos` is a position. */
 function checkPosition(pos, where, what) {
-  if (!Number.isSafeInteger(pos) || pos < FIRST_POSITION) {
-    throw new TypeError(`${where}: ${what} must be a position such as 2026112600000042, got ${shown(pos)}`)
-  }
+  position.checkPosition(pos, what, where)
 }
 
 /** Where the consumer after checkpoint `pos` starts: the next line, or the next day's first. */

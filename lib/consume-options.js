@@ -5,15 +5,15 @@
 // TypeError naming the option, thrown before anything is read.
 
 const { checkName, shown } = require('./checkpoint')
+const { checkPosition } = require('./position')
+const { unknownOption } = require('./suggest')
 
 const OPTIONS = ['from', 'name', 'onSync']
 
-/** `from` (0 when not given); a TypeError unless it is a whole number. `where`: the call. */
+/** `from` (0 when not given): a position, or 0 for the beginning. `where`: the call. */
 function checkFrom(from, what, where = 'consume()') {
-  if (from !== undefined && from !== null && (!Number.isSafeInteger(from) || from < 0)) {
-    throw new TypeError(`${where}: ${what} must be a position such as 2026112600000000, got ${shown(from)}`)
-  }
-  return from ?? 0
+  if (from === undefined || from === null) return 0
+  return checkPosition(from, what, where, { start: true })
 }
 
 function checkOnSync(onSync, where) {
@@ -35,9 +35,7 @@ function parseConsumeArgs(callback, second, third) {
     throw new TypeError('consume(callback, options): the second argument is a position or an options object { from, name, onSync }, got an array')
   }
   for (const key of Object.keys(second)) {
-    if (!OPTIONS.includes(key)) {
-      throw new TypeError(`consume(callback, options): unknown option "${key}"; the options are ${OPTIONS.join(', ')}`)
-    }
+    if (!OPTIONS.includes(key)) throw new TypeError(unknownOption('consume(callback, options)', key, OPTIONS))
   }
   const { from, name, onSync } = second
   if (name !== undefined) checkName(name, 'consume(callback, { name })')

@@ -16,6 +16,10 @@
 const { ReadError } = require('./errors')
 const { checkName } = require('./checkpoint')
 const { checkFrom } = require('./consume-options')
+const { hold, release } = require('./keepalive')
+const { unknownOption } = require('./suggest')
+
+const OPTIONS = ['from', 'live', 'name', 'onError']
 
 const DONE = Object.freeze({ value: undefined, done: true })
 
@@ -31,6 +35,9 @@ class EventIterator {
     if (options === undefined || options === null) options = {}
     if (typeof options !== 'object') {
       throw new TypeError('events(options): options must be an object such as { from, live, name, onError }')
+    }
+    for (const key of Object.keys(options)) {
+      if (!OPTIONS.includes(key)) throw new TypeError(unknownOption('events(options)', key, OPTIONS))
     }
     const { from, live = true, name, onError } = options
     checkFrom(from, 'from', 'events()')
@@ -55,6 +62,22 @@ class EventIterator {
     this.ready = []
     /** Releases the consumer: resolves the promise the last callback returned. */
     this.release = null
+    /** Whether this iterator holds the event loop (while a pull waits: see `updateHold`). */
+    this.holding = false
+  }
+
+  /**
+   * A pull that waits keeps the process alive, as a read of a socket does: the obvious
+   * `for await (… of log.events())` script must not exit while it waits for the next event.
+   * Nothing is held once no pull waits (between a delivery and the loop's next pull, or after
+   * the end), so `break`, `return()` and `stop()` let the process go.
+   */
+  updateHold() {
+    const want = this.pulls.length > 0 && !this.finished
+    if (want === this.holding) return
+    this.holding = want
+    if (want) hold()
+    else release()
   }
 
   [Symbol.asyncIterator]() {
@@ -72,6 +95,7 @@ class EventIterator {
     }
     if (this.finished) return Promise.resolve(DONE)
     const pull = new Promise((resolve, reject) => this.pulls.push({ resolve, reject }))
+    this.updateHold()
     if (this.consumer === null) {
       try {
         this.start()
@@ -112,6 +136,7 @@ class EventIterator {
     const result = { value: { event, meta }, done: false }
     if (this.pulls.length > 0) this.pulls.shift().resolve(result)
     else this.ready.push(result)
+    this.updateHold()
     // A pull already waiting means the loop has asked: no need to hold the consumer back.
     if (this.pulls.length > 0) return undefined
     return new Promise((resolve) => {
@@ -151,6 +176,7 @@ class EventIterator {
     if (this.finished) return
     const first = this.pulls.shift()
     this.end()
+    this.updateHold()
     if (first !== undefined) first.reject(err)
     else this.failure = err
   }
@@ -163,6 +189,7 @@ class EventIterator {
     if (this.consumer !== null) this.consumer.stop()
     this.releaseConsumer()
     for (const pull of this.pulls.splice(0)) pull.resolve(DONE)
+    this.updateHold()
     this.running.delete(this)
   }
 }

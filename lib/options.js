@@ -5,7 +5,9 @@ const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 
-const KNOWN_OPTIONS = new Set(['filename', 'readOnly', 'durable', 'archive'])
+const { meantName, unknownOption } = require('./suggest')
+
+const KNOWN_OPTIONS = ['filename', 'readOnly', 'durable', 'archive']
 
 // The fields of the `archive` option and their types ('string', 'count': a non-negative safe
 // integer, 'ms': a positive one). The core checks what they mean (the URL's form, …).
@@ -56,16 +58,33 @@ function parseArchive(archive) {
 }
 const warnedOptions = new Set()
 
-/** A misspelt option (`durabel: true`) would silently do nothing: say so, once per name. */
-function warnUnknownOptions(options) {
+/**
+ * An option that is a known one misspelt (`readonly`, `filname`, `durabel`) would silently do
+ * nothing, or worse (a writable log, a temporary directory): a TypeError naming the one meant.
+ * Other unknown options may be the app's own (the original ignored them): a warning, once per
+ * name.
+ */
+function checkUnknownOptions(options) {
   for (const key of Object.keys(options)) {
-    if (KNOWN_OPTIONS.has(key) || warnedOptions.has(key)) continue
+    if (KNOWN_OPTIONS.includes(key)) continue
+    if (meantName(key, KNOWN_OPTIONS) !== null) throw new TypeError(unknownOption('eventlog()', key, KNOWN_OPTIONS))
+    if (warnedOptions.has(key)) continue
     warnedOptions.add(key)
     process.emitWarning(
-      `eventlog(): unknown option "${key}" is ignored; the options are ${[...KNOWN_OPTIONS].join(', ')}`,
+      `eventlog(): unknown option "${key}" is ignored; the options are ${KNOWN_OPTIONS.join(', ')}`,
       { type: 'EventlogWarning', code: 'EVENTLOG_UNKNOWN_OPTION' },
     )
   }
+}
+
+/** A yes/no option: true, false, or absent (undefined or null: false). */
+function flag(options, name) {
+  const value = options[name]
+  if (value === undefined || value === null) return false
+  if (typeof value !== 'boolean') {
+    throw new TypeError(`eventlog(): ${name} must be true or false, got ${typeof value === 'string' ? JSON.stringify(value) : typeof value === 'number' ? value : typeof value}`)
+  }
+  return value
 }
 
 /** `{ filename, readOnly, durable, archive }` from what eventlog() was given. */
@@ -79,19 +98,19 @@ function parseOptions(arg) {
       `eventlog() takes a filename pattern such as "data/events-%y-%m-%d.log" or an options object, got ${typeof arg}`,
     )
   }
+  // Before anything is made: `{ filname }` must not leave a temporary directory behind.
+  checkUnknownOptions(options)
   let filename = options.filename
-  if (filename === undefined || filename === null) {
-    filename = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'eventlog-')), 'events-%y-%m-%d.log')
-  } else if (typeof filename !== 'string') {
+  if (filename !== undefined && filename !== null && typeof filename !== 'string') {
     throw new TypeError(`eventlog(): filename must be a string pattern, got ${typeof filename}`)
   }
-  warnUnknownOptions(options)
-  return {
-    filename,
-    readOnly: Boolean(options.readOnly),
-    durable: Boolean(options.durable),
-    archive: parseArchive(options.archive),
+  const readOnly = flag(options, 'readOnly')
+  const durable = flag(options, 'durable')
+  const archive = parseArchive(options.archive)
+  if (filename === undefined || filename === null) {
+    filename = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'eventlog-')), 'events-%y-%m-%d.log')
   }
+  return { filename, readOnly, durable, archive }
 }
 
 module.exports = { parseOptions }

@@ -28,4 +28,31 @@ function dayString(day) {
   return `${s.slice(0, 4)}-${s.slice(4, 6)}-${s.slice(6, 8)}`
 }
 
-module.exports = { PER_DAY, FIRST_POSITION, realDay, isPosition, dayString }
+/**
+ * Why `n` is not a position, as the end of an error message, or null when it is one. With
+ * `start`, 0 is one too: "from the beginning". With `dates: false`, a date that is not real
+ * (2026-13-31) passes here: the API leaves it to the core, which throws the original's
+ * InvalidMonthError or InvalidDayError. The core's twin is position::check in
+ * src/core/position.rs.
+ */
+function positionProblem(n, { start = false, dates = true } = {}) {
+  if ((start && n === 0) || isPosition(n)) return null
+  if (Number.isSafeInteger(n) && n > 0 && isPosition(n * PER_DAY)) {
+    return `${n} is a day, not a position; the day's first position is ${n * PER_DAY}`
+  }
+  if (Number.isSafeInteger(n) && n >= FIRST_POSITION) return dates ? `${Math.floor(n / PER_DAY)} is not a real date` : null
+  const shown = typeof n === 'number' || typeof n === 'bigint' ? String(n) : typeof n === 'string' ? JSON.stringify(n) : typeof n
+  return `got ${shown}; a position is 16 digits, YYYYMMDD then the line in the day, such as 2026112600000042${start ? ' (0 is the beginning)' : ''}`
+}
+
+/**
+ * Throws a TypeError naming `what` in `where` unless `n` is a position (or, with `start`, 0).
+ * With `dates: false`, whether its date is real is left to the core (see `positionProblem`).
+ */
+function checkPosition(n, what, where, { start = false, dates = false } = {}) {
+  const problem = positionProblem(n, { start, dates })
+  if (problem !== null) throw new TypeError(`${where}: ${what} must be a position: ${problem}`)
+  return n
+}
+
+module.exports = { PER_DAY, FIRST_POSITION, realDay, isPosition, dayString, positionProblem, checkPosition }

@@ -11,7 +11,7 @@
 
 const { fromCode, fromNative, ConflictError, InvalidEventError, StoppedError } = require('./errors')
 const { nowMs, dayOf } = require('./clock')
-const { PER_DAY, isPosition } = require('./position')
+const { PER_DAY, checkPosition } = require('./position')
 const { newId } = require('./ids')
 const { hold, release } = require('./keepalive')
 
@@ -111,14 +111,15 @@ function expectationOf(options) {
   for (const key of Object.keys(options)) {
     if (key !== 'expectedPrevPos') throw new TypeError(`add(event, options): unknown option "${key}"; the option is expectedPrevPos`)
   }
+  if (!('expectedPrevPos' in options)) return undefined
   const expected = options.expectedPrevPos
-  if (expected === undefined) return undefined
-  if (expected === null) return -1
-  if (!isPosition(expected)) {
-    throw new TypeError(
-      `add(event, options): expectedPrevPos must be a position such as 2026112600000041, or null for "only into an empty log"; got ${String(expected)}`,
-    )
+  // Present but undefined is a mistake (a variable not yet set), not "no check": writing
+  // without the check the caller asked for would be the worst reading of it.
+  if (expected === undefined) {
+    throw new TypeError('add(event, options): expectedPrevPos is undefined; give a position, null for "only into an empty log", or leave the option out for no check')
   }
+  if (expected === null) return -1
+  checkPosition(expected, 'expectedPrevPos', 'add(event, options)', { dates: true })
   return expected
 }
 

@@ -4,7 +4,7 @@
 
 const { parseArgs } = require('node:util')
 
-const { PER_DAY, FIRST_POSITION, realDay, isPosition } = require('../position')
+const { PER_DAY, realDay, positionProblem } = require('../position')
 
 class UsageError extends Error {
   /** `command`: the command whose --help the hint names (none: the top-level help). */
@@ -73,13 +73,9 @@ function parsePosition(text, flag, command, { endOfDay = false } = {}) {
   if (!/^\d+$/.test(text)) throw new UsageError(`bad position '${text}' for ${flag}: ${hint}`, command)
   const pos = Number(text)
   if (pos === 0) return 0
-  if (!Number.isSafeInteger(pos) || pos < FIRST_POSITION || text.length !== 16) {
-    throw new UsageError(`bad position ${text} for ${flag}: ${hint}`, command)
-  }
-  const n = Math.floor(pos / PER_DAY)
-  if (!isPosition(pos)) {
-    throw new UsageError(`bad position ${text} for ${flag}: ${String(n)} is not a real date`, command)
-  }
+  const problem = positionProblem(pos)
+  if (problem !== null) throw new UsageError(`bad position ${text} for ${flag}: ${problem}`, command)
+  if (text.length !== 16) throw new UsageError(`bad position ${text} for ${flag}: ${hint}`, command)
   return pos
 }
 

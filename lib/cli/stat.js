@@ -60,7 +60,8 @@ Counts every logfile of the log without parsing it: days, events (complete lines
 position; 'eventlog verify' tells corrupt ones apart), bytes, the first and last position a
 reader sees, torn tails (a last line without its newline), and the same for each day. Days
 uploaded to an archive are marked; those only in the archive now are counted from the
-records their uploads left here, without asking the store.
+records their uploads left here, without asking the store. Exit code 1 when no logfile
+matches the pattern (a typo must not pass a check).
 
 Options:
   --json          one JSON object: days, events, bytes, firstPos, lastPos, tornTails,
@@ -74,7 +75,10 @@ Example:
     const report = await api().stat(pattern)
     io.out.write(values.json ? JSON.stringify(report, null, 2) + '\n' : render(report, { bars: Boolean(process.stdout.isTTY) }))
     await io.out.end()
-    if (report.days === 0) io.warn(`no logfile matches ${pattern}; is the pattern right (and quoted)?`)
+    if (report.days === 0) {
+      io.warn(`no logfile matches ${pattern}; is the pattern right (and quoted)?`)
+      return 1
+    }
     return 0
   },
   render,

@@ -15,13 +15,14 @@ function render(report) {
     out.push(`… and ${count(report.problemCount - report.problems.length)} more (only the first ${count(report.problems.length)} are listed)`)
   }
   const scanned = `${count(report.files)} logfiles, ${count(report.lines)} lines, ${count(report.events)} events`
-  out.push(report.ok ? `ok: ${scanned}, no problems` : `${count(report.problemCount)} problem(s) in ${scanned}`)
+  if (report.files === 0) out.push('nothing checked: no logfile')
+  else out.push(report.ok ? `ok: ${scanned}, no problems` : `${count(report.problemCount)} problem(s) in ${scanned}`)
   return out.join('\n') + '\n'
 }
 
 module.exports = {
   name: 'verify',
-  summary: 'check every line of every logfile; exit 1 if there are problems',
+  summary: 'check every line of every logfile; exit 1 if there are problems or none',
   options: {
     json: { type: 'boolean' },
   },
@@ -33,7 +34,7 @@ its file, line and position:
   torn-tail      a last line without its newline (a crash mid-write; the next writer moves
                  it aside to .eventlog/torn/)
   future-day     a logfile dated after today (readers ignore it until then)
-Changes nothing. Exit code 0 when clean, 1 when problems were found. Days only in the
+Changes nothing. Exit code 0 when clean, 1 when problems were found or no logfile matches. Days only in the
 archive (deleted here after their upload was verified by size, line count and sha256) are
 not read: 'eventlog stat' lists them.
 
@@ -54,7 +55,11 @@ Options:
     }
     io.out.write(values.json ? JSON.stringify(report, null, 2) + '\n' : render(report))
     await io.out.end()
-    if (report.files === 0) io.warn(`no logfile matches ${pattern}; is the pattern right (and quoted)?`)
+    // A pattern that matches nothing is most often a typo: a check of it must not pass.
+    if (report.files === 0) {
+      io.warn(`no logfile matches ${pattern}; is the pattern right (and quoted)?`)
+      return 1
+    }
     return report.ok ? 0 : 1
   },
   render,
