@@ -245,6 +245,18 @@ declare namespace eventlog {
      * within the retry window, `ReadOnlyError` on a read-only log.
      */
     archive(): Promise<ArchiveReport>
+    /**
+     * What durable writes of this process did: `flushes` (its `fdatasync` calls) and
+     * `flushesByOthers` (durable adds another process's flush already covered). Throws
+     * `StoppedError` after `stop()`.
+     */
+    stats(): LogStats
+  }
+
+  /** `log.stats()`. */
+  interface LogStats {
+    flushes: number
+    flushesByOthers: number
   }
 
   /** Base class of every error the package throws; `code` is stable. */
