@@ -169,6 +169,28 @@ test('tail prints the history, then follows an event added by another process; S
   assert.equal(out.split('\n').length - 1, 3)
 })
 
+test('tail on a pattern with no logfile says on stderr that it waits for the first one, then prints it', async (t) => {
+  const dir = tmpdir(t)
+  const empty = path.join(dir, 'e-%y-%m-%d.log')
+  const child = spawn(process.execPath, [BIN, 'tail', empty], { stdio: ['ignore', 'pipe', 'pipe'] })
+  t.after(() => child.kill('SIGKILL'))
+  let out = ''
+  let err = ''
+  const said = deferred()
+  const printed = deferred()
+  child.stdout.setEncoding('utf8').on('data', (d) => (out += d).includes('\n') && printed.resolve())
+  child.stderr.setEncoding('utf8').on('data', (d) => (err += d).includes('\n') && said.resolve())
+  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })))
+  await within(10000, said.promise, 'the message on stderr')
+  assert.equal(err, `eventlog: no logfile matches ${empty} yet; waiting for the first one (Ctrl-C to stop)\n`)
+  const writer = await runNode(`eventlog(process.argv[1]).add({ first: true }).promise`, { args: [empty] })
+  assert.equal(writer.code, 0, writer.stderr)
+  await within(10000, printed.promise, 'the first event')
+  assert.deepEqual(JSON.parse(out).event, { first: true })
+  child.kill('SIGINT')
+  assert.deepEqual(await within(10000, exited, 'tail exiting on SIGINT'), { code: 0, signal: null })
+})
+
 test('stat --json counts days, events, bytes, positions and each day', async () => {
   const r = await cli(['stat', pattern, '--json'])
   assert.equal(r.code, 0, r.stderr)

@@ -66,6 +66,16 @@ function printEvents({ pattern, from, to, follow, format, io, progress = null })
       io.out.end().then(() => (err ? reject(err) : resolve({ printed, skipped })), reject)
     }
     const onSignal = () => finish()
+    let synced = false
+    // Nothing printed at the first catch-up: if no logfile exists at all (a typo in the
+    // pattern, or a log not written yet), waiting in silence would look like a hang.
+    const sayIfWaitingForFirst = () => {
+      api()
+        .stat(pattern)
+        .then((report) => {
+          if (!finished && report.days === 0) io.warn(`no logfile matches ${pattern} yet; waiting for the first one (Ctrl-C to stop)`)
+        }, finish)
+    }
 
     try {
       consumer = log.consume(
@@ -84,6 +94,8 @@ function printEvents({ pattern, from, to, follow, format, io, progress = null })
           // Caught up: from here on events come live, and a bar would only flicker.
           if (progress !== null) progress.stop()
           progress = null
+          if (!synced && printed === 0) sayIfWaitingForFirst()
+          synced = true
           return undefined
         },
       )
