@@ -6,6 +6,7 @@ const { spawn } = require('node:child_process')
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
+const { scaled } = require('./support/platform')
 
 const ROOT = path.join(__dirname, '..')
 
@@ -18,8 +19,12 @@ function tmpdir(t) {
   return dir
 }
 
-/** Rejects if `promise` has not settled within `ms`. */
+/**
+ * Rejects if `promise` has not settled within `ms`, scaled for this run's speed (every such
+ * wait guards against a hang, so an emulated run only waits longer).
+ */
 function within(ms, promise, what = 'operation') {
+  ms = scaled(ms)
   let timer
   return Promise.race([
     promise,
@@ -62,10 +67,12 @@ function collect(log, n, { from, ms = 10000 } = {}) {
 
 /**
  * Runs `node -e script` (where `eventlog` is this package, already required) and resolves
- * `{ code, signal, stdout, stderr, ms }`; kills it and rejects after `timeoutMs`. With `file`,
- * runs that file as it is instead; `onStdout(all so far)` follows its output as it comes.
+ * `{ code, signal, stdout, stderr, ms }`; kills it and rejects after `timeoutMs` (scaled, as in
+ * `within`). With `file`, runs that file as it is instead; `onStdout(all so far)` follows its
+ * output as it comes.
  */
 function runNode(script, { timeoutMs = 20000, cwd = ROOT, env = {}, args = [], file, onStdout } = {}) {
+  timeoutMs = scaled(timeoutMs)
   return new Promise((resolve, reject) => {
     const started = Date.now()
     const preamble = `const eventlog = require(${JSON.stringify(ROOT)});\n`
@@ -97,9 +104,10 @@ function runNode(script, { timeoutMs = 20000, cwd = ROOT, env = {}, args = [], f
  * Starts `node -e script` (with `eventlog` required, as in `runNode`) and returns at once
  * `{ done, write(text), output(re, stream), stdout, stderr }`: `done` resolves as `runNode`
  * does; `output` resolves once what the child printed on `stream` ('stdout' or 'stderr')
- * matches `re`, and rejects if it exits first. Killed after `timeoutMs`.
+ * matches `re`, and rejects if it exits first. Killed after `timeoutMs` (scaled).
  */
 function startNode(script, { timeoutMs = 20000, cwd = ROOT, env = {}, args = [] } = {}) {
+  timeoutMs = scaled(timeoutMs)
   const started = Date.now()
   const preamble = `const eventlog = require(${JSON.stringify(ROOT)});\n`
   const child = spawn(process.execPath, ['-e', preamble + script, ...args], {
