@@ -11,6 +11,7 @@
 
 const { spawnSync } = require('node:child_process')
 const fs = require('node:fs')
+const os = require('node:os')
 const path = require('node:path')
 const { findTarget } = require('./targets')
 const { aptInstall, CACHE, run, say } = require('./toolchain')
@@ -124,7 +125,7 @@ async function withBinfmt(fn, { onSignal = async () => {} } = {}) {
       .finally(() => {
         restore()
         // The conventional status of a process ended by a signal.
-        process.exit(128 + require('node:os').constants.signals[signal])
+        process.exit(128 + os.constants.signals[signal])
       })
   }
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
