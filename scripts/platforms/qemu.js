@@ -115,7 +115,9 @@ function enableBinfmt() {
  */
 async function withBinfmt(fn, { onSignal = async () => {} } = {}) {
   if (process.getuid && process.getuid() !== 0) throw new Error('binfmt_misc needs root (mount, update-binfmts)')
-  const restore = enableBinfmt()
+  // The handlers go in before binfmt_misc changes: a signal that arrives while it is being set
+  // up then waits for them instead of ending the process with the change made.
+  let restore = () => {}
   const handlers = {}
   const signalled = (signal) => {
     process.stderr.write(`qemu: ${signal}: stopping the run and restoring binfmt_misc\n`)
@@ -128,16 +130,18 @@ async function withBinfmt(fn, { onSignal = async () => {} } = {}) {
         process.exit(128 + os.constants.signals[signal])
       })
   }
+  const restoreOnExit = () => restore()
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
     handlers[signal] = () => signalled(signal)
     process.on(signal, handlers[signal])
   }
-  process.on('exit', restore)
+  process.on('exit', restoreOnExit)
   try {
+    restore = enableBinfmt()
     return await fn()
   } finally {
     restore()
-    process.removeListener('exit', restore)
+    process.removeListener('exit', restoreOnExit)
     for (const [signal, handler] of Object.entries(handlers)) process.removeListener(signal, handler)
   }
 }
