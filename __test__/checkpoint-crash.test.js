@@ -16,6 +16,7 @@ const { after, before, test } = require('node:test')
 
 const eventlog = require('..')
 const { tmpdir, within, deferred, writeLines, DAY_MS } = require('./helpers')
+const { scaled } = require('./support/platform')
 
 const FULL = process.env.FAULT_TRIALS !== undefined
 const TRIALS = FULL ? Number(process.env.FAULT_TRIALS) : 1
@@ -172,7 +173,7 @@ function planFor(rand) {
   }))
 }
 
-test(`a named consumer killed (SIGKILL) or stopped (SIGTERM) at random moments, sync and async callbacks, resumes: nothing skipped, at most 1,000 events again after a kill, none after a stop; ${TRIALS} trial(s)`, { timeout: 60000 + TRIALS * 30000 }, async (t) => {
+test(`a named consumer killed (SIGKILL) or stopped (SIGTERM) at random moments, sync and async callbacks, resumes: nothing skipped, at most 1,000 events again after a kill, none after a stop; ${TRIALS} trial(s)`, { timeout: scaled(60000 + TRIALS * 30000) }, async (t) => {
   const results = []
   for (let trial = 1; trial <= TRIALS; trial++) {
     const seed = trial * 7919
@@ -199,7 +200,7 @@ test(`a named consumer killed (SIGKILL) or stopped (SIGTERM) at random moments, 
   t.diagnostic(`trials: ${JSON.stringify(results)}`)
 })
 
-test('two processes running one name at once: its checkpoint never goes backwards', { timeout: 60000 }, async () => {
+test('two processes running one name at once: its checkpoint never goes backwards', { timeout: scaled(60000) }, async () => {
   const name = 'shared'
   const reader = eventlog({ filename: pattern, readOnly: true })
   // A fast one and a slow one from the same (missing) checkpoint: the slow one's saves are

@@ -11,6 +11,7 @@ const { test } = require('node:test')
 
 const eventlog = require('..')
 const { tmpdir, within, deferred } = require('./helpers')
+const { scaled } = require('./support/platform')
 
 const TRIALS = Number(process.env.FAULT_TRIALS || 3)
 const WRITER = path.join(__dirname, 'fixtures/crash-writer.js')
@@ -113,7 +114,7 @@ async function crashTrial(t, durable, seed) {
 }
 
 for (const durable of [false, true]) {
-  test(`kill -9 of 1-4 writers mid-append (${durable ? 'durable' : 'default'}): ${TRIALS} trials`, { timeout: 60000 + TRIALS * 20000 }, async (t) => {
+  test(`kill -9 of 1-4 writers mid-append (${durable ? 'durable' : 'default'}): ${TRIALS} trials`, { timeout: scaled(60000 + TRIALS * 20000) }, async (t) => {
     const results = []
     for (let trial = 1; trial <= TRIALS; trial++) {
       const seed = trial * 7919 + (durable ? 1 : 0)

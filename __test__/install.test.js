@@ -8,6 +8,7 @@ const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const { ROOT } = require('./helpers')
+const { scaled } = require('./support/platform')
 const { ok } = require('./support/commands')
 const { startRegistry } = require('./support/registry')
 const { freshApp } = require('./support/npm-app')
@@ -34,7 +35,7 @@ before(
     const platforms = fs.readdirSync(dist).filter((f) => f.endsWith('.tgz') && f !== main)
     for (const tarball of [...platforms, main]) await publisher.npm(['publish', path.join(dist, tarball)])
   },
-  { timeout: 300000 },
+  { timeout: scaled(300000) },
 )
 
 after(async () => {
@@ -161,7 +162,7 @@ test('npm install @rymdtiden/eventlog@npm:eventlog runs an app written for the o
 
 test(
   'without the platform package: require names what is missing and the command, which builds it from source',
-  { timeout: 300000 },
+  { timeout: scaled(300000) },
   async (t) => {
     const app = newApp()
     await app.npm(['install', '--omit=optional', 'eventlog'])

@@ -26,6 +26,14 @@ function platformOfTriple(triple) {
   return abi ? `${platform}-${arch}-${abi}` : `${platform}-${arch}`
 }
 
+/**
+ * Rust's name for the CPU Node calls `arch` (`arm64` → `aarch64`), or null if it has none here.
+ */
+function rustCpuOf(arch) {
+  const cpu = Object.keys(CPU_TO_ARCH).find((c) => CPU_TO_ARCH[c] === arch)
+  return cpu || null
+}
+
 /** Whether this Linux runs on musl rather than glibc, found out as the generated loader does. */
 function isMusl() {
   try {
@@ -64,4 +72,4 @@ function prebuiltPlatforms(packageJson) {
   return ((packageJson.napi && packageJson.napi.targets) || []).map(platformOfTriple)
 }
 
-module.exports = { platformOfTriple, currentPlatform, libc, prebuiltPlatforms }
+module.exports = { platformOfTriple, rustCpuOf, currentPlatform, libc, prebuiltPlatforms }

@@ -9,7 +9,7 @@
 const { spawn, spawnSync } = require('node:child_process')
 const fs = require('node:fs')
 const path = require('node:path')
-const { currentPlatform } = require('../lib/platform')
+const { currentPlatform, rustCpuOf } = require('../lib/platform')
 
 const PACKAGE_DIR = path.join(__dirname, '..')
 const MANIFEST = path.join(PACKAGE_DIR, 'Cargo.toml')
@@ -46,10 +46,27 @@ function parseArgs(argv) {
   return options
 }
 
+/**
+ * The Rust target to build for when it is not the toolchain's own, else null. The binary must
+ * fit the node that loads it, and that node may run on another CPU than Rust's host: an x64
+ * node under Rosetta beside an arm64 Rust, an arm64 node under emulation on an x64 machine.
+ * Cargo would build for its host there, and the binary would not load. The host's system and
+ * ABI stay; only the CPU becomes node's.
+ */
+function crossTarget() {
+  const rustc = spawnSync('rustc', ['-vV'], { encoding: 'utf8' })
+  const host = /^host: (\S+)$/m.exec(rustc.stdout || '')
+  const cpu = rustCpuOf(process.arch)
+  if (!host || !cpu) return null
+  const [hostCpu, ...rest] = host[1].split('-')
+  return hostCpu === cpu ? null : [cpu, ...rest].join('-')
+}
+
 /** Runs cargo build; resolves the path of the compiled library (a .so, .dylib or .dll). */
-function cargoBuild({ debug }) {
+function cargoBuild({ debug, target }) {
   const args = ['build', '--lib', '--locked', '--manifest-path', MANIFEST, '--message-format=json-render-diagnostics']
   if (!debug) args.push('--release')
+  if (target) args.push('--target', target)
   return new Promise((resolve, reject) => {
     // stdout carries cargo's JSON messages (read below); its progress and errors go to stderr,
     // straight to the user.
@@ -65,8 +82,10 @@ function cargoBuild({ debug }) {
     child.on('error', reject)
     child.on('close', (code) => {
       library = artifactOf(rest) || library
-      if (code !== 0) reject(new Error(`cargo build failed (exit code ${code}); its output is above.`))
-      else if (!library) reject(new Error('cargo build finished but reported no eventlog library.'))
+      if (code !== 0) {
+        const hint = target ? ` Building for ${target} (the CPU this node runs on) needs \`rustup target add ${target}\` and a linker for it.` : ''
+        reject(new Error(`cargo build failed (exit code ${code}); its output is above.${hint}`))
+      } else if (!library) reject(new Error('cargo build finished but reported no eventlog library.'))
       else resolve(library)
     })
   })
@@ -112,10 +131,12 @@ async function main() {
   const pkg = require('../package.json')
   const destination = path.join(PACKAGE_DIR, `${pkg.napi.binaryName}.${currentPlatform()}.node`)
   const started = Date.now()
-  process.stderr.write(`eventlog-build: building with ${cargo.stdout.trim()} (${options.debug ? 'debug' : 'release'}); a first build takes a minute or two\n`)
+  const target = crossTarget()
+  const what = [options.debug ? 'debug' : 'release', ...(target ? [`for ${target}`] : [])].join(', ')
+  process.stderr.write(`eventlog-build: building with ${cargo.stdout.trim()} (${what}); a first build takes a minute or two\n`)
   let library
   try {
-    library = await cargoBuild(options)
+    library = await cargoBuild({ ...options, target })
   } catch (err) {
     fail(err.message)
   }

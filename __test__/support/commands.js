@@ -3,6 +3,7 @@
 // instead of the run, and nothing outlives the test process.
 
 const { spawn } = require('node:child_process')
+const { scaled } = require('./platform')
 
 // Process groups still running, killed if the test process exits first (a failed test).
 const running = new Set()
@@ -34,9 +35,11 @@ function cleanEnv(extra = {}) {
 
 /**
  * Runs `command args` (no shell) in its own process group and resolves
- * `{ code, signal, stdout, stderr, ms }`; on the deadline kills the group and rejects.
+ * `{ code, signal, stdout, stderr, ms }`; on the deadline (scaled for this run's speed) kills
+ * the group and rejects.
  */
 function run(command, args, { cwd, env = cleanEnv(), timeoutMs = 60000 } = {}) {
+  timeoutMs = scaled(timeoutMs)
   return new Promise((resolve, reject) => {
     const started = Date.now()
     const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
