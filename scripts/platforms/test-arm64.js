@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 'use strict'
-// npm run test:arm64: the JS test suite on Linux arm64, emulated by qemu-user, against the
-// arm64 release build. Builds the addon (cargo does nothing when it is current), sets up qemu
+// npm run test:arm64: the core's cargo tests and the JS test suite on Linux arm64, emulated by
+// qemu-user, the JS suite against the arm64 release build. Builds the addon (cargo does nothing when it is current), sets up qemu
 // (./qemu.js), then runs `node --test` with the arm64 node of this node's version. Exits with
 // node's exit code; node --test's summary is the last thing printed.
 //
@@ -19,7 +19,8 @@ const os = require('node:os')
 const path = require('node:path')
 const { build } = require('./build')
 const { findTarget } = require('./targets')
-const { installQemu, armNode, withBinfmt, processesWithEnv, qemuCommand, QEMU_ENV } = require('./qemu')
+const { installQemu, armNode, withBinfmt, processesWithEnv, qemuCommand, QEMU_ENV, QEMU, SYSROOT } = require('./qemu')
+const { cargoTestUnder } = require('./cargo-test')
 const { ROOT, say } = require('./toolchain')
 
 const TESTS = path.join(ROOT, '__test__')
@@ -69,6 +70,13 @@ async function main() {
   const node = armNode()
   say(`qemu and the arm64 node ready in ${seconds(started)}`)
   const target = findTarget('linux-arm64-gnu')
+  // The core's own tests first (a failure there ends the run), so that the JS suite's
+  // summary closes the output.
+  const rust = cargoTestUnder(target, `${QEMU} -L ${SYSROOT}`)
+  if (rust !== 0) {
+    process.exitCode = rust
+    return
+  }
   build(target)
 
   // Every process of the run carries this in its environment, however deep it is spawned and
