@@ -9,8 +9,30 @@ const path = require('node:path')
 
 const ROOT = path.join(__dirname, '..')
 
+// On Windows a file that is open cannot be deleted (EBUSY, EPERM), and one open with delete
+// sharing lingers until its last handle closes (so its directory is not empty). A test's
+// `t.after(() => log.stop())` runs after tmpdir's hook (below), so there the directories are
+// removed once the test file's last test has ended and its logs have stopped. Whatever is
+// still open then (a log a test left running on purpose) stays in the temporary directory.
+const removeAtEnd = []
+if (process.platform === 'win32') {
+  require('node:test').after(() => {
+    for (const dir of removeAtEnd.splice(0)) {
+      try {
+        fs.rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 })
+      } catch {
+        // Left for the system's temporary directory cleanup.
+      }
+    }
+  })
+}
+
 function tmpdir(t) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'eventlog-test-'))
+  if (process.platform === 'win32') {
+    if (t) removeAtEnd.push(dir)
+    return dir
+  }
   // Hooks run in the order they were added, so this one runs before a test's own
   // `t.after(() => log.stop())`: a log still closing may write into the directory as it goes,
   // and removal retries for that (ENOTEMPTY) rather than failing the test.
