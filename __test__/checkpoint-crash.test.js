@@ -20,6 +20,9 @@ const { tmpdir, within, deferred, writeLines, DAY_MS } = require('./helpers')
 const FULL = process.env.FAULT_TRIALS !== undefined
 const TRIALS = FULL ? Number(process.env.FAULT_TRIALS) : 1
 const CONSUMER = path.join(__dirname, 'fixtures/named-consumer.js')
+// Windows cannot send SIGTERM (child.kill is TerminateProcess there): the graceful stop it asks
+// for is asked through the consumer's stdin instead, to the same handler.
+const WINDOWS = process.platform === 'win32'
 const EVENTS = 20000
 const MAX_AGAIN = 1000
 
@@ -67,7 +70,7 @@ let runCount = 0
  */
 function startConsumer(name, mode, workUs) {
   const record = path.join(dir, `run-${++runCount}.txt`)
-  const child = spawn(process.execPath, [CONSUMER, pattern, name, mode, String(workUs), record], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [CONSUMER, pattern, name, mode, String(workUs), record], { stdio: [WINDOWS ? 'pipe' : 'ignore', 'pipe', 'pipe'] })
   let out = ''
   let err = ''
   let count = 0
@@ -91,7 +94,7 @@ function startConsumer(name, mode, workUs) {
       if (count >= n || out.includes('synced')) d.resolve()
       return d.promise
     },
-    kill: (signal) => child.kill(signal),
+    kill: (signal) => (WINDOWS && signal === 'SIGTERM' ? child.stdin.end('stop\n') : child.kill(signal)),
     exited: within(30000, exited, 'the consumer exiting'),
     lines: () => fs.readFileSync(record, 'utf8').split('\n').slice(0, -1),
     stderr: () => err,
