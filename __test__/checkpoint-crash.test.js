@@ -94,7 +94,13 @@ function startConsumer(name, mode, workUs) {
       if (count >= n || out.includes('synced')) d.resolve()
       return d.promise
     },
-    kill: (signal) => (WINDOWS && signal === 'SIGTERM' ? child.stdin.end('stop\n') : child.kill(signal)),
+    kill: (signal) => {
+      if (!WINDOWS) return child.kill(signal)
+      if (signal === 'SIGTERM') return child.stdin.end('stop\n')
+      // The stdin pipe is ours to close too, or 'close' waits for it.
+      child.stdin.destroy()
+      return child.kill(signal)
+    },
     exited: within(30000, exited, 'the consumer exiting'),
     lines: () => fs.readFileSync(record, 'utf8').split('\n').slice(0, -1),
     stderr: () => err,

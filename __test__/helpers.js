@@ -108,7 +108,9 @@ function runNode(script, { timeoutMs = 20000, cwd = ROOT, env = {}, args = [], f
       child.kill('SIGKILL')
       reject(new Error(`child did not exit within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`))
     }, timeoutMs)
-    child.on('exit', (code, signal) => {
+    // 'close', not 'exit': what the child wrote just before it exited may still be in the pipe
+    // when it has (on Windows it often is).
+    child.on('close', (code, signal) => {
       clearTimeout(timer)
       resolve({ code, signal, stdout, stderr, ms: Date.now() - started })
     })
@@ -150,7 +152,8 @@ function startNode(script, { timeoutMs = 20000, cwd = ROOT, env = {}, args = [] 
       child.kill('SIGKILL')
       reject(new Error(`child did not exit within ${timeoutMs} ms\nstdout: ${out.stdout}\nstderr: ${out.stderr}`))
     }, timeoutMs)
-    child.on('exit', (code, signal) => {
+    // 'close': all of its output read (see runNode).
+    child.on('close', (code, signal) => {
       clearTimeout(timer)
       for (const w of waiters.splice(0)) w.reject(new Error(`child exited before printing ${w.re}\nstdout: ${out.stdout}\nstderr: ${out.stderr}`))
       resolve({ code, signal, stdout: out.stdout, stderr: out.stderr, ms: Date.now() - started })

@@ -634,7 +634,8 @@ impl State {
             Ok((size, read)) if size < read => Some(format!(
                 "it shrank to {size} bytes after {read} bytes were read; events were removed from an append-only log"
             )),
-            Ok(_) if !Path::new(&self.history.pattern.path_for(day)).exists()
+            Ok(_) if (reader.source().delete_pending()
+                || !Path::new(&self.history.pattern.path_for(day)).exists())
                 && self.history.catalog.entry(day).is_none_or(|e| e.archived.is_none()) =>
             {
                 Some("it was deleted while being read".to_string())

@@ -67,7 +67,14 @@ pub fn errno_name(code: i32) -> Option<&'static str> {
     })
 }
 
-/// Deletes the file at `path`: on Unix its name is gone at once, even while others read it.
-pub fn remove_file(path: &Path) -> io::Result<()> {
+/// Deletes the file at `path`: on Unix its name is gone at once, even while others read it
+/// (Windows moves it into `trash` first).
+pub fn remove_file(path: &Path, _trash: &Path) -> io::Result<()> {
     std::fs::remove_file(path)
+}
+
+/// Whether `file` was deleted but its name is still listed: never on Unix, where deleting
+/// removes the name at once (the caller checks the name).
+pub fn delete_pending(_file: &File) -> bool {
+    false
 }

@@ -10,7 +10,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use windows_sys::Win32::Foundation::{ERROR_LOCK_VIOLATION, HANDLE};
 use windows_sys::Win32::Storage::FileSystem::{
-    LockFileEx, UnlockFileEx, LOCKFILE_EXCLUSIVE_LOCK, LOCKFILE_FAIL_IMMEDIATELY,
+    FileStandardInfo, GetFileInformationByHandleEx, LockFileEx, UnlockFileEx, FILE_STANDARD_INFO,
+    LOCKFILE_EXCLUSIVE_LOCK, LOCKFILE_FAIL_IMMEDIATELY,
 };
 use windows_sys::Win32::System::IO::OVERLAPPED;
 
@@ -163,25 +164,46 @@ pub fn rename_over(from: &Path, to: &Path) -> io::Result<()> {
 /// open (sharing delete access, as Rust and Node open files) only marks it on Windows wherever
 /// POSIX delete semantics are missing (older Windows, FAT and other file systems, Wine): its
 /// name stays listed until the last handle closes, and a process listing the directory (stat,
-/// a reader, the original package) still finds it. Renamed first to a hidden name beside it,
-/// it is out of the way at once, and the system deletes it when nobody has it open any more.
-pub fn remove_file(path: &Path) -> io::Result<()> {
+/// a reader, the original package, an app) still finds it. Moved first into `trash` (our own
+/// `.eventlog` directory, on the same volume), it is out of the way at once, and the system
+/// deletes it when nobody has it open any more.
+pub fn remove_file(path: &Path, trash: &Path) -> io::Result<()> {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let Some(name) = path.file_name() else {
         return std::fs::remove_file(path);
     };
-    // A dot and our name: no pattern matches it (a pattern's date never matches a dot).
-    let hidden = path.with_file_name(format!(
-        ".eventlog-deleted-{}-{}-{}",
+    let moved = trash.join(format!(
+        "deleted-{}-{}-{}",
         std::process::id(),
         NEXT.fetch_add(1, Ordering::Relaxed),
         name.to_string_lossy()
     ));
-    match std::fs::rename(path, &hidden) {
-        Ok(()) => std::fs::remove_file(&hidden),
+    match std::fs::rename(path, &moved) {
+        Ok(()) => std::fs::remove_file(&moved),
+        Err(e) if e.kind() == io::ErrorKind::NotFound && !trash.is_dir() => {
+            std::fs::remove_file(path)
+        }
         Err(e) if e.kind() == io::ErrorKind::NotFound => Err(e),
-        // Not renamable (held without delete sharing): a plain delete says why.
+        // Not movable (held without delete sharing): a plain delete says why.
         Err(_) => std::fs::remove_file(path),
+    }
+}
+
+/// Whether `file` was deleted by someone while its name is still listed: where Windows lacks
+/// POSIX delete semantics (Wine, older Windows, FAT), a deleted file that is open stays in its
+/// directory, "delete pending", until its last handle closes, so checking the name would never
+/// see a logfile deleted under a reader.
+pub fn delete_pending(file: &File) -> bool {
+    // SAFETY: FILE_STANDARD_INFO is plain data, and the call writes at most its size into it.
+    unsafe {
+        let mut info: FILE_STANDARD_INFO = std::mem::zeroed();
+        let ok = GetFileInformationByHandleEx(
+            file.as_raw_handle() as HANDLE,
+            FileStandardInfo,
+            (&mut info as *mut FILE_STANDARD_INFO).cast(),
+            std::mem::size_of::<FILE_STANDARD_INFO>() as u32,
+        );
+        ok != 0 && info.DeletePending
     }
 }
 
