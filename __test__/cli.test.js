@@ -55,8 +55,16 @@ before(async () => {
   expected = await consumeAsJsonLines(pattern)
   assert.equal(expected.length, DAYS * PER_DAY_EVENTS)
 })
-// Retried: on Windows a CLI process that just exited may still be closing its files.
-after(() => fs.rmSync(big, { recursive: true, force: true, maxRetries: 20, retryDelay: 50 }))
+after(() => {
+  try {
+    fs.rmSync(big, { recursive: true, force: true, maxRetries: 20, retryDelay: 50 })
+  } catch (err) {
+    // On Windows an open file cannot go, and a directory notification handle of ours can be
+    // closed a moment after its log stopped (notify closes it on its own thread): there the
+    // directory is left to the system's temporary files.
+    if (process.platform !== 'win32') throw err
+  }
+})
 
 const posOf = (i) => JSON.parse(expected[i]).pos
 
