@@ -21,6 +21,9 @@ const { scaled } = require('./support/platform')
 const FULL = process.env.FAULT_TRIALS !== undefined
 const TRIALS = FULL ? Number(process.env.FAULT_TRIALS) : 1
 const CONSUMER = path.join(__dirname, 'fixtures/named-consumer.js')
+// Windows cannot send SIGTERM (child.kill is TerminateProcess there): the graceful stop it asks
+// for is asked through the consumer's stdin instead, to the same handler.
+const WINDOWS = process.platform === 'win32'
 const EVENTS = 20000
 const MAX_AGAIN = 1000
 
@@ -68,7 +71,7 @@ let runCount = 0
  */
 function startConsumer(name, mode, workUs) {
   const record = path.join(dir, `run-${++runCount}.txt`)
-  const child = spawn(process.execPath, [CONSUMER, pattern, name, mode, String(workUs), record], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [CONSUMER, pattern, name, mode, String(workUs), record], { stdio: [WINDOWS ? 'pipe' : 'ignore', 'pipe', 'pipe'] })
   let out = ''
   let err = ''
   let count = 0
@@ -92,7 +95,13 @@ function startConsumer(name, mode, workUs) {
       if (count >= n || out.includes('synced')) d.resolve()
       return d.promise
     },
-    kill: (signal) => child.kill(signal),
+    kill: (signal) => {
+      if (!WINDOWS) return child.kill(signal)
+      if (signal === 'SIGTERM') return child.stdin.end('stop\n')
+      // The stdin pipe is ours to close too, or 'close' waits for it.
+      child.stdin.destroy()
+      return child.kill(signal)
+    },
     exited: within(30000, exited, 'the consumer exiting'),
     lines: () => fs.readFileSync(record, 'utf8').split('\n').slice(0, -1),
     stderr: () => err,

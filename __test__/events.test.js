@@ -5,6 +5,7 @@
 const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const path = require('node:path')
+const { pathToFileURL } = require('node:url')
 const { test } = require('node:test')
 
 const eventlog = require('..')
@@ -167,7 +168,7 @@ function waitingReplay(esm) {
   done = true
   console.log('done')`
   return esm
-    ? `import eventlog from ${JSON.stringify(path.join(__dirname, '..', 'index.mjs'))}\nconst log = eventlog(process.argv[2])\n${body}\n`
+    ? `import eventlog from ${JSON.stringify(pathToFileURL(path.join(__dirname, '..', 'index.mjs')).href)}\nconst log = eventlog(process.argv[2])\n${body}\n`
     : `(async () => {\nconst log = eventlog(process.argv[1])\n${body}\n})()`
 }
 

@@ -9,13 +9,14 @@ const os = require('node:os')
 const path = require('node:path')
 const { ROOT } = require('./helpers')
 const { scaled } = require('./support/platform')
-const { ok } = require('./support/commands')
+const { ok, cleanEnv, npmEnv } = require('./support/commands')
 const { startRegistry } = require('./support/registry')
 const { freshApp } = require('./support/npm-app')
-const { currentPlatform, platformOfTriple } = require('../lib/platform')
+const { currentPlatform, loadablePlatforms, platformOfTriple } = require('../lib/platform')
 
 const PKG = require('../package.json')
-const PLATFORM = currentPlatform()
+// The binary the rest of the suite tests: on Windows x64 that may be the GNU build.
+const PLATFORM = loadablePlatforms().find((p) => fs.existsSync(path.join(ROOT, `${PKG.napi.binaryName}.${p}.node`))) || currentPlatform()
 const PLATFORM_PACKAGE = `${PKG.napi.binaryName}-${PLATFORM}`
 const BINARY = `${PKG.napi.binaryName}.${PLATFORM}.node`
 
@@ -27,7 +28,7 @@ before(
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'eventlog-install-'))
     const dist = path.join(work, 'dist')
     // The binary the rest of the suite tests, packed as a release packs it.
-    await ok(process.execPath, [path.join(ROOT, 'scripts', 'package.js'), '--no-build', '--out', dist], { cwd: ROOT, timeoutMs: 120000 })
+    await ok(process.execPath, [path.join(ROOT, 'scripts', 'package.js'), '--no-build', '--out', dist], { cwd: ROOT, timeoutMs: 120000, env: cleanEnv(npmEnv()) })
     registry = await startRegistry(path.join(work, 'registry'))
     const publisher = freshApp(path.join(work, 'publisher'), registry.url)
     // Platform packages first, as a release does: the main package depends on them.

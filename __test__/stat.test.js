@@ -60,8 +60,15 @@ test('stat() counts days, events, bytes, torn tails; the positions a reader sees
   assert.deepEqual([none.days, none.events, none.bytes, none.firstPos, none.lastPos], [0, 0, 0, null, null])
 })
 
-test('stat() refuses a bad pattern with InvalidPatternError, a non-pattern with TypeError', async () => {
+test('stat() refuses a bad pattern with InvalidPatternError, a non-pattern with TypeError', async (t) => {
   await assert.rejects(eventlog.stat('events.log'), eventlog.InvalidPatternError)
   await assert.rejects(eventlog.stat(42), TypeError)
-  await assert.rejects(eventlog.stat('/dev/null/e-%y-%m-%d.log'), (err) => err instanceof eventlog.ReadError && /Not a directory/.test(err.message))
+  if (process.platform === 'win32') {
+    // No /dev/null there: a file where the directory should be, in Windows' words.
+    const file = path.join(tmpdir(t), 'file')
+    fs.writeFileSync(file, 'not a directory')
+    await assert.rejects(eventlog.stat(path.join(file, 'e-%y-%m-%d.log')), (err) => err instanceof eventlog.ReadError && /could not list .*file: .+\(os error \d+\)/.test(err.message))
+  } else {
+    await assert.rejects(eventlog.stat('/dev/null/e-%y-%m-%d.log'), (err) => err instanceof eventlog.ReadError && /Not a directory/.test(err.message))
+  }
 })

@@ -10,11 +10,13 @@ const { test } = require('node:test')
 
 const { ROOT } = require('./helpers')
 
-const TSC = path.join(ROOT, 'node_modules', '.bin', 'tsc')
+// tsc's own script, run with this node: node_modules/.bin/tsc is a shell script on Unix and a
+// .cmd on Windows, neither of which spawn() runs everywhere.
+const TSC = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc')
 
 function tsc(args, timeoutMs) {
   return new Promise((resolve, reject) => {
-    const child = spawn(TSC, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [TSC, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
     child.stdout.on('data', (d) => (out += d))
     child.stderr.on('data', (d) => (out += d))

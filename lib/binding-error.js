@@ -18,7 +18,9 @@ const BUILD_COMMAND = 'npx eventlog-build'
 function bindingErrorMessage({ platform, libc, prebuilt, binaryName, file, found, override, cause }) {
   const system = `${process.platform}-${process.arch}${libc ? ` with ${libc}` : ''}`
   const build = `build it from source with a Rust toolchain (https://rustup.rs): run \`${BUILD_COMMAND}\` in your app's directory`
-  const reason = cause && cause.message ? ` (${cause.message.split('\n')[0]})` : ''
+  // The first line of the reason; Windows ends its system messages with \r\n (and the loader
+  // with more), so the line is trimmed of its \r as well.
+  const reason = cause && cause.message ? ` (${cause.message.split('\n')[0].trimEnd()})` : ''
   if (override) {
     return `eventlog could not load NAPI_RS_NATIVE_LIBRARY_PATH=${override}${reason}. Point it at an eventlog.${platform}.node built for ${system}, unset it, or ${build}.`
   }

@@ -67,9 +67,19 @@ function currentPlatform() {
   return base
 }
 
+/**
+ * The names of the binaries this machine can load, the preferred first. On Windows x64 that is
+ * the MSVC build, then the GNU one: official Node is built with MSVC, and an addon built with
+ * mingw-w64 loads in it just as well (N-API is a C ABI; the addon links no C++ runtime).
+ */
+function loadablePlatforms() {
+  const first = currentPlatform()
+  return first === 'win32-x64-msvc' ? [first, 'win32-x64-gnu'] : [first]
+}
+
 /** The platforms this release has prebuilt binaries for, from `napi.targets` in package.json. */
 function prebuiltPlatforms(packageJson) {
   return ((packageJson.napi && packageJson.napi.targets) || []).map(platformOfTriple)
 }
 
-module.exports = { platformOfTriple, rustCpuOf, currentPlatform, libc, prebuiltPlatforms }
+module.exports = { platformOfTriple, rustCpuOf, currentPlatform, loadablePlatforms, libc, prebuiltPlatforms }

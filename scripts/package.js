@@ -81,9 +81,22 @@ function platformPackages(pkg) {
   })
 }
 
+/**
+ * How to run npm: the npm running this script (`npm run package` sets npm_execpath), else, on
+ * Windows, the one installed beside node (npm.cmd cannot be spawned without a shell), else the
+ * one on the PATH.
+ */
+function npmCommand() {
+  const cli = process.env.npm_execpath
+  if (cli && /npm-cli\.js$/.test(cli)) return [process.execPath, [cli]]
+  if (process.platform === 'win32') return [process.execPath, [path.join(path.dirname(process.execPath), 'node_modules', 'npm', 'bin', 'npm-cli.js')]]
+  return ['npm', []]
+}
+
 /** Packs `dir` into `out`; returns npm's record of the tarball (filename, size, files). */
 function pack(dir, out) {
-  const [record] = JSON.parse(run('npm', ['pack', dir, '--pack-destination', out, '--json', '--ignore-scripts']))
+  const [npm, prefix] = npmCommand()
+  const [record] = JSON.parse(run(npm, [...prefix, 'pack', dir, '--pack-destination', out, '--json', '--ignore-scripts']))
   return record
 }
 

@@ -2,7 +2,8 @@
 // Commands for the install tests (npm, npx, node), each with a deadline: a hang fails the test
 // instead of the run, and nothing outlives the test process.
 
-const { spawn } = require('node:child_process')
+const { spawn, spawnSync } = require('node:child_process')
+const path = require('node:path')
 const { scaled } = require('./platform')
 
 // Process groups still running, killed if the test process exits first (a failed test).
@@ -12,11 +13,28 @@ process.once('exit', () => {
 })
 
 function killGroup(pid) {
+  if (process.platform === 'win32') {
+    // No process groups: taskkill ends the process and its descendants (/T), forcibly (/F).
+    spawnSync('taskkill', ['/pid', String(pid), '/t', '/f'], { stdio: 'ignore', timeout: 10000 })
+    return
+  }
   try {
     process.kill(-pid, 'SIGKILL')
   } catch {
     // Already gone.
   }
+}
+
+/**
+ * `npm` and `npx` on Windows are .cmd scripts, which spawn() cannot run without a shell; run
+ * their JavaScript with this node instead, from where the Windows installer puts npm (next to
+ * node.exe), or from EVENTLOG_TEST_NPM_DIR (an npm package directory: the emulated run under
+ * Wine hands over the host's npm, since the node.exe it uses comes without one).
+ */
+function resolveCommand(command, args) {
+  if (process.platform !== 'win32' || (command !== 'npm' && command !== 'npx')) return [command, args]
+  const npmDir = process.env.EVENTLOG_TEST_NPM_DIR || path.join(path.dirname(process.execPath), 'node_modules', 'npm')
+  return [process.execPath, [path.join(npmDir, 'bin', `${command}-cli.js`), ...args]]
 }
 
 /**
@@ -42,7 +60,10 @@ function run(command, args, { cwd, env = cleanEnv(), timeoutMs = 60000 } = {}) {
   timeoutMs = scaled(timeoutMs)
   return new Promise((resolve, reject) => {
     const started = Date.now()
-    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+    const [file, argv] = resolveCommand(command, args)
+    // detached: a process group of its own on Unix (killGroup); on Windows it would open a new
+    // console, and taskkill /T finds the descendants anyway.
+    const child = spawn(file, argv, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: process.platform !== 'win32' })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d) => (stdout += d))
@@ -73,4 +94,15 @@ async function ok(command, args, options) {
   return r
 }
 
-module.exports = { run, ok, cleanEnv }
+/**
+ * What a script that runs npm itself (scripts/package.js) needs to find it: on Windows, the
+ * npm these commands run (npm_execpath, as npm sets it for the scripts it runs); elsewhere npm
+ * is on the PATH.
+ */
+function npmEnv() {
+  if (process.platform !== 'win32') return {}
+  const [, [cli]] = resolveCommand('npm', [])
+  return { npm_execpath: cli }
+}
+
+module.exports = { run, ok, cleanEnv, npmEnv }

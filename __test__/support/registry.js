@@ -9,6 +9,7 @@ const net = require('node:net')
 const path = require('node:path')
 const { ROOT, within, deferred } = require('../helpers')
 const { ok, cleanEnv } = require('./commands')
+const { SERVICES, ask } = require('./services')
 
 // 6.8.0 is the last verdaccio that runs on Node 20; its node-fetch must be pinned to 2.7.0.
 const VERDACCIO = '6.8.0'
@@ -50,6 +51,12 @@ function freePort() {
  * `GET /-/ping`; `stop()` ends it (by its pid) and resolves once it has exited.
  */
 async function startRegistry(dir) {
+  // Under an emulator the registry runs on the Linux side (./services.js), with its own storage.
+  if (SERVICES) {
+    const { id, url } = await ask('POST', '/registry')
+    let stopped = null
+    return { url, stop: () => (stopped ??= ask('DELETE', `/registry/${id}`)) }
+  }
   await ensureVerdaccio()
   const storage = path.join(dir, 'storage')
   fs.mkdirSync(storage, { recursive: true })

@@ -11,11 +11,13 @@ const crypto = require('node:crypto')
 
 const { motoPython } = require('./tools')
 const { within } = require('../helpers')
+const { SERVICES, ask } = require('./services')
 
 const LAUNCHER = path.join(__dirname, 'moto_server.py')
 
 /** Starts moto (on `port`, or any free one); resolves `{ endpoint, port, pid, stop() }`. */
 async function startMoto(t, port = 0) {
+  if (SERVICES) return startRemoteMoto(t, port)
   const python = motoPython()
   const child = spawn(python, [LAUNCHER, String(port)], { stdio: ['pipe', 'pipe', 'pipe'] })
   let out = ''
@@ -44,6 +46,18 @@ async function startMoto(t, port = 0) {
     throw e
   }
   return { endpoint, port: Number(new URL(endpoint).port), pid: child.pid, stop }
+}
+
+/**
+ * startMoto for a run under an emulator: the same server, started on the Linux side by the
+ * test services (./services.js), stopped through them. `pid` is null: the process is not ours.
+ */
+async function startRemoteMoto(t, port) {
+  const { id, endpoint } = await ask('POST', `/moto?port=${port}`)
+  let stopped = null
+  const stop = () => (stopped ??= ask('DELETE', `/moto/${id}`))
+  if (t) t.after(stop)
+  return { endpoint, port: Number(new URL(endpoint).port), pid: null, stop }
 }
 
 // moto answers object requests only when they carry credentials, and checks no signature:

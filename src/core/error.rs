@@ -182,24 +182,11 @@ impl Error {
     }
 }
 
-/// The conventional name of the OS errors users meet on a storage path.
+/// The conventional name of the OS errors users meet on a storage path (`EACCES`, `ENOSPC`…),
+/// from the platform's own error numbers (`sys`); others fall back to the io::ErrorKind text
+/// in the message.
 fn errno_name(err: &io::Error) -> Option<&'static str> {
-    // Values are Linux's; other platforms fall back to the io::ErrorKind text in the message.
-    Some(match err.raw_os_error()? {
-        1 => "EPERM",
-        2 => "ENOENT",
-        5 => "EIO",
-        9 => "EBADF",
-        13 => "EACCES",
-        17 => "EEXIST",
-        20 => "ENOTDIR",
-        21 => "EISDIR",
-        27 => "EFBIG",
-        28 => "ENOSPC",
-        30 => "EROFS",
-        122 => "EDQUOT",
-        _ => return None,
-    })
+    crate::sys::errno_name(err.raw_os_error()?)
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

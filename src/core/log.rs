@@ -9,6 +9,7 @@
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::time::Duration;
 
 use crate::append::{AppendOutcome, FlushStats, Lines};
 use crate::archive::{ArchiveConfig, ArchiveOptions, Archiver, PassDone};
@@ -17,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::history::History;
 use crate::pattern::Pattern;
 use crate::position::Start;
-use crate::tailer::{Sink, Tailer};
+use crate::tailer::{Ended, Sink, Tailer};
 use crate::wake::Wakes;
 use crate::writer::{WriteRequest, Writer};
 
@@ -43,7 +44,13 @@ pub struct Log {
     rollover: Arc<OnceLock<Arc<tokio::sync::Notify>>>,
     /// Indexes the days a rollover sealed, on a thread of its own.
     indexer: Arc<Indexer>,
+    /// The consumers' threads, waited for at close (those ended are forgotten as others start).
+    consumers: Mutex<Vec<Arc<Ended>>>,
 }
+
+/// How long a closing log waits for its consumers' threads: each ends within one read (of the
+/// archive, at worst) once told to stop.
+const CONSUMERS_STOP_BOUND: Duration = Duration::from_secs(10);
 
 impl Drop for Log {
     fn drop(&mut self) {
@@ -51,6 +58,13 @@ impl Drop for Log {
         // being built is given up, and its thread joined.
         self.history.indexes.close();
         self.indexer.join();
+        // Every consumer holds the log until it is stopped, so all of them are stopping now.
+        let deadline = std::time::Instant::now() + CONSUMERS_STOP_BOUND;
+        let consumers =
+            std::mem::take(&mut *self.consumers.lock().unwrap_or_else(|e| e.into_inner()));
+        for ended in consumers {
+            ended.wait(deadline.saturating_duration_since(std::time::Instant::now()));
+        }
     }
 }
 
@@ -152,6 +166,7 @@ impl Log {
             archiver: OnceLock::new(),
             rollover: Arc::new(OnceLock::new()),
             indexer: Arc::default(),
+            consumers: Mutex::default(),
         }
     }
 
@@ -255,8 +270,12 @@ impl Log {
 
     /// Starts a consumer from `start` (the beginning, for `None`).
     pub fn consume(&self, start: Option<Start>, sink: impl Sink) -> Result<Tailer> {
-        Tailer::spawn(self.history.clone(), &self.wakes, start, sink)
-            .map_err(|e| Error::read("start consumer for", self.history.pattern.given(), e))
+        let tailer = Tailer::spawn(self.history.clone(), &self.wakes, start, sink)
+            .map_err(|e| Error::read("start consumer for", self.history.pattern.given(), e))?;
+        let mut consumers = self.consumers.lock().unwrap_or_else(|e| e.into_inner());
+        consumers.retain(|ended| !ended.is_set());
+        consumers.push(tailer.ended());
+        Ok(tailer)
     }
 
     /// One archive pass now (`Archiver::pass_now`).
@@ -314,5 +333,31 @@ mod tests {
             .index(Day::from_number(20261121, "t").unwrap());
         assert!(!today.exists(), "the open day is not indexed on disk");
         drop(log);
+    }
+
+    struct Discard;
+    impl Sink for Discard {
+        fn deliver(&mut self, _: crate::delivery::Delivery) -> bool {
+            true
+        }
+    }
+
+    #[test]
+    fn a_closing_log_waits_for_its_stopped_consumers_to_let_go_of_their_files() {
+        let tmp = tempfile::tempdir().unwrap();
+        let given = format!("{}/e-%y-%m-%d.log", tmp.path().display());
+        let log = Log::new(Arc::new(Pattern::parse(&given).unwrap()), Clock::system());
+        let tailers: Vec<Tailer> = (0..3)
+            .map(|_| log.consume(None, Discard).unwrap())
+            .collect();
+        let ended: Vec<_> = tailers.iter().map(Tailer::ended).collect();
+        for t in &tailers {
+            t.stop();
+        }
+        // The handles stay (as a JavaScript object keeps its consumer until it is collected);
+        // closing the log still waits for every thread, which has let go of its files.
+        drop(log);
+        assert!(ended.iter().all(|e| e.is_set()));
+        drop(tailers);
     }
 }

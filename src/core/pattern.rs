@@ -39,8 +39,11 @@ impl Token {
 pub struct Pattern {
     /// The pattern files are opened by (absolute once resolved).
     raw: String,
-    /// `raw[shown_from..]` is the pattern as the user gave it.
-    shown_from: usize,
+    /// The pattern exactly as the user gave it, separators included (on Windows either `\`
+    /// or `/`), and its literal parts: the names shown are made from these, so that they
+    /// read as the user's own string with the date put in, as the original package's do.
+    given: String,
+    given_lits: [String; 4],
     /// The literal text around the tokens: `lits[0] tok[0] lits[1] tok[1] lits[2] tok[2] lits[3]`.
     lits: [String; 4],
     toks: [Token; 3],
@@ -55,6 +58,7 @@ impl Pattern {
             pattern: raw.to_string(),
             reason,
         };
+        let given = raw;
         let raw = &*with_slashes(raw, cfg!(windows));
         let mut found: Vec<(usize, Token)> = Vec::new();
         for (name, tok) in [
@@ -70,13 +74,7 @@ impl Pattern {
             }
         }
         found.sort_by_key(|(i, _)| *i);
-        let mut lits: [String; 4] = Default::default();
-        let mut from = 0;
-        for (k, (i, _)) in found.iter().enumerate() {
-            lits[k] = raw[from..*i].to_string();
-            from = i + 2;
-        }
-        lits[3] = raw[from..].to_string();
+        let lits = literals(raw, &found);
         if raw.ends_with('/') {
             return Err(invalid(
                 "it names a directory; it must end with a file name".into(),
@@ -91,7 +89,9 @@ impl Pattern {
         };
         Ok(Pattern {
             raw: raw.to_string(),
-            shown_from: 0,
+            given: given.to_string(),
+            // with_slashes changes no byte offset, so the tokens are where they were found.
+            given_lits: literals(given, &found),
             toks: [found[0].1, found[1].1, found[2].1],
             lits,
             base_dir,
@@ -118,7 +118,9 @@ impl Pattern {
             format!("{cwd}{sep}{given_slashed}")
         };
         let mut p = Pattern::parse(&joined)?;
-        p.shown_from = p.raw.len() - given.len();
+        let as_given = Pattern::parse(given)?;
+        p.given = as_given.given;
+        p.given_lits = as_given.given_lits;
         Ok(p)
     }
 
@@ -129,18 +131,13 @@ impl Pattern {
 
     /// The pattern as the user gave it.
     pub fn given(&self) -> &str {
-        &self.raw[self.shown_from..]
+        &self.given
     }
 
-    /// A path made from this pattern (`path_for`, or found by discovery), in the form the user
-    /// gave (relative stays relative).
-    pub fn shown<'a>(&self, path: &'a str) -> &'a str {
-        path.get(self.shown_from..).unwrap_or(path)
-    }
-
-    /// The logfile of a day in the form the user gave.
+    /// The logfile of a day in the form the user gave (relative stays relative, and on
+    /// Windows each separator is the one the user wrote).
     pub fn name_for(&self, day: Day) -> String {
-        self.shown(&self.path_for(day)).to_string()
+        render(&self.given_lits, &self.toks, day)
     }
 
     /// The logfile of a day below `base_dir` (`2026/11/events-20.log`): its name in an archive.
@@ -162,17 +159,7 @@ impl Pattern {
 
     /// The logfile of a day, in the form files are opened by.
     pub fn path_for(&self, day: Day) -> String {
-        let mut out = String::with_capacity(self.raw.len() + 2);
-        for k in 0..3 {
-            out.push_str(&self.lits[k]);
-            match self.toks[k] {
-                Token::Year => out.push_str(&format!("{:04}", day.year())),
-                Token::Month => out.push_str(&format!("{:02}", day.month())),
-                Token::Day => out.push_str(&format!("{:02}", day.day_of_month())),
-            }
-        }
-        out.push_str(&self.lits[3]);
-        out
+        render(&self.lits, &self.toks, day)
     }
 
     /// The day a path names, if the path is one this pattern produces for a real date.
@@ -258,6 +245,33 @@ impl Pattern {
             .collect();
         format!("{rest}{suffix}")
     }
+}
+
+/// The literal text around the three tokens found at `found` (byte offsets, in order).
+fn literals(raw: &str, found: &[(usize, Token)]) -> [String; 4] {
+    let mut lits: [String; 4] = Default::default();
+    let mut from = 0;
+    for (k, (i, _)) in found.iter().enumerate() {
+        lits[k] = raw[from..*i].to_string();
+        from = i + 2;
+    }
+    lits[3] = raw[from..].to_string();
+    lits
+}
+
+/// The name of `day` made from literal parts and tokens.
+fn render(lits: &[String; 4], toks: &[Token; 3], day: Day) -> String {
+    let mut out = String::with_capacity(lits.iter().map(String::len).sum::<usize>() + 10);
+    for k in 0..3 {
+        out.push_str(&lits[k]);
+        match toks[k] {
+            Token::Year => out.push_str(&format!("{:04}", day.year())),
+            Token::Month => out.push_str(&format!("{:02}", day.month())),
+            Token::Day => out.push_str(&format!("{:02}", day.day_of_month())),
+        }
+    }
+    out.push_str(&lits[3]);
+    out
 }
 
 /// The pattern with every separator as `/`. On Windows, where `\` separates too, a pattern

@@ -38,4 +38,13 @@ impl DaySource {
     pub fn is_local(&self) -> bool {
         matches!(self, DaySource::Local(_))
     }
+
+    /// Whether the local file was deleted while we have it open, though its name may still be
+    /// listed (Windows without POSIX delete semantics keeps it until the last handle closes).
+    pub fn delete_pending(&self) -> bool {
+        match self {
+            DaySource::Local(f) => crate::sys::delete_pending(f),
+            DaySource::Archived(_) => false,
+        }
+    }
 }

@@ -73,7 +73,7 @@ pub fn stat(pattern: &Pattern, today: Day) -> Result<Vec<DayStat>> {
         };
         days.push(DayStat {
             day: f.day,
-            file: f.path,
+            file: pattern.name_for(f.day),
             archived: records.remove(&f.day).map(|(object, _)| object),
             local: true,
             lines: counts.lines,

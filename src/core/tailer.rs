@@ -74,6 +74,46 @@ impl Subscriber for Link {
 pub struct Tailer {
     link: Arc<Link>,
     thread: Option<JoinHandle<()>>,
+    ended: Arc<Ended>,
+}
+
+/// Set once a consumer's thread has ended and let go of its files (the day it read, its
+/// directory watcher). The log waits for it when it closes: on Windows an open handle keeps a
+/// file, or the directory it lies in, from being deleted.
+#[derive(Default)]
+pub struct Ended {
+    done: Mutex<bool>,
+    changed: std::sync::Condvar,
+}
+
+impl Ended {
+    fn set(&self) {
+        *self.done.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        self.changed.notify_all();
+    }
+
+    pub fn is_set(&self) -> bool {
+        *self.done.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Waits until it is set, for at most `limit`; whether it was.
+    pub fn wait(&self, limit: Duration) -> bool {
+        let done = self.done.lock().unwrap_or_else(|e| e.into_inner());
+        let (done, _) = self
+            .changed
+            .wait_timeout_while(done, limit, |done| !*done)
+            .unwrap_or_else(|e| e.into_inner());
+        *done
+    }
+}
+
+/// Sets `Ended` when the thread's closure returns or unwinds.
+struct SetOnDrop(Arc<Ended>);
+
+impl Drop for SetOnDrop {
+    fn drop(&mut self) {
+        self.0.set();
+    }
 }
 
 impl Tailer {
@@ -111,12 +151,18 @@ impl Tailer {
         });
         let subscriber: Arc<dyn Subscriber> = link.clone();
         wakes.subscribe(Arc::downgrade(&subscriber));
+        let ended = Arc::new(Ended::default());
+        let on_exit = SetOnDrop(ended.clone());
         let thread = thread::Builder::new()
             .name("eventlog-consumer".into())
-            .spawn(move || run(&state, &rx))?;
+            .spawn(move || {
+                let _on_exit = on_exit;
+                run(&state, &rx)
+            })?;
         Ok(Tailer {
             link,
             thread: Some(thread),
+            ended,
         })
     }
 
@@ -142,6 +188,11 @@ impl Tailer {
         if let Ok(mut state) = self.link.state.try_lock() {
             state.stopped = true;
         }
+    }
+
+    /// What is set once the thread has ended.
+    pub fn ended(&self) -> Arc<Ended> {
+        self.ended.clone()
     }
 
     /// Stops and waits for the thread.
@@ -227,6 +278,12 @@ fn run(state: &Mutex<State>, rx: &Receiver<Signal>) {
             Err(RecvTimeoutError::Disconnected) => st.stopped = true,
         }
     }
+    // The state outlives the thread (the JavaScript object holds it until it is collected):
+    // its files go now.
+    let mut st = lock();
+    st.reader = None;
+    st.watcher = None;
+    drop(st);
     debug!("reader", "consumer stopped");
 }
 
@@ -634,7 +691,8 @@ impl State {
             Ok((size, read)) if size < read => Some(format!(
                 "it shrank to {size} bytes after {read} bytes were read; events were removed from an append-only log"
             )),
-            Ok(_) if !Path::new(&self.history.pattern.path_for(day)).exists()
+            Ok(_) if (reader.source().delete_pending()
+                || !Path::new(&self.history.pattern.path_for(day)).exists())
                 && self.history.catalog.entry(day).is_none_or(|e| e.archived.is_none()) =>
             {
                 Some("it was deleted while being read".to_string())

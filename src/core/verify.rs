@@ -69,10 +69,12 @@ pub fn verify(pattern: &Pattern, today: Day) -> Result<Report> {
         list_logfiles(pattern, None).map_err(|e| Error::read("list", pattern.base_path(), e))?;
     for f in files {
         report.files += 1;
+        // The file as the user's pattern names it (on Windows, with the user's separators).
+        let shown = pattern.name_for(f.day);
         if f.day > today {
             report.add(Problem {
                 kind: ProblemKind::FutureDay,
-                file: f.path.clone(),
+                file: shown.clone(),
                 line: 0,
                 pos: encode(f.day, 0),
                 detail: format!(
@@ -105,7 +107,7 @@ pub fn verify(pattern: &Pattern, today: Day) -> Result<Report> {
         for (n, start) in corrupt {
             report.add(Problem {
                 kind: ProblemKind::CorruptLine,
-                file: f.path.clone(),
+                file: shown.clone(),
                 line: n + 1,
                 pos: encode(f.day, n),
                 detail: format!("not a JSON event: {start:?}"),
@@ -114,7 +116,7 @@ pub fn verify(pattern: &Pattern, today: Day) -> Result<Report> {
         if reader.partial_tail() > 0 {
             report.add(Problem {
                 kind: ProblemKind::TornTail,
-                file: f.path.clone(),
+                file: shown.clone(),
                 line: reader.lines() + 1,
                 pos: encode(f.day, reader.lines()),
                 detail: format!(

@@ -393,7 +393,8 @@ async fn pass_locked(
     if let Some(keep) = ctx.remote.config.keep_local_days {
         let cutoff = today.add_days(-i64::from(keep));
         for (day, path) in verified.iter().filter(|(day, _)| *day < cutoff) {
-            match std::fs::remove_file(path) {
+            // sys: on Windows the name must go at once although readers may have it open.
+            match sys::remove_file(std::path::Path::new(path), history.files.dir()) {
                 Ok(()) => {
                     debug!("archive", "deleted {path}: it is in the archive");
                     history.catalog.forget_local(*day);

@@ -47,3 +47,34 @@ pub fn rename_over(from: &Path, to: &Path) -> io::Result<()> {
 pub fn truncate(file: &File, _path: &Path, len: u64) -> io::Result<()> {
     file.set_len(len)
 }
+
+/// The conventional name of an OS error number users meet on a storage path (Linux's values).
+pub fn errno_name(code: i32) -> Option<&'static str> {
+    Some(match code {
+        1 => "EPERM",
+        2 => "ENOENT",
+        5 => "EIO",
+        9 => "EBADF",
+        13 => "EACCES",
+        17 => "EEXIST",
+        20 => "ENOTDIR",
+        21 => "EISDIR",
+        27 => "EFBIG",
+        28 => "ENOSPC",
+        30 => "EROFS",
+        122 => "EDQUOT",
+        _ => return None,
+    })
+}
+
+/// Deletes the file at `path`: on Unix its name is gone at once, even while others read it
+/// (Windows moves it into `trash` first).
+pub fn remove_file(path: &Path, _trash: &Path) -> io::Result<()> {
+    std::fs::remove_file(path)
+}
+
+/// Whether `file` was deleted but its name is still listed: never on Unix, where deleting
+/// removes the name at once (the caller checks the name).
+pub fn delete_pending(_file: &File) -> bool {
+    false
+}

@@ -6,10 +6,12 @@ use std::io;
 use std::os::windows::fs::FileExt as _;
 use std::os::windows::io::AsRawHandle;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use windows_sys::Win32::Foundation::{ERROR_LOCK_VIOLATION, HANDLE};
 use windows_sys::Win32::Storage::FileSystem::{
-    LockFileEx, UnlockFileEx, LOCKFILE_EXCLUSIVE_LOCK, LOCKFILE_FAIL_IMMEDIATELY,
+    FileStandardInfo, GetFileInformationByHandleEx, LockFileEx, UnlockFileEx, FILE_STANDARD_INFO,
+    LOCKFILE_EXCLUSIVE_LOCK, LOCKFILE_FAIL_IMMEDIATELY,
 };
 use windows_sys::Win32::System::IO::OVERLAPPED;
 
@@ -158,9 +160,84 @@ pub fn rename_over(from: &Path, to: &Path) -> io::Result<()> {
     std::fs::rename(from, to)
 }
 
+/// Deletes the file at `path`, its name gone at once. Deleting a file that another process has
+/// open (sharing delete access, as Rust and Node open files) only marks it on Windows wherever
+/// POSIX delete semantics are missing (older Windows, FAT and other file systems, Wine): its
+/// name stays listed until the last handle closes, and a process listing the directory (stat,
+/// a reader, the original package, an app) still finds it. Moved first into `trash` (our own
+/// `.eventlog` directory, on the same volume), it is out of the way at once, and the system
+/// deletes it when nobody has it open any more.
+pub fn remove_file(path: &Path, trash: &Path) -> io::Result<()> {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let Some(name) = path.file_name() else {
+        return std::fs::remove_file(path);
+    };
+    let moved = trash.join(format!(
+        "deleted-{}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed),
+        name.to_string_lossy()
+    ));
+    match std::fs::rename(path, &moved) {
+        Ok(()) => std::fs::remove_file(&moved),
+        Err(e) if e.kind() == io::ErrorKind::NotFound && !trash.is_dir() => {
+            std::fs::remove_file(path)
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Err(e),
+        // Not movable (held without delete sharing): a plain delete says why.
+        Err(_) => std::fs::remove_file(path),
+    }
+}
+
+/// Whether `file` was deleted by someone while its name is still listed: where Windows lacks
+/// POSIX delete semantics (Wine, older Windows, FAT), a deleted file that is open stays in its
+/// directory, "delete pending", until its last handle closes, so checking the name would never
+/// see a logfile deleted under a reader.
+pub fn delete_pending(file: &File) -> bool {
+    // SAFETY: FILE_STANDARD_INFO is plain data, and the call writes at most its size into it.
+    unsafe {
+        let mut info: FILE_STANDARD_INFO = std::mem::zeroed();
+        let ok = GetFileInformationByHandleEx(
+            file.as_raw_handle() as HANDLE,
+            FileStandardInfo,
+            (&mut info as *mut FILE_STANDARD_INFO).cast(),
+            std::mem::size_of::<FILE_STANDARD_INFO>() as u32,
+        );
+        ok != 0 && info.DeletePending
+    }
+}
+
 /// Cuts the logfile at `path` to `len` bytes. A handle opened for appending may not change the
 /// file's length on Windows (it lacks FILE_WRITE_DATA), so a second handle, opened for writing,
 /// does it.
 pub fn truncate(_file: &File, path: &Path, len: u64) -> io::Result<()> {
     OpenOptions::new().write(true).open(path)?.set_len(len)
+}
+
+/// The conventional (POSIX) name of a Windows error users meet on a storage path, as Node's
+/// libuv names them, so that `err.errno` reads the same as on Unix: a file where a directory
+/// should be is ERROR_ALREADY_EXISTS when we create the directory and ERROR_DIRECTORY when we
+/// list it, where Unix says EEXIST and ENOTDIR.
+pub fn errno_name(code: i32) -> Option<&'static str> {
+    Some(match code {
+        // ERROR_FILE_NOT_FOUND, ERROR_PATH_NOT_FOUND, ERROR_INVALID_NAME
+        2 | 3 | 123 => "ENOENT",
+        // ERROR_ACCESS_DENIED (libuv's EPERM: a read-only file, or one pending deletion)
+        5 => "EPERM",
+        // ERROR_INVALID_HANDLE
+        6 => "EBADF",
+        // ERROR_WRITE_PROTECT
+        19 => "EROFS",
+        // ERROR_CRC, ERROR_IO_DEVICE
+        23 | 1117 => "EIO",
+        // ERROR_HANDLE_DISK_FULL, ERROR_DISK_FULL
+        39 | 112 => "ENOSPC",
+        // ERROR_FILE_EXISTS, ERROR_ALREADY_EXISTS
+        80 | 183 => "EEXIST",
+        // ERROR_FILE_TOO_LARGE
+        223 => "EFBIG",
+        // ERROR_DIRECTORY ("the directory name is invalid": a file where a directory is named)
+        267 => "ENOTDIR",
+        _ => return None,
+    })
 }
