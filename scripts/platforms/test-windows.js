@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 'use strict'
-// npm run test:windows: the JS test suite under Wine, with the official Windows node.exe,
+// npm run test:windows: the core's cargo tests and the JS test suite under Wine, with the official Windows node.exe,
 // against the Windows build of the addon (win32-x64-gnu, cross-built here with mingw).
 //
-//   node scripts/platforms/test-windows.js [--no-build] [FILE…]
+//   node scripts/platforms/test-windows.js [--no-build] [--no-rust] [FILE…]
 //
 // 1. Builds the addon (./build.js; cargo does nothing when it is up to date) unless --no-build.
-// 2. Sets up Wine and node.exe on first use (./wine.js).
+// 2. Sets up Wine and node.exe on first use (./wine.js), then runs the core's cargo tests under
+//    Wine (./cargo-test.js), unless --no-rust or FILEs are given.
 // 3. Starts the test services on the Linux side (__test__/support/services.js): a Windows node
 //    cannot spawn moto (Python) or verdaccio (a Linux node), so the tests ask these for them.
 // 4. Runs `node.exe --test` on __test__/ (or the FILEs given) with stdout and stderr to a file,
@@ -17,6 +18,7 @@
 const fs = require('node:fs')
 const path = require('node:path')
 const { build } = require('./build')
+const { cargoTestUnder } = require('./cargo-test')
 const { findTarget } = require('./targets')
 const { CACHE, ROOT, say } = require('./toolchain')
 const { setupWine, stopWineOnExit, runNodeExe, wineEnv, windowsPath } = require('./wine')
@@ -68,8 +70,9 @@ function hostNpmDir() {
 
 async function main() {
   const argv = process.argv.slice(2)
-  const noBuild = argv.includes('--no-build')
   const files = argv.filter((a) => !a.startsWith('--'))
+  const noBuild = argv.includes('--no-build')
+  const noRust = argv.includes('--no-rust') || files.length > 0
   const times = {}
   let started = Date.now()
 
@@ -81,6 +84,14 @@ async function main() {
   stopWineOnExit()
   setupWine()
   times.setup = Date.now() - started
+  if (!noRust) {
+    // The core's own tests first, the Windows twins of src/core/sys/ among them (a failure
+    // ends the run), so that the JS suite's summary closes the output.
+    started = Date.now()
+    const rust = cargoTestUnder(findTarget('win32-x64-gnu'), 'wine', wineEnv())
+    times.rust = Date.now() - started
+    if (rust !== 0) return rust
+  }
 
   const services = await serveServices()
   try {
@@ -114,7 +125,7 @@ async function main() {
     times.run = Date.now() - started
     process.stdout.write(fs.readFileSync(outFile))
     const s = (ms) => (ms === undefined ? '-' : `${(ms / 1000).toFixed(0)} s`)
-    say(`build ${s(times.build)}, Wine setup ${s(times.setup)}, test run ${s(times.run)}; node.exe exited with ${code ?? 'a timeout'}`)
+    say(`build ${s(times.build)}, Wine setup ${s(times.setup)}, cargo tests ${s(times.rust)}, test run ${s(times.run)}; node.exe exited with ${code ?? 'a timeout'}`)
     return code ?? 1
   } finally {
     await services.close()
