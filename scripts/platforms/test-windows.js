@@ -38,6 +38,11 @@ function notApplicableHere() {
   return NOT_APPLICABLE.filter((entry) => entry.platforms.includes('win32') || entry.platforms.includes('wine'))
 }
 
+/** Of `entries`, those of the JS suite (`js`) or of the core's cargo tests. */
+function ofSuite(entries, js) {
+  return entries.filter((e) => e.file.endsWith('.rs') !== js)
+}
+
 /**
  * A --test-name-pattern that every test's name matches except those of `entries`: node --test
  * (20 and later) runs only the tests whose name, or an ancestor's, matches a pattern, and
@@ -56,6 +61,11 @@ function notApplicablePattern(entries) {
 /** Fails if an entry names a test its file does not have (a renamed test would run again). */
 function checkEntries(entries) {
   for (const e of entries) {
+    if (e.file.endsWith('.rs')) {
+      const source = fs.readFileSync(path.join(ROOT, e.file), 'utf8')
+      if (!source.includes(`fn ${e.test.split('::').pop()}(`)) throw new Error(`NOT_APPLICABLE names a test that ${e.file} does not have: ${e.test}`)
+      continue
+    }
     const source = fs.readFileSync(path.join(ROOT, '__test__', e.file), 'utf8')
     if (!source.includes(`'${e.test}'`) && !source.includes(`"${e.test}"`) && !source.includes(`\`${e.test}\``)) {
       throw new Error(`NOT_APPLICABLE names a test that __test__/${e.file} does not have: ${e.test}`)
@@ -88,14 +98,17 @@ async function main() {
     // The core's own tests first, the Windows twins of src/core/sys/ among them (a failure
     // ends the run), so that the JS suite's summary closes the output.
     started = Date.now()
-    const rust = cargoTestUnder(findTarget('win32-x64-gnu'), 'wine', wineEnv())
+    const skip = ofSuite(notApplicableHere(), false)
+    checkEntries(skip)
+    for (const e of skip) say(`not run on Windows: ${e.file}: ${e.test} (${e.reason})`)
+    const rust = cargoTestUnder(findTarget('win32-x64-gnu'), 'wine', wineEnv(), skip.map((e) => e.test))
     times.rust = Date.now() - started
     if (rust !== 0) return rust
   }
 
   const services = await serveServices()
   try {
-    const skipped = notApplicableHere()
+    const skipped = ofSuite(notApplicableHere(), true)
     checkEntries(skipped)
     const pattern = notApplicablePattern(skipped)
     for (const e of skipped) say(`not run on Windows: ${e.file}: ${e.test} (${e.reason})`)

@@ -552,6 +552,12 @@ mod tests {
         };
         assert_eq!(err.code(), "ERR_CHECKPOINT");
         assert!(err.to_string().contains("could not create it"), "{err}");
-        assert!(c.read("x").is_err());
+        // Reading under a file: ENOTDIR on Unix. Windows answers "path not found", and a
+        // checkpoint that cannot exist is read as none.
+        if cfg!(windows) {
+            assert!(matches!(c.read("x"), Ok(Stored::None)));
+        } else {
+            assert!(c.read("x").is_err());
+        }
     }
 }

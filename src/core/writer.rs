@@ -477,7 +477,8 @@ mod tests {
             error: Some(Error::write(
                 "write to",
                 "f",
-                std::io::Error::from_raw_os_error(28),
+                // ENOSPC, ERROR_DISK_FULL on Windows.
+                std::io::Error::from_raw_os_error(if cfg!(windows) { 112 } else { 28 }),
             )),
         };
         let mut done = Vec::new();
