@@ -48,13 +48,7 @@ mod tests {
     use std::io::Write;
 
     fn open_rw(path: &std::path::Path) -> File {
-        OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)
-            .unwrap()
+        crate::lock::open_lock_file(path).unwrap()
     }
 
     #[test]
