@@ -277,9 +277,29 @@ declare namespace eventlog {
   /** The day already holds 10^8 events. */
   class DayFullError extends WriteError {}
   class StoppedError extends EventlogError {}
-  class ReadError extends EventlogError {}
-  /** A line of a logfile is not a JSON event; it was skipped (it still counts as a position). */
-  class CorruptLineError extends EventlogError {}
+  /** Reading a logfile failed; `errno` (and `cause.code`) holds the OS error when there is one. */
+  class ReadError extends EventlogError {
+    errno?: string
+  }
+  /**
+   * A line of a logfile is not an event (a JSON object with an `event` key); it was skipped,
+   * and still counts as a position.
+   */
+  class CorruptLineError extends EventlogError {
+    /** The position of the line. */
+    pos: number
+    /** The logfile, as the pattern names it. */
+    file: string
+    /** The 1-based line number in `file`. */
+    line: number
+  }
+  /**
+   * A number given as a position is not one (a day such as 20261204, a small number, a
+   * fraction): a TypeError, whose message suggests the position meant.
+   */
+  class InvalidPositionError extends TypeError {
+    readonly code: 'ERR_INVALID_POSITION'
+  }
   /** A consume callback (or onSync) threw or rejected; `cause` is what it threw. */
   class CallbackError extends EventlogError {}
   /** `add(event, { expectedPrevPos })` found the log ending elsewhere; nothing was written. */
@@ -299,7 +319,10 @@ declare namespace eventlog {
    * A named consumer's checkpoint could not be read or saved, or its file is damaged (then
    * the consumer replays from its `from`, and saves anew).
    */
-  class CheckpointError extends EventlogError {}
+  class CheckpointError extends EventlogError {
+    /** The OS error, when reading or saving the file failed. */
+    errno?: string
+  }
 
   /** One problem `verify` found. */
   interface VerifyProblem {

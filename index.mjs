@@ -8,6 +8,7 @@ export const {
   stat,
   __setTestNow,
   EventlogError,
+  InvalidPositionError,
   InvalidYearError,
   InvalidMonthError,
   InvalidDayError,

@@ -108,12 +108,32 @@ export declare const CHECKPOINT_NAME_MAX_BYTES: number
 export interface CheckpointState {
   name: string
   pos?: number
-  /** The file holds something else: the error to report, as `[CODE] message`. */
-  damaged?: string
+  /** The file holds something else: the error to report (a `CheckpointError`). */
+  damaged?: NativeError
 }
 
 /** Whether `DEBUG` enables `eventlog:<area>` (the one reading of `DEBUG` for the package). */
 export declare function debugEnabled(area: string): boolean
+
+/** Every code the core's errors have (a test checks that `lib/errors.js` has a class for each). */
+export declare function errorCodes(): Array<string>
+
+/**
+ * A line judged by the rule of `eventlog_core::line`: an event's JSON text and id, or the
+ * error of a corrupt line.
+ */
+export interface JudgedLine {
+  event?: string
+  id?: string
+  error?: NativeError
+}
+
+/**
+ * Judges the line at `pos` of `file` in full. JavaScript asks when a line in the package's
+ * form holds an event text that does not parse alone (a key given twice, keys beside
+ * `event`…): rare, so not worth judging every line in the core.
+ */
+export declare function judgeLine(line: string, pos: number, file: string): JudgedLine
 
 /** Every checkpoint of the log, by name. */
 export declare function listCheckpoints(key: string): Array<CheckpointState>
@@ -129,12 +149,19 @@ export interface LogStats {
 /** One hand-over to a consumer. */
 export interface NativeDelivery {
   count: number
-  /** The events as a JSON array text, elements separated by `"\n,"`. */
+  /**
+   * The events as a JSON array text, elements separated by `"\n,"` (`null` for a corrupt
+   * line).
+   */
   events?: string
   /** 32 characters of id per line. */
   ids?: string
-  /** Lines passed whole (not in the package's format): `event` and `meta.id` are in them. */
-  raw?: Array<number>
+  /** Lines not in the package's exact form, whose ids are in `otherIds` (`null`: none). */
+  otherAt?: Array<number>
+  otherIds?: Array<string | undefined | null>
+  /** Corrupt lines, and the `CorruptLineError` of each. */
+  corruptAt?: Array<number>
+  corrupt?: Array<NativeError>
   closed?: string
   opened?: string
   firstPos: number
@@ -144,8 +171,21 @@ export interface NativeDelivery {
   syncedLogfile?: string
   syncedRows?: number
   syncedNextPos?: number
-  errorCode?: string
-  errorMessage?: string
+  error?: NativeError
+}
+
+/** A core error as data. */
+export interface NativeError {
+  code: string
+  message: string
+  /** The OS error behind it (`ENOSPC`, `EACCES`…). */
+  errno?: string
+  /** The logfile (as the pattern names it) of a corrupt line. */
+  file?: string
+  /** The 1-based line number of a corrupt line in `file`. */
+  line?: number
+  /** The position of a corrupt line. */
+  pos?: number
 }
 
 /** The lines of one more day in a delivery (the first day's are the delivery's own fields). */
@@ -230,9 +270,7 @@ export interface WriteResult {
   written: number
   firstPos: number
   prevPos?: number
-  errorCode?: string
-  errorMessage?: string
-  errorErrno?: string
+  error?: NativeError
   /**
    * Lines not written because their expected previous position did not hold:
    * `[index, actual previous position (-1: none), …]`.

@@ -253,7 +253,7 @@ test('verify exits 0 on a clean log; 1 with a planted corrupt line and torn tail
   assert.equal(r.code, 1)
   assert.equal(r.stderr, '')
   assert.deepEqual(r.stdout.trimEnd().split('\n'), [
-    `${file}:2: corrupt-line at ${base + 1}: not a JSON event: "garbage"`,
+    `${file}:2: corrupt-line at ${base + 1}: not JSON (expected value): "garbage"`,
     `${file}:4: torn-tail at ${base + 3}: 13 bytes without a newline at the end`,
     '2 problem(s) in 1 logfiles, 3 lines, 2 events',
   ])
@@ -265,7 +265,7 @@ test('verify exits 0 on a clean log; 1 with a planted corrupt line and torn tail
   const c = await cli(['cat', bad])
   assert.equal(c.code, 0)
   assert.deepEqual(c.stdout.trim().split('\n').map((l) => JSON.parse(l).event), ['a', 'b'])
-  assert.equal(c.stderr, `eventlog: the line at position ${base + 1} is not a JSON event; it was skipped ('eventlog verify' lists every problem)\n`)
+  assert.equal(c.stderr, `eventlog: the line at position ${base + 1} (${file}, line 2) is not an event and was skipped: not JSON (expected value) ('eventlog verify' lists every problem)\n`)
 })
 
 test('usage errors exit 2 with one line and a hint to --help; nothing on stdout', async () => {

@@ -50,7 +50,7 @@ function startAfter(pos) {
 
 /** A checkpoint as the core reports it, with a damaged file's error as a CheckpointError. */
 function fromState(state) {
-  return { name: state.name, pos: state.pos, error: state.damaged === undefined ? undefined : fromNative(new Error(state.damaged)) }
+  return { name: state.name, pos: state.pos, error: state.damaged === undefined || state.damaged === null ? undefined : fromNative(state.damaged) }
 }
 
 function call(fn) {

@@ -1,6 +1,7 @@
 'use strict'
-// The consume loop: the core hands over deliveries of raw JSON lines; we parse each with one
-// JSON.parse and call the callback event by event, waiting whenever it returns a thenable.
+// The consume loop: the core hands over deliveries of many lines, their events as the text of
+// one JSON array (src/core/delivery.rs); we parse each delivery with one JSON.parse and call
+// the callback event by event, waiting whenever it returns a thenable.
 // When a delivery is done (every callback settled) we tell the core, which has usually read
 // the next one meanwhile.
 //
@@ -16,7 +17,8 @@
 const { EventEmitter } = require('node:events')
 const { performance } = require('node:perf_hooks')
 
-const { fromCode, fromNative, CallbackError, CorruptLineError } = require('./errors')
+const { fromNative, CallbackError } = require('./errors')
+const native = require('./native')
 const { nowMs, dayOf } = require('./clock')
 const { debugFor } = require('./debug')
 const { hold, release } = require('./keepalive')
@@ -26,7 +28,6 @@ const { PER_DAY } = require('./position')
 const SLICE_MS = 3
 /** The most events a named consumer handles between two saves. */
 const SAVE_EVERY = 1000
-const CORRUPT = Symbol('corrupt line')
 
 // The budget of deliveries for one turn of the event loop, shared by every consumer in the
 // process. Node hands over many queued deliveries in one wake-up, so the budget is not reset
@@ -49,41 +50,50 @@ function withinSlice() {
 }
 const debug = debugFor('consume')
 
+/** An event text in the package's form that does not parse alone: the core judges its line. */
+class Unjudged {
+  constructor(text) {
+    this.text = text
+  }
+}
+
 /**
- * The events of a delivery. The core sends our lines as the event texts alone (one JSON array)
- * and their ids side by side; lines of any other shape come whole, their indices in `raw`.
- * Returns the parsed values and the set of indices that hold whole lines (`null`: none).
+ * The events of a delivery. The core sends the event texts of all lines as one JSON array
+ * (`null` for a corrupt line, judged there by the one rule for a line, src/core/line.rs); an
+ * event text of a line in the package's exact form is not parsed there, and one that does not
+ * parse alone (a key given twice, keys beside `event`) comes back here as `Unjudged`.
  */
 function parseEvents(d) {
   try {
     const values = JSON.parse(d.events)
-    if (Array.isArray(values) && values.length === d.count) {
-      return { values, whole: d.raw === undefined ? null : new Set(d.raw) }
-    }
+    if (Array.isArray(values) && values.length === d.count) return values
   } catch {
-    // Some line is not JSON: parse them one by one below.
+    // Some event text is not JSON alone: see parseEach.
   }
-  const whole = new Set(d.raw)
+  return null
+}
+
+/** The events of a delivery one by one, when they do not parse as one array. */
+function parseEach(d) {
   // Lines never hold a newline, so "\n," separates them unambiguously.
-  const values = d.events
+  return d.events
     .slice(1, -1)
     .split('\n,')
-    .map((text, k) => {
+    .map((text) => {
       try {
         return JSON.parse(text)
       } catch {
-        // An event text that is not JSON alone may still make a JSON line (a duplicate key):
-        // parse the line as it is on disk.
-      }
-      if (whole.has(k)) return CORRUPT
-      whole.add(k)
-      try {
-        return JSON.parse('{"event":' + text + ',"meta":{"id":"' + d.ids.slice(32 * k, 32 * k + 32) + '"}}')
-      } catch {
-        return CORRUPT
+        return new Unjudged(text)
       }
     })
-  return { values, whole }
+}
+
+/** Index → value, from a delivery's parallel lists (`null` when there are none). */
+function byIndex(at, values) {
+  if (at === undefined || at === null) return null
+  const map = new Map()
+  for (let i = 0; i < at.length; i++) map.set(at[i], values[i])
+  return map
 }
 
 class Consumer {
@@ -103,9 +113,15 @@ class Consumer {
     this.delivery = null
     /** Deliveries received and not yet worked through (the core sends at most two ahead). */
     this.queue = []
-    /** The parsed events of the delivery, and which of them are whole lines. */
+    /** The parsed events of the delivery; the ids of lines not in the package's exact form and
+     * the errors of corrupt lines, by index (null: none). */
     this.values = null
-    this.whole = null
+    this.otherIds = null
+    this.corrupt = null
+    /** Whether every line of the delivery is in the package's exact form and parsed. */
+    this.regular = true
+    /** The logfile being delivered (for a line the core judges here). */
+    this.logfile = undefined
     this.index = 0
     /** The day being delivered: where its lines end, its first position and line, its prevPos. */
     this.segment = 0
@@ -159,9 +175,11 @@ class Consumer {
     this.enterSegment(0)
     if (d.count > 0) {
       this.synced = false
-      const { values, whole } = parseEvents(d)
-      this.values = values
-      this.whole = whole
+      const values = parseEvents(d)
+      this.values = values === null ? parseEach(d) : values
+      this.otherIds = byIndex(d.otherAt, d.otherIds)
+      this.corrupt = byIndex(d.corruptAt, d.corrupt)
+      this.regular = values !== null && this.otherIds === null && this.corrupt === null
       this.index = 0
     }
     this.drain()
@@ -175,7 +193,10 @@ class Consumer {
     const d = this.delivery
     const s = i === 0 ? d : d.more[i - 1]
     if (s.closed !== undefined) this.liveMeta.emit('close', s.closed)
-    if (s.opened !== undefined) this.liveMeta.emit('open', s.opened)
+    if (s.opened !== undefined) {
+      this.logfile = s.opened
+      this.liveMeta.emit('open', s.opened)
+    }
     this.segment = i
     this.segmentAt = i === 0 ? 0 : s.at
     this.segmentPos = s.firstPos
@@ -188,7 +209,7 @@ class Consumer {
     const last = d.more === undefined ? 0 : d.more.length
     const values = this.values
     if (values !== null) {
-      const whole = this.whole
+      const regular = this.regular
       while (this.index < values.length) {
         if (this.stopped) return
         const k = this.index++
@@ -197,19 +218,16 @@ class Consumer {
         const prevPos = k === this.segmentAt ? this.segmentPrev : pos - 1
         let event = values[k]
         let id
-        if (whole === null || !whole.has(k)) {
+        if (regular) {
           id = d.ids.slice(32 * k, 32 * k + 32)
-        } else if (event !== null && typeof event === 'object') {
-          // A whole line: the event and its id are inside it.
-          id = event.meta === null || event.meta === undefined ? undefined : event.meta.id
-          event = event.event
         } else {
-          event = CORRUPT
-        }
-        if (event === CORRUPT) {
-          this.report(new CorruptLineError(`the line at position ${pos} is not a JSON event; it was skipped`))
-          this.handled(pos)
-          continue
+          const judged = this.judge(k, pos)
+          if (judged === null) {
+            this.handled(pos)
+            continue
+          }
+          event = judged.event
+          id = judged.id
         }
         let ret
         try {
@@ -233,10 +251,36 @@ class Consumer {
     this.finishDelivery()
   }
 
+  /**
+   * The event and id of line `k` (at `pos`) of a delivery that has lines not in the package's
+   * exact form, or null for a corrupt line, which is reported.
+   */
+  judge(k, pos) {
+    const d = this.delivery
+    const corrupt = this.corrupt === null ? undefined : this.corrupt.get(k)
+    if (corrupt !== undefined) {
+      this.report(fromNative(corrupt))
+      return null
+    }
+    const event = this.values[k]
+    if (event instanceof Unjudged) {
+      const line = '{"event":' + event.text + ',"meta":{"id":"' + d.ids.slice(32 * k, 32 * k + 32) + '"}}'
+      const judged = native.judgeLine(line, pos, this.logfile === undefined ? '' : this.logfile)
+      if (judged.error !== undefined && judged.error !== null) {
+        this.report(fromNative(judged.error))
+        return null
+      }
+      return { event: JSON.parse(judged.event), id: judged.id === null ? undefined : judged.id }
+    }
+    const other = this.otherIds === null || !this.otherIds.has(k) ? false : this.otherIds.get(k)
+    if (other === false) return { event, id: d.ids.slice(32 * k, 32 * k + 32) }
+    return { event, id: other === null ? undefined : other }
+  }
+
   finishDelivery() {
     if (this.stopped) return
     const d = this.delivery
-    if (d.errorCode !== undefined) this.report(fromCode(d.errorCode, d.errorMessage))
+    if (d.error !== undefined && d.error !== null) this.report(fromNative(d.error))
     if (d.syncedLogfile !== undefined) {
       this.synced = true
       this.syncedNext = d.syncedNextPos

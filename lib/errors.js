@@ -1,9 +1,20 @@
 'use strict'
-// The error classes of the package, each with a stable `code`. The Rust core reports failures
-// as `[CODE] message`; `fromNative` turns those into instances of these classes. This list is
-// the only place a class is named: exports and the code map are made from it.
+// The error classes of the package, each with a stable `code`. The Rust core's errors arrive
+// with their code as `err.code` and their details as properties (`errno`, `file`, `line`,
+// `pos`), thrown by the binding or handed over as data (src/binding/error.rs); `fromNative`
+// turns either into an instance of the class for its code. This list is the only place a
+// class is named: exports and the code map are made from it, and a test checks that every
+// code of the core has a class here.
 
 class EventlogError extends Error {
+  constructor(message, options) {
+    super(message || new.target.defaultMessage, options)
+    this.name = new.target.name
+  }
+}
+
+/** A number given as a position is not one. A TypeError, as for other arguments of the wrong kind. */
+class InvalidPositionError extends TypeError {
   constructor(message, options) {
     super(message || new.target.defaultMessage, options)
     this.name = new.target.name
@@ -25,6 +36,7 @@ function add(name, code, defaultMessage, base) {
 }
 
 // The original package's classes (same names and default messages).
+classes.InvalidPositionError = define('InvalidPositionError', 'ERR_INVALID_POSITION', 'The number is not a position.', InvalidPositionError)
 add('InvalidYearError', 'ERR_INVALID_YEAR', 'Year is invalid.')
 add('InvalidMonthError', 'ERR_INVALID_MONTH', 'Month is invalid.')
 add('InvalidDayError', 'ERR_INVALID_DAY', 'Day is invalid.')
@@ -47,19 +59,22 @@ add('CheckpointError', 'ERR_CHECKPOINT', "A named consumer's checkpoint could no
 
 const byCode = new Map(Object.values(classes).map((cls) => [cls.code, cls]))
 
-/** An error of the right class for a code and message from the core. */
-function fromCode(code, message, errno) {
-  const Cls = byCode.get(code) || EventlogError
-  const options = errno ? { cause: Object.assign(new Error(errno), { code: errno }) } : undefined
-  const err = new Cls(message, options)
-  if (errno) err.errno = errno
-  return err
-}
+/** What a core error may know besides its code and message. */
+const DETAILS = ['errno', 'file', 'line', 'pos']
 
-/** Converts an error thrown by the native binding; other errors pass through. */
+/**
+ * The instance of the class for a core error's code: `err` thrown by the binding, or a
+ * `NativeError` handed over as data (both have `code`, `message` and the details). Anything
+ * else (a JavaScript error of our own, a TypeError from N-API's argument checks) passes through.
+ */
 function fromNative(err) {
-  const m = /^\[(ERR_[A-Z_]+)\] ([\s\S]*)$/.exec(err && err.message)
-  return m ? fromCode(m[1], m[2]) : err
+  const Cls = err !== null && typeof err === 'object' && typeof err.code === 'string' ? byCode.get(err.code) : undefined
+  if (Cls === undefined) return err
+  const errno = err.errno === null ? undefined : err.errno
+  const options = errno === undefined ? undefined : { cause: Object.assign(new Error(errno), { code: errno }) }
+  const out = new Cls(err.message, options)
+  for (const key of DETAILS) if (err[key] !== undefined && err[key] !== null) out[key] = err[key]
+  return out
 }
 
-module.exports = { EventlogError, ...classes, classes, fromCode, fromNative }
+module.exports = { EventlogError, ...classes, classes, fromNative }

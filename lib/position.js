@@ -1,7 +1,11 @@
 'use strict'
 // Positions, as the core's src/core/position.rs has them: `YYYYMMDD * PER_DAY + line`, with a
-// real UTC date from 1970 through 9999. No native code here: the CLI checks its arguments with
-// this before it loads the addon.
+// real UTC date from 1970 on. The rule is the core's (`position::problem`), mirrored here with
+// the same messages so that arguments are refused before anything crosses to the core and the
+// CLI can check its own without loading the addon; __test__/fixtures/positions.json holds the
+// cases both are tested on.
+
+const { InvalidPositionError } = require('./errors')
 
 const PER_DAY = 1e8
 /** The first position of 1970-01-01: nothing below it (but 0, "the beginning") is one. */
@@ -32,7 +36,7 @@ function dayString(day) {
  * Why `n` is not a position, as the end of an error message, or null when it is one. With
  * `start`, 0 is one too: "from the beginning". With `dates: false`, a date that is not real
  * (2026-13-31) passes here: the API leaves it to the core, which throws the original's
- * InvalidMonthError or InvalidDayError. The core's twin is position::check in
+ * InvalidMonthError or InvalidDayError. The core's twin is position::problem in
  * src/core/position.rs.
  */
 function positionProblem(n, { start = false, dates = true } = {}) {
@@ -46,12 +50,12 @@ function positionProblem(n, { start = false, dates = true } = {}) {
 }
 
 /**
- * Throws a TypeError naming `what` in `where` unless `n` is a position (or, with `start`, 0).
+ * Throws an InvalidPositionError (a TypeError) naming `what` in `where` unless `n` is a position (or, with `start`, 0).
  * With `dates: false`, whether its date is real is left to the core (see `positionProblem`).
  */
 function checkPosition(n, what, where, { start = false, dates = false } = {}) {
   const problem = positionProblem(n, { start, dates })
-  if (problem !== null) throw new TypeError(`${where}: ${what} must be a position: ${problem}`)
+  if (problem !== null) throw new InvalidPositionError(`${where}: ${what} must be a position: ${problem}`)
   return n
 }
 

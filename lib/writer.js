@@ -9,7 +9,7 @@
 // then settling an add is two field writes. A failed add whose promise nobody read gets its
 // rejected promise at once, so Node reports it as an unhandled rejection exactly as before.
 
-const { fromCode, fromNative, ConflictError, InvalidEventError, StoppedError } = require('./errors')
+const { fromNative, ConflictError, InvalidEventError, StoppedError } = require('./errors')
 const { nowMs, dayOf } = require('./clock')
 const { PER_DAY, checkPosition } = require('./position')
 const { newId } = require('./ids')
@@ -275,7 +275,7 @@ class Writer {
         waiting[at++]._written(pos, i === 0 ? prevPos : pos - 1)
       }
       if (written < count) {
-        const error = fromCode(result.errorCode, result.errorMessage, result.errorErrno)
+        const error = fromNative(result.error)
         for (let i = written; i < count; i++) waiting[at++]._failed(error)
       }
     } else {
@@ -292,7 +292,7 @@ class Writer {
           added._written(pos, ok === 0 ? prevPos : pos - 1)
           ok++
         } else {
-          if (error === null) error = fromCode(result.errorCode, result.errorMessage, result.errorErrno)
+          if (error === null) error = fromNative(result.error)
           added._failed(error)
         }
       }

@@ -7,30 +7,20 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use eventlog_core::checkpoint::{self, Checkpoint, Checkpoints, Stored};
+use eventlog_core::error::Result as CoreResult;
 use eventlog_core::files::OwnFiles;
 use eventlog_core::pattern::Pattern;
+use eventlog_core::position;
 
-use crate::to_js;
+use crate::{throwable, NativeError};
 
 /// The longest consumer name, in bytes of UTF-8.
 #[napi]
 pub const CHECKPOINT_NAME_MAX_BYTES: u32 = checkpoint::MAX_NAME_BYTES as u32;
 
-fn checkpoints(key: &str) -> Result<Checkpoints> {
-    let pattern = Pattern::parse(key).map_err(to_js)?;
+fn checkpoints(key: &str) -> CoreResult<Checkpoints> {
+    let pattern = Pattern::parse(key)?;
     Ok(Checkpoints::new(&OwnFiles::new(&pattern)))
-}
-
-/// A position from JavaScript (checked there; this is the last line of defence).
-fn position(pos: f64) -> Result<u64> {
-    if pos.is_finite() && pos.fract() == 0.0 && pos > 0.0 && pos < 2f64.powi(53) {
-        Ok(pos as u64)
-    } else {
-        Err(Error::new(
-            Status::InvalidArg,
-            format!("{pos} is not a position"),
-        ))
-    }
 }
 
 /// A checkpoint as JavaScript sees it: its position, or what is wrong with its file.
@@ -38,8 +28,8 @@ fn position(pos: f64) -> Result<u64> {
 pub struct CheckpointState {
     pub name: String,
     pub pos: Option<f64>,
-    /// The file holds something else: the error to report, as `[CODE] message`.
-    pub damaged: Option<String>,
+    /// The file holds something else: the error to report (a `CheckpointError`).
+    pub damaged: Option<NativeError>,
 }
 
 fn state(name: String, path: &std::path::Path, stored: Stored) -> CheckpointState {
@@ -48,7 +38,7 @@ fn state(name: String, path: &std::path::Path, stored: Stored) -> CheckpointStat
         Stored::At(p) => (Some(p as f64), None),
         Stored::Damaged(what) => {
             let err = checkpoint::damaged(&name, path, &what);
-            (None, Some(format!("[{}] {err}", err.code())))
+            (None, Some(NativeError::from(&err)))
         }
     };
     CheckpointState { name, pos, damaged }
@@ -56,34 +46,48 @@ fn state(name: String, path: &std::path::Path, stored: Stored) -> CheckpointStat
 
 /// What the checkpoint of `name` holds. Creates nothing.
 #[napi]
-pub fn read_checkpoint(key: String, name: String) -> Result<CheckpointState> {
-    let c = checkpoints(&key)?;
-    let stored = c.read(&name).map_err(to_js)?;
-    let path = c.path(&name).map_err(to_js)?;
-    Ok(state(name, &path, stored))
+pub fn read_checkpoint(env: &Env, key: String, name: String) -> Result<CheckpointState> {
+    let read = || -> CoreResult<CheckpointState> {
+        let c = checkpoints(&key)?;
+        let stored = c.read(&name)?;
+        let path = c.path(&name)?;
+        Ok(state(name, &path, stored))
+    };
+    read().map_err(|e| throwable(env, e))
 }
 
 /// Sets the checkpoint of `name` to `pos`, or clears it; returns what it held.
 #[napi]
-pub fn reset_checkpoint(key: String, name: String, pos: Option<f64>) -> Result<CheckpointState> {
-    let pos = pos.map(position).transpose()?;
-    let c = checkpoints(&key)?;
-    let before = c.reset(&name, pos).map_err(to_js)?;
-    let path = c.path(&name).map_err(to_js)?;
-    Ok(state(name, &path, before))
+pub fn reset_checkpoint(
+    env: &Env,
+    key: String,
+    name: String,
+    pos: Option<f64>,
+) -> Result<CheckpointState> {
+    let reset = || -> CoreResult<CheckpointState> {
+        let pos = pos.map(|p| position::check(p, "pos", false)).transpose()?;
+        let c = checkpoints(&key)?;
+        let before = c.reset(&name, pos)?;
+        let path = c.path(&name)?;
+        Ok(state(name, &path, before))
+    };
+    reset().map_err(|e| throwable(env, e))
 }
 
 /// Every checkpoint of the log, by name.
 #[napi]
-pub fn list_checkpoints(key: String) -> Result<Vec<CheckpointState>> {
-    let c = checkpoints(&key)?;
-    let all = c.list().map_err(to_js)?;
-    all.into_iter()
-        .map(|(name, stored)| {
-            let path = c.path(&name).map_err(to_js)?;
-            Ok(state(name, &path, stored))
-        })
-        .collect()
+pub fn list_checkpoints(env: &Env, key: String) -> Result<Vec<CheckpointState>> {
+    let list = || -> CoreResult<Vec<CheckpointState>> {
+        let c = checkpoints(&key)?;
+        c.list()?
+            .into_iter()
+            .map(|(name, stored)| {
+                let path = c.path(&name)?;
+                Ok(state(name, &path, stored))
+            })
+            .collect()
+    };
+    list().map_err(|e| throwable(env, e))
 }
 
 /// The checkpoint file of one named consumer, open while it runs.
@@ -96,23 +100,27 @@ pub struct NativeCheckpoint {
 impl NativeCheckpoint {
     /// Opens (creating it, empty, if needed) the checkpoint of `name`.
     #[napi(factory)]
-    pub fn open(key: String, name: String) -> Result<NativeCheckpoint> {
-        let inner = checkpoints(&key)?.open(&name).map_err(to_js)?;
+    pub fn open(env: &Env, key: String, name: String) -> Result<NativeCheckpoint> {
+        let inner = checkpoints(&key)
+            .and_then(|c| c.open(&name))
+            .map_err(|e| throwable(env, e))?;
         Ok(NativeCheckpoint { inner })
     }
 
     /// What the file holds now.
     #[napi]
-    pub fn stored(&self) -> Result<CheckpointState> {
-        let stored = self.inner.stored().map_err(to_js)?;
+    pub fn stored(&self, env: &Env) -> Result<CheckpointState> {
+        let stored = self.inner.stored().map_err(|e| throwable(env, e))?;
         Ok(state(self.inner.name().into(), self.inner.path(), stored))
     }
 
     /// Records every event up to `pos` as handled (never moving the checkpoint back); returns
     /// what the file holds after.
     #[napi]
-    pub fn save(&self, pos: f64) -> Result<f64> {
-        let saved = self.inner.save(position(pos)?).map_err(to_js)?;
+    pub fn save(&self, env: &Env, pos: f64) -> Result<f64> {
+        let saved = position::check(pos, "pos", false)
+            .and_then(|p| self.inner.save(p))
+            .map_err(|e| throwable(env, e))?;
         Ok(saved as f64)
     }
 }

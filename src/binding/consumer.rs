@@ -8,8 +8,13 @@ use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 
 use eventlog_core::delivery::{Delivery, Segment};
+use eventlog_core::error::Error as CoreError;
+use eventlog_core::line::{judge, Judged};
 use eventlog_core::log::Log;
+use eventlog_core::position::line_of;
 use eventlog_core::tailer::{Sink, Tailer};
+
+use crate::NativeError;
 
 /// The lines of one more day in a delivery (the first day's are the delivery's own fields).
 #[napi(object)]
@@ -26,12 +31,17 @@ pub struct NativeSegment {
 #[napi(object)]
 pub struct NativeDelivery {
     pub count: u32,
-    /// The events as a JSON array text, elements separated by `"\n,"`.
+    /// The events as a JSON array text, elements separated by `"\n,"` (`null` for a corrupt
+    /// line).
     pub events: Option<String>,
     /// 32 characters of id per line.
     pub ids: Option<String>,
-    /// Lines passed whole (not in the package's format): `event` and `meta.id` are in them.
-    pub raw: Option<Vec<u32>>,
+    /// Lines not in the package's exact form, whose ids are in `otherIds` (`null`: none).
+    pub other_at: Option<Vec<u32>>,
+    pub other_ids: Option<Vec<Option<String>>>,
+    /// Corrupt lines, and the `CorruptLineError` of each.
+    pub corrupt_at: Option<Vec<u32>>,
+    pub corrupt: Option<Vec<NativeError>>,
     // The first day's lines (or the first day opened or closed).
     pub closed: Option<String>,
     pub opened: Option<String>,
@@ -42,8 +52,7 @@ pub struct NativeDelivery {
     pub synced_logfile: Option<String>,
     pub synced_rows: Option<f64>,
     pub synced_next_pos: Option<f64>,
-    pub error_code: Option<String>,
-    pub error_message: Option<String>,
+    pub error: Option<NativeError>,
 }
 
 fn segment(s: Segment) -> NativeSegment {
@@ -65,7 +74,18 @@ impl From<Delivery> for NativeDelivery {
             count: d.count as u32,
             events: (d.count > 0).then_some(d.events),
             ids: (d.count > 0).then_some(d.ids),
-            raw: (!d.raw.is_empty()).then_some(d.raw),
+            other_at: (!d.other_ids.is_empty())
+                .then(|| d.other_ids.iter().map(|(k, _)| *k).collect()),
+            other_ids: (!d.other_ids.is_empty())
+                .then(|| d.other_ids.into_iter().map(|(_, id)| id).collect()),
+            corrupt_at: (!d.corrupt.is_empty())
+                .then(|| d.corrupt.iter().map(|(k, _)| *k).collect()),
+            corrupt: (!d.corrupt.is_empty()).then(|| {
+                d.corrupt
+                    .iter()
+                    .map(|(_, e)| NativeError::from(e))
+                    .collect()
+            }),
             closed: first.closed,
             opened: first.opened,
             first_pos: first.first_pos as f64,
@@ -74,9 +94,41 @@ impl From<Delivery> for NativeDelivery {
             synced_logfile: d.synced.as_ref().map(|s| s.logfile.clone()),
             synced_rows: d.synced.as_ref().map(|s| s.rows as f64),
             synced_next_pos: d.synced.as_ref().map(|s| s.next_pos as f64),
-            error_code: d.error.as_ref().map(|e| e.code().to_string()),
-            error_message: d.error.as_ref().map(|e| e.to_string()),
+            error: d.error.as_ref().map(NativeError::from),
         }
+    }
+}
+
+/// A line judged by the rule of `eventlog_core::line`: an event's JSON text and id, or the
+/// error of a corrupt line.
+#[napi(object)]
+pub struct JudgedLine {
+    pub event: Option<String>,
+    pub id: Option<String>,
+    pub error: Option<NativeError>,
+}
+
+/// Judges the line at `pos` of `file` in full. JavaScript asks when a line in the package's
+/// form holds an event text that does not parse alone (a key given twice, keys beside
+/// `event`…): rare, so not worth judging every line in the core.
+#[napi]
+pub fn judge_line(line: String, pos: f64, file: String) -> JudgedLine {
+    match judge(line.as_bytes()) {
+        Judged::Event { event, id } => JudgedLine {
+            event: Some(event),
+            id,
+            error: None,
+        },
+        Judged::Corrupt(detail) => JudgedLine {
+            event: None,
+            id: None,
+            error: Some(NativeError::from(&CoreError::CorruptLine {
+                file,
+                line: line_of(pos as u64) + 1,
+                pos: pos as u64,
+                detail,
+            })),
+        },
     }
 }
 

@@ -9,7 +9,9 @@
 //! - `checkpoint`: named consumers' checkpoints (the file a consumer saves to; read, reset,
 //!   list).
 //!
-//! Errors cross as `[CODE] message`; `lib/errors.js` turns the code into an exported class.
+//! - `error`: core errors as JavaScript sees them (thrown with `code` and their details, or
+//!   as data); `lib/errors.js` turns each into its exported class.
+//!
 //! Threadsafe functions here are weak: they never keep Node alive by themselves; the
 //! JavaScript side holds the event loop exactly while adds are pending or a replay runs.
 
@@ -19,21 +21,18 @@
 
 mod checkpoint;
 mod consumer;
+mod error;
 mod log;
 mod stat;
 mod verify;
 
-use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use std::sync::Arc;
 
-use eventlog_core::error::Error as CoreError;
 use eventlog_core::log::Log;
 
-pub(crate) fn to_js(err: CoreError) -> napi::Error {
-    napi::Error::new(Status::GenericFailure, format!("[{}] {err}", err.code()))
-}
+pub(crate) use error::{throwable, NativeError};
 
 /// Lets go of a log, then calls `then`. If this was the log's last holder, the log closes on
 /// a thread of its own (closing joins the writer thread and waits briefly for archive work,

@@ -16,7 +16,7 @@ use eventlog_core::position::{parse_start, PER_DAY};
 use eventlog_core::writer::{Completion, Reply, WriteRequest};
 
 use crate::consumer::{DeliverFn, NativeConsumer, NativeDelivery, TsfnSink};
-use crate::to_js;
+use crate::{throwable, NativeError};
 
 /// The result of writing `count` consecutive queued events: the first `written` are in the
 /// log from `firstPos` on; the rest failed with the error.
@@ -26,9 +26,7 @@ pub struct WriteResult {
     pub written: u32,
     pub first_pos: f64,
     pub prev_pos: Option<f64>,
-    pub error_code: Option<String>,
-    pub error_message: Option<String>,
-    pub error_errno: Option<String>,
+    pub error: Option<NativeError>,
     /// Lines not written because their expected previous position did not hold:
     /// `[index, actual previous position (-1: none), …]`.
     pub rejected: Option<Vec<f64>>,
@@ -42,13 +40,7 @@ impl From<Completion> for WriteResult {
             written: o.written as u32,
             first_pos: o.first_pos as f64,
             prev_pos: o.prev_pos.map(|p| p as f64),
-            error_code: o.error.as_ref().map(|e| e.code().to_string()),
-            error_message: o.error.as_ref().map(|e| e.to_string()),
-            error_errno: o
-                .error
-                .as_ref()
-                .and_then(|e| e.os_code())
-                .map(str::to_string),
+            error: o.error.as_ref().map(NativeError::from),
             rejected: (!o.rejected.is_empty()).then(|| {
                 o.rejected
                     .iter()
@@ -159,8 +151,10 @@ pub struct NativeLog {
 }
 
 impl NativeLog {
-    fn log(&self) -> Result<&Arc<Log>> {
-        self.log.as_ref().ok_or_else(|| to_js(CoreError::Stopped))
+    fn log(&self, env: &Env) -> Result<&Arc<Log>> {
+        self.log
+            .as_ref()
+            .ok_or_else(|| throwable(env, CoreError::Stopped))
     }
 }
 
@@ -171,18 +165,19 @@ impl NativeLog {
     /// reported.
     #[napi(constructor)]
     pub fn new(
+        env: &Env,
         pattern: String,
         on_written: Option<Function<'_, Vec<WriteResult>, Unknown<'static>>>,
         durable: Option<bool>,
         archive: Option<ArchiveOptionsJs>,
     ) -> Result<Self> {
         let cwd = std::env::current_dir()
-            .map_err(|e| to_js(CoreError::read("resolve the pattern against", ".", e)))?;
+            .map_err(|e| throwable(env, CoreError::read("resolve the pattern against", ".", e)))?;
         let options = OpenOptions {
             writable: on_written.is_some(),
             archive: archive.map(ArchiveOptions::from),
         };
-        let log = Log::open(&pattern, &cwd, options).map_err(to_js)?;
+        let log = Log::open(&pattern, &cwd, options).map_err(|e| throwable(env, e))?;
         let reply = match on_written {
             None => None,
             Some(callback) => {
@@ -215,8 +210,8 @@ impl NativeLog {
 
     /// The logfile of a day (`YYYYMMDD`), in the form the pattern was given.
     #[napi]
-    pub fn logfile_for(&self, day: u32) -> Result<String> {
-        let day = Day::from_number(day, "day").map_err(to_js)?;
+    pub fn logfile_for(&self, env: &Env, day: u32) -> Result<String> {
+        let day = Day::from_number(day, "day").map_err(|e| throwable(env, e))?;
         Ok(self.pattern.name_for(day))
     }
 
@@ -230,18 +225,19 @@ impl NativeLog {
     #[napi]
     pub fn append(
         &self,
+        env: &Env,
         day: u32,
         lines: String,
         count: u32,
         direct: bool,
         expect: Option<Vec<f64>>,
     ) -> Result<Option<Either<f64, WriteResult>>> {
-        let log = self.log()?;
+        let log = self.log(env)?;
         let reply = self
             .reply
             .as_ref()
-            .ok_or_else(|| to_js(CoreError::ReadOnly("add events")))?;
-        let day = Day::from_number(day, "day").map_err(to_js)?;
+            .ok_or_else(|| throwable(env, CoreError::ReadOnly("add events")))?;
+        let day = Day::from_number(day, "day").map_err(|e| throwable(env, e))?;
         let expect = expectations(expect);
         if direct && !self.durable {
             let batch = Lines {
@@ -249,7 +245,7 @@ impl NativeLog {
                 count: count.into(),
                 expect: &expect,
             };
-            if let Some(outcome) = log.append_now(day, batch).map_err(to_js)? {
+            if let Some(outcome) = log.append_now(day, batch).map_err(|e| throwable(env, e))? {
                 let plain = outcome.error.is_none()
                     && outcome.rejected.is_empty()
                     && outcome.prev_pos == outcome.first_pos.checked_sub(1)
@@ -272,7 +268,7 @@ impl NativeLog {
             durable: self.durable,
             reply: reply.clone(),
         })
-        .map_err(to_js)?;
+        .map_err(|e| throwable(env, e))?;
         Ok(None)
     }
 
@@ -280,24 +276,27 @@ impl NativeLog {
     #[napi]
     pub fn consume(
         &self,
+        env: &Env,
         from: f64,
         on_delivery: Function<'_, NativeDelivery, Unknown<'static>>,
     ) -> Result<NativeConsumer> {
-        let log = self.log()?;
-        let start = parse_start(from as u64).map_err(to_js)?;
+        let log = self.log(env)?;
+        let start = parse_start(from).map_err(|e| throwable(env, e))?;
         let tsfn: DeliverFn = on_delivery
             .build_threadsafe_function()
             .weak::<true>()
             .callee_handled::<false>()
             .build_callback(|ctx| Ok(NativeDelivery::from(ctx.value)))?;
-        let tailer = log.consume(start, TsfnSink(tsfn)).map_err(to_js)?;
+        let tailer = log
+            .consume(start, TsfnSink(tsfn))
+            .map_err(|e| throwable(env, e))?;
         Ok(NativeConsumer::new(tailer, log.clone()))
     }
 
     /// What the writing of this log has done in this process.
     #[napi]
-    pub fn stats(&self) -> Result<LogStats> {
-        let stats = self.log()?.flush_stats();
+    pub fn stats(&self, env: &Env) -> Result<LogStats> {
+        let stats = self.log(env)?.flush_stats();
         Ok(LogStats {
             flushes: stats.flushes as f64,
             flushes_by_others: stats.covered as f64,
@@ -308,11 +307,14 @@ impl NativeLog {
     /// deletes local days as `keepLocalDays` says. Waits for a pass already running.
     #[napi(ts_return_type = "Promise<ArchiveReport>")]
     pub fn archive<'env>(&self, env: &'env Env) -> Result<Object<'env>> {
-        let log = self.log()?;
+        let log = self.log(env)?;
         let (deferred, promise) = env.create_deferred::<ArchiveReport, _>()?;
-        log.archive_pass(Box::new(move |result| match result {
-            Ok(report) => deferred.resolve(move |_| Ok(ArchiveReport::from(report))),
-            Err(e) => deferred.reject(to_js(e)),
+        log.archive_pass(Box::new(move |result| {
+            // Settled on the JavaScript thread, where the error can become a JavaScript one.
+            deferred.resolve(move |env| match result {
+                Ok(report) => Ok(ArchiveReport::from(report)),
+                Err(e) => Err(throwable(&env, e)),
+            })
         }));
         Ok(promise)
     }

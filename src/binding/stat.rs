@@ -8,7 +8,9 @@ use eventlog_core::clock::Clock;
 use eventlog_core::pattern::Pattern;
 use eventlog_core::stat::DayStat;
 
-use crate::to_js;
+use eventlog_core::error::Error as CoreError;
+
+use crate::throwable;
 
 /// One day, as `stat` found it: its logfile, or its upload record once only the archive
 /// holds it.
@@ -51,14 +53,19 @@ pub struct StatTask {
 }
 
 impl Task for StatTask {
-    type Output = Vec<DayStat>;
+    /// The core's error goes to `resolve`, which has the `Env` to make it a JavaScript one.
+    type Output = std::result::Result<Vec<DayStat>, CoreError>;
     type JsValue = Vec<StatDay>;
 
     fn compute(&mut self) -> Result<Self::Output> {
-        eventlog_core::stat::stat(&self.pattern, Clock::system().today()).map_err(to_js)
+        Ok(eventlog_core::stat::stat(
+            &self.pattern,
+            Clock::system().today(),
+        ))
     }
 
-    fn resolve(&mut self, _env: Env, days: Self::Output) -> Result<Self::JsValue> {
+    fn resolve(&mut self, env: Env, days: Self::Output) -> Result<Self::JsValue> {
+        let days = days.map_err(|e| throwable(&env, e))?;
         Ok(days.into_iter().map(StatDay::from).collect())
     }
 }
@@ -66,7 +73,7 @@ impl Task for StatTask {
 /// Counts the lines, bytes and torn tails of every logfile of a pattern, and the days only in
 /// its archive, oldest first (off the JavaScript thread).
 #[napi(ts_return_type = "Promise<Array<StatDay>>")]
-pub fn stat(pattern: String) -> Result<AsyncTask<StatTask>> {
-    let pattern = Pattern::parse(&pattern).map_err(to_js)?;
+pub fn stat(env: &Env, pattern: String) -> Result<AsyncTask<StatTask>> {
+    let pattern = Pattern::parse(&pattern).map_err(|e| throwable(env, e))?;
     Ok(AsyncTask::new(StatTask { pattern }))
 }

@@ -6,7 +6,9 @@ use napi_derive::napi;
 use eventlog_core::clock::Clock;
 use eventlog_core::pattern::Pattern;
 
-use crate::to_js;
+use eventlog_core::error::Error as CoreError;
+
+use crate::throwable;
 
 /// One problem `verify` found.
 #[napi(object)]
@@ -35,14 +37,19 @@ pub struct VerifyTask {
 }
 
 impl Task for VerifyTask {
-    type Output = eventlog_core::verify::Report;
+    /// The core's error goes to `resolve`, which has the `Env` to make it a JavaScript one.
+    type Output = std::result::Result<eventlog_core::verify::Report, CoreError>;
     type JsValue = VerifyReport;
 
     fn compute(&mut self) -> Result<Self::Output> {
-        eventlog_core::verify::verify(&self.pattern, Clock::system().today()).map_err(to_js)
+        Ok(eventlog_core::verify::verify(
+            &self.pattern,
+            Clock::system().today(),
+        ))
     }
 
-    fn resolve(&mut self, _env: Env, r: Self::Output) -> Result<Self::JsValue> {
+    fn resolve(&mut self, env: Env, r: Self::Output) -> Result<Self::JsValue> {
+        let r = r.map_err(|e| throwable(&env, e))?;
         Ok(VerifyReport {
             ok: r.problem_count == 0,
             files: r.files as f64,
@@ -67,7 +74,7 @@ impl Task for VerifyTask {
 /// Scans every logfile of a pattern (off the JavaScript thread) for torn tails, corrupt lines
 /// and logfiles dated in the future.
 #[napi(ts_return_type = "Promise<VerifyReport>")]
-pub fn verify(pattern: String) -> Result<AsyncTask<VerifyTask>> {
-    let pattern = Pattern::parse(&pattern).map_err(to_js)?;
+pub fn verify(env: &Env, pattern: String) -> Result<AsyncTask<VerifyTask>> {
+    let pattern = Pattern::parse(&pattern).map_err(|e| throwable(env, e))?;
     Ok(AsyncTask::new(VerifyTask { pattern }))
 }

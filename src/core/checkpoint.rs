@@ -128,7 +128,7 @@ fn parse(bytes: &[u8], total: u64) -> Stored {
         ));
     };
     let pos: u64 = digits.parse().unwrap_or(0);
-    match parse_start(pos) {
+    match parse_start(pos as f64) {
         Ok(Some(_)) => Stored::At(pos),
         _ => Stored::Damaged(format!("{digits} is not a position")),
     }

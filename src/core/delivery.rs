@@ -4,11 +4,14 @@
 //! Our lines (and the original package's) are exactly `{"event":E,"meta":{"id":"I"}}` with a
 //! 32-character id. A delivery carries only the `E`s, as the text of one JSON array, and the
 //! ids side by side as one string, so JavaScript parses the events alone (no wrapper objects to
-//! build and drop). A line of any other shape is passed whole and listed in `raw`; the
-//! JavaScript side reads its `event` and `meta.id` as before, and a line that is not JSON at
-//! all still counts as a position and is reported, never fatal.
+//! build and drop). A line of any other shape is judged here by the one rule (`line.rs`): an
+//! event's text joins the array and its id, whatever it is, goes in `other_ids`; a corrupt
+//! line is `null` in the array and its error is in `corrupt`, in order, so it still counts as
+//! a position and is reported, never fatal.
 
 use crate::error::Error;
+pub use crate::line::ID_LEN;
+use crate::line::{judge, split, Judged};
 
 /// Most lines in one delivery.
 pub const BATCH_LINES: usize = 256;
@@ -16,8 +19,6 @@ pub const BATCH_LINES: usize = 256;
 pub const BATCH_BYTES: usize = 1 << 20;
 /// Most days one delivery spans (short days go together; empty ones still say open/close).
 pub const BATCH_DAYS: usize = 64;
-/// The length of an event id.
-pub const ID_LEN: usize = 32;
 
 /// One hand-over to JavaScript, applied in order: each segment's `closed`, `opened` and lines,
 /// then `synced`, then `error`.
@@ -26,10 +27,13 @@ pub struct Delivery {
     /// The `count` events as a JSON array text, elements separated by `"\n,"` (a line never
     /// holds a newline, so the separator is unambiguous).
     pub events: String,
-    /// Each line's id, `ID_LEN` characters per line (spaces for a line in `raw`).
+    /// Each line's id, `ID_LEN` characters per line (spaces for the lines of `other_ids`
+    /// and `corrupt`).
     pub ids: String,
-    /// Indices of the lines passed whole (not in our format).
-    pub raw: Vec<u32>,
+    /// Lines not in our exact form that are events: their index and id (if they have one).
+    pub other_ids: Vec<(u32, Option<String>)>,
+    /// Corrupt lines (`null` in `events`): their index and the error to report.
+    pub corrupt: Vec<(u32, Error)>,
     pub count: usize,
     /// The days the lines come from, in order (at least one when there are lines).
     pub segments: Vec<Segment>,
@@ -68,7 +72,8 @@ pub struct Synced {
 pub struct Batch {
     events: Vec<u8>,
     ids: Vec<u8>,
-    raw: Vec<u32>,
+    other_ids: Vec<(u32, Option<String>)>,
+    corrupt: Vec<(u32, Error)>,
     pub count: usize,
     /// Lines read, delivered or passed over.
     pub consumed: usize,
@@ -104,8 +109,9 @@ impl Batch {
         self.day_changed = true;
     }
 
-    /// Adds line `line` (without its newline) at `pos`; `prev_pos` is the line before it.
-    pub fn push(&mut self, line: &[u8], pos: u64, prev_pos: Option<u64>) {
+    /// Adds line `line` (without its newline) at `pos`; `prev_pos` is the line before it,
+    /// `file` the logfile it is in (as shown), for the error of a corrupt line.
+    pub fn push(&mut self, line: &[u8], pos: u64, prev_pos: Option<u64>, file: &str) {
         if self.count == 0 {
             self.events.reserve(64 * 1024);
             self.ids.reserve(ID_LEN * BATCH_LINES);
@@ -135,9 +141,23 @@ impl Batch {
                 self.ids.extend_from_slice(id);
             }
             None => {
-                self.raw.push(self.count as u32);
-                self.events.extend_from_slice(line);
                 self.ids.extend_from_slice(&[b' '; ID_LEN]);
+                match judge(line) {
+                    Judged::Event { event, id } => {
+                        self.events.extend_from_slice(event.as_bytes());
+                        self.other_ids.push((self.count as u32, id));
+                    }
+                    Judged::Corrupt(detail) => {
+                        self.events.extend_from_slice(b"null");
+                        let error = Error::CorruptLine {
+                            file: file.to_string(),
+                            line: crate::position::line_of(pos) + 1,
+                            pos,
+                            detail,
+                        };
+                        self.corrupt.push((self.count as u32, error));
+                    }
+                }
             }
         }
         self.count += 1;
@@ -156,7 +176,8 @@ impl Batch {
             events: text(self.events),
             // Ids are ASCII by construction; spaces stand for raw lines.
             ids: text(self.ids),
-            raw: self.raw,
+            other_ids: self.other_ids,
+            corrupt: self.corrupt,
             count: self.count,
             segments: self.segments,
             synced,
@@ -167,24 +188,6 @@ impl Batch {
 
 fn text(bytes: Vec<u8>) -> String {
     String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
-}
-
-const PREFIX: &[u8] = b"{\"event\":";
-const META: &[u8] = b",\"meta\":{\"id\":\"";
-const END: &[u8] = b"\"}}";
-
-/// A line of our format as its event text and its id.
-pub fn split(line: &[u8]) -> Option<(&[u8], &[u8])> {
-    let n = line.len();
-    let tail = META.len() + ID_LEN + END.len();
-    if n <= PREFIX.len() + tail || !line.starts_with(PREFIX) || !line.ends_with(END) {
-        return None;
-    }
-    let id_at = n - END.len() - ID_LEN;
-    let meta_at = id_at - META.len();
-    let id = &line[id_at..n - END.len()];
-    (&line[meta_at..id_at] == META && id.iter().all(u8::is_ascii_alphanumeric))
-        .then(|| (&line[PREFIX.len()..meta_at], id))
 }
 
 #[cfg(test)]
@@ -198,40 +201,47 @@ mod tests {
     }
 
     #[test]
-    fn splits_our_lines_and_passes_others_whole() {
-        assert_eq!(
-            split(ours("{\"a\":[1,2]}").as_bytes()),
-            Some((&b"{\"a\":[1,2]}"[..], ID.as_bytes()))
+    fn other_lines_are_judged_by_the_rule() {
+        let mut b = Batch::new();
+        b.push(ours("1").as_bytes(), 100, None, "d1");
+        b.push(
+            br#"{"meta":{"id":"abc"},"event":{"a":2}}"#,
+            101,
+            Some(100),
+            "d1",
         );
-        // The event may itself look like the end of a line.
-        let tricky = ours(r#"",\"meta\":{\"id\":\"x\"}}""#);
-        assert_eq!(split(tricky.as_bytes()).map(|s| s.1), Some(ID.as_bytes()));
-        for other in [
-            "not json".to_string(),
-            "123".to_string(),
-            format!("{{\"meta\":{{\"id\":\"{ID}\"}},\"event\":1}}"),
-            "{\"event\":1,\"meta\":{\"id\":\"short\"}}".to_string(),
-            format!("{{\"event\":1,\"meta\":{{\"id\":\"{}\"}}}}", "-".repeat(32)),
-            // No event text at all: passed whole, and reported as corrupt there.
-            ours(""),
-        ] {
-            assert_eq!(split(other.as_bytes()), None, "{other}");
-        }
+        b.push(br#"{"event":3,"meta":{}}"#, 102, Some(101), "d1");
+        b.push(b"[1,2]", 103, Some(102), "d1");
+        b.push(br#"{"meta":{"id":"abc"}}"#, 104, Some(103), "d1");
+        let d = b.finish(None);
+        assert_eq!(d.events, "[1\n,{\"a\":2}\n,3\n,null\n,null]");
+        assert_eq!(d.other_ids, vec![(1, Some("abc".into())), (2, None)]);
+        let corrupt: Vec<_> = d
+            .corrupt
+            .iter()
+            .map(|(k, e)| match e {
+                Error::CorruptLine {
+                    file, line, pos, ..
+                } => (*k, file.as_str(), *line, *pos),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(corrupt, vec![(3, "d1", 104, 103), (4, "d1", 105, 104)]);
     }
 
     #[test]
     fn batches_keep_days_apart() {
         let mut b = Batch::new();
         b.switch_day(None, Some("d1".into()));
-        b.push(ours("1").as_bytes(), 100, None);
-        b.push(b"junk", 101, Some(100));
+        b.push(ours("1").as_bytes(), 100, None, "d1");
+        b.push(b"junk", 101, Some(100), "d1");
         b.switch_day(Some("d1".into()), Some("d2".into()));
         b.switch_day(Some("d2".into()), Some("d3".into()));
-        b.push(ours("\"x\"").as_bytes(), 300, Some(101));
+        b.push(ours("\"x\"").as_bytes(), 300, Some(101), "d3");
         let d = b.finish(None);
-        assert_eq!(d.events, "[1\n,junk\n,\"x\"]");
+        assert_eq!(d.events, "[1\n,null\n,\"x\"]");
         assert_eq!(d.ids, format!("{ID}{}{ID}", " ".repeat(32)));
-        assert_eq!(d.raw, vec![1]);
+        assert_eq!(d.corrupt.len(), 1);
         let segs: Vec<_> = d
             .segments
             .iter()

@@ -1,5 +1,6 @@
-//! The one error type of the core. Every variant has a stable code that the binding hands to
-//! JavaScript, where `index.js` maps it to an exported error class.
+//! The one error type of the core. Every variant has a stable code (`Error::code`, listed in
+//! `CODES`) that the binding hands to JavaScript as `err.code`, where `lib/errors.js` maps it
+//! to an exported error class.
 
 use std::io;
 use std::path::PathBuf;
@@ -10,6 +11,11 @@ pub enum Error {
     /// The filename pattern does not hold `%y`, `%m` and `%d` exactly once each.
     #[error("invalid filename pattern {pattern:?}: {reason}")]
     InvalidPattern { pattern: String, reason: String },
+
+    /// A number given as a position is not one (a day, too small, not an integer…); `detail`
+    /// says what was meant. JavaScript raises it as a TypeError.
+    #[error("{what} must be a position: {detail}")]
+    InvalidPosition { what: String, detail: String },
 
     /// A position or date names a year outside 1970..=9999.
     #[error("invalid year in {what}: {value}")]
@@ -46,6 +52,17 @@ pub enum Error {
     #[error("the logfile {path} already holds {limit} events, the most one day can hold; no more events can be added until the next UTC day")]
     DayFull { path: PathBuf, limit: u64 },
 
+    /// A logfile line that is not an event by the rule of `line.rs`; readers skip it (it still
+    /// counts as a position) and go on.
+    #[error("the line at position {pos} ({file}, line {line}) is not an event and was skipped: {detail}")]
+    CorruptLine {
+        file: String,
+        /// 1-based line number in `file`.
+        line: u64,
+        pos: u64,
+        detail: String,
+    },
+
     /// The log, or this consumer, was stopped.
     #[error("the event log is stopped; open a new one with eventlog(...)")]
     Stopped,
@@ -78,17 +95,39 @@ pub enum Error {
     },
 }
 
+/// Every code `Error::code` gives, for the binding to list (JavaScript has a class for each,
+/// which a test checks).
+pub const CODES: &[&str] = &[
+    "ERR_INVALID_PATTERN",
+    "ERR_INVALID_POSITION",
+    "ERR_INVALID_YEAR",
+    "ERR_INVALID_MONTH",
+    "ERR_INVALID_DAY",
+    "ERR_WRITE",
+    "ERR_READ",
+    "ERR_DAY_FULL",
+    "ERR_CORRUPT_LINE",
+    "ERR_STOPPED",
+    "ERR_INVALID_ARCHIVE_CONFIG",
+    "ERR_ARCHIVE",
+    "ERR_CONFLICTING_OPTIONS",
+    "ERR_READ_ONLY",
+    "ERR_CHECKPOINT",
+];
+
 impl Error {
     /// A stable code for the JavaScript side (`err.code`).
     pub fn code(&self) -> &'static str {
         match self {
             Error::InvalidPattern { .. } => "ERR_INVALID_PATTERN",
+            Error::InvalidPosition { .. } => "ERR_INVALID_POSITION",
             Error::InvalidYear { .. } => "ERR_INVALID_YEAR",
             Error::InvalidMonth { .. } => "ERR_INVALID_MONTH",
             Error::InvalidDay { .. } => "ERR_INVALID_DAY",
             Error::Write { .. } => "ERR_WRITE",
             Error::Read { .. } => "ERR_READ",
             Error::DayFull { .. } => "ERR_DAY_FULL",
+            Error::CorruptLine { .. } => "ERR_CORRUPT_LINE",
             Error::Stopped => "ERR_STOPPED",
             Error::InvalidArchiveConfig { .. } => "ERR_INVALID_ARCHIVE_CONFIG",
             Error::Archive { .. } => "ERR_ARCHIVE",
@@ -122,6 +161,10 @@ impl Error {
                 pattern: pattern.clone(),
                 reason: reason.clone(),
             },
+            Error::InvalidPosition { what, detail } => Error::InvalidPosition {
+                what: what.clone(),
+                detail: detail.clone(),
+            },
             Error::InvalidYear { what, value } => Error::InvalidYear {
                 what: what.clone(),
                 value: *value,
@@ -139,6 +182,17 @@ impl Error {
             Error::DayFull { path, limit } => Error::DayFull {
                 path: path.clone(),
                 limit: *limit,
+            },
+            Error::CorruptLine {
+                file,
+                line,
+                pos,
+                detail,
+            } => Error::CorruptLine {
+                file: file.clone(),
+                line: *line,
+                pos: *pos,
+                detail: detail.clone(),
             },
             Error::Stopped => Error::Stopped,
             Error::InvalidArchiveConfig { field, reason } => Error::InvalidArchiveConfig {
@@ -190,3 +244,103 @@ fn errno_name(err: &io::Error) -> Option<&'static str> {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One error of each variant; the match makes a new variant fail to compile here until
+    /// it is added.
+    fn one_of_each() -> Vec<Error> {
+        let io = || io::Error::from_raw_os_error(2);
+        let all = vec![
+            Error::InvalidPattern {
+                pattern: "p".into(),
+                reason: "r".into(),
+            },
+            Error::InvalidPosition {
+                what: "w".into(),
+                detail: "d".into(),
+            },
+            Error::InvalidYear {
+                what: "w".into(),
+                value: 1,
+            },
+            Error::InvalidMonth {
+                what: "w".into(),
+                value: 1,
+            },
+            Error::InvalidDay {
+                what: "w".into(),
+                value: 1,
+            },
+            Error::write("write", "f", io()),
+            Error::read("read", "f", io()),
+            Error::DayFull {
+                path: "f".into(),
+                limit: 1,
+            },
+            Error::CorruptLine {
+                file: "f".into(),
+                line: 1,
+                pos: 0,
+                detail: "d".into(),
+            },
+            Error::Stopped,
+            Error::InvalidArchiveConfig {
+                field: "f".into(),
+                reason: "r".into(),
+            },
+            Error::Archive {
+                url: "u".into(),
+                detail: "d".into(),
+            },
+            Error::Conflicting("c".into()),
+            Error::ReadOnly("add events"),
+            Error::Checkpoint {
+                name: "n".into(),
+                path: "p".into(),
+                detail: "d".into(),
+                source: None,
+            },
+        ];
+        for e in &all {
+            match e {
+                Error::InvalidPattern { .. }
+                | Error::InvalidPosition { .. }
+                | Error::InvalidYear { .. }
+                | Error::InvalidMonth { .. }
+                | Error::InvalidDay { .. }
+                | Error::Write { .. }
+                | Error::Read { .. }
+                | Error::DayFull { .. }
+                | Error::CorruptLine { .. }
+                | Error::Stopped
+                | Error::InvalidArchiveConfig { .. }
+                | Error::Archive { .. }
+                | Error::Conflicting(_)
+                | Error::ReadOnly(_)
+                | Error::Checkpoint { .. } => {}
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn every_code_is_listed_once_and_copies_keep_it() {
+        let all = one_of_each();
+        let mut codes: Vec<_> = all.iter().map(Error::code).collect();
+        for e in &all {
+            assert_eq!(e.duplicate().code(), e.code());
+            assert_eq!(e.duplicate().to_string(), e.to_string());
+        }
+        codes.sort();
+        codes.dedup();
+        let mut listed = CODES.to_vec();
+        listed.sort();
+        assert_eq!(
+            codes, listed,
+            "CODES lists exactly the codes of the variants"
+        );
+    }
+}

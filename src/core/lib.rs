@@ -40,6 +40,7 @@ pub mod files;
 pub mod flush;
 pub mod history;
 pub mod index;
+pub mod line;
 pub mod lock;
 pub mod log;
 pub mod pattern;

@@ -381,12 +381,14 @@ impl State {
             batch.switch_day(self.closed.take(), self.opened.take());
         }
         let mut line_no = reader.lines();
+        // For the error of a corrupt line (the reader is borrowed while it reads).
+        let file = reader.path().to_owned();
         reader.read_lines(room_lines, room_bytes, |line| {
             let pos = encode(day, line_no);
             line_no += 1;
             batch.consumed += 1;
             if line_no > skip_until {
-                batch.push(line, pos, *last_pos);
+                batch.push(line, pos, *last_pos, &file);
             }
             *last_pos = Some(pos);
         })
@@ -855,7 +857,11 @@ mod tests {
     fn starts_mid_day_and_never_delivers_a_torn_line() {
         let tmp = tempfile::tempdir().unwrap();
         let d = past_day(1);
-        write(tmp.path(), d, "0\n1\n2\n{\"torn");
+        write(
+            tmp.path(),
+            d,
+            "{\"event\":0}\n{\"event\":1}\n{\"event\":2}\n{\"event\":\"torn",
+        );
         let s = setup(tmp.path());
         let (t, rx) = start(&s, Some(Start { day: d, line: 1 }));
         let a = next(&t, &rx);
@@ -867,14 +873,14 @@ mod tests {
             ),
             ("[1\n,2]", encode(d, 1), Some(encode(d, 0)))
         );
-        assert_eq!(a.raw, vec![0, 1]);
+        assert_eq!(a.other_ids, vec![(0, None), (1, None)]);
         assert_eq!(a.synced.map(|s| s.rows), Some(3));
-        write(tmp.path(), d, "}\n");
+        write(tmp.path(), d, "\"}\n");
         s.wakes.notify(false);
         let b = next(&t, &rx);
         assert_eq!(
             (b.events.as_str(), b.segments[0].first_pos),
-            ("[{\"torn}]", encode(d, 3))
+            ("[\"torn\"]", encode(d, 3))
         );
         t.stop_and_wait();
     }

@@ -1,9 +1,11 @@
 //! Checking a log: every line of every logfile, for what readers would skip or miss. Used by
-//! `eventlog.verify()` (and the coming CLI's `verify`).
+//! `eventlog.verify()` and the CLI's `eventlog verify`. A line is judged by the same rule as
+//! readers follow (`line.rs`).
 
 use crate::day::Day;
 use crate::discovery::list_logfiles;
 use crate::error::{Error, Result};
+use crate::line::{is_event, judge, Judged};
 use crate::pattern::Pattern;
 use crate::position::encode;
 use crate::reader::{LineReader, Stop};
@@ -16,7 +18,8 @@ pub enum ProblemKind {
     /// The last line has no newline: a writer died mid-write (readers skip it; the next write
     /// moves it aside).
     TornTail,
-    /// A line that is not a JSON event (readers skip it; it still counts as a position).
+    /// A line that is not an event by the rule of `line.rs` (readers skip it; it still counts
+    /// as a position).
     CorruptLine,
     /// A logfile dated after today: readers ignore it until their clock gets there.
     FutureDay,
@@ -90,10 +93,12 @@ pub fn verify(pattern: &Pattern, today: Day) -> Result<Report> {
             let stop = reader
                 .read_lines(64 * 1024, 64 << 20, |line| {
                     if !is_event(line) {
-                        corrupt.push((
-                            n,
-                            String::from_utf8_lossy(&line[..line.len().min(80)]).into_owned(),
-                        ));
+                        let why = match judge(line) {
+                            Judged::Corrupt(why) => why,
+                            Judged::Event { .. } => String::new(),
+                        };
+                        let start = String::from_utf8_lossy(&line[..line.len().min(80)]);
+                        corrupt.push((n, format!("{why}: {start:?}")));
                     }
                     n += 1;
                 })
@@ -110,7 +115,7 @@ pub fn verify(pattern: &Pattern, today: Day) -> Result<Report> {
                 file: shown.clone(),
                 line: n + 1,
                 pos: encode(f.day, n),
-                detail: format!("not a JSON event: {start:?}"),
+                detail: start,
             });
         }
         if reader.partial_tail() > 0 {
@@ -129,17 +134,6 @@ pub fn verify(pattern: &Pattern, today: Day) -> Result<Report> {
     Ok(report)
 }
 
-/// A line as the package writes it: a JSON object whose `meta.id` is a string.
-fn is_event(line: &[u8]) -> bool {
-    match serde_json::from_slice::<serde_json::Value>(line) {
-        Ok(serde_json::Value::Object(map)) => map
-            .get("meta")
-            .and_then(|m| m.get("id"))
-            .is_some_and(serde_json::Value::is_string),
-        _ => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,20 +146,24 @@ mod tests {
         let ok = r#"{"event":1,"meta":{"id":"a"}}"#;
         fs::write(
             tmp.path().join("e-2026-11-01.log"),
-            format!("{ok}\nnot json\n{ok}\n{{\"torn"),
+            format!("{ok}\nnot json\n{ok}\n[1,2]\n{{\"meta\":{{\"id\":\"abc\"}}}}\n{{\"event\":{{}},\"meta\":{{}}}}\n{{\"torn"),
         )
         .unwrap();
         fs::write(tmp.path().join("e-2026-11-02.log"), format!("{ok}\n")).unwrap();
         fs::write(tmp.path().join("e-2026-12-01.log"), format!("{ok}\n")).unwrap();
         let today = Day::from_number(20261126, "t").unwrap();
         let r = verify(&p, today).unwrap();
-        assert_eq!((r.files, r.lines, r.events, r.problem_count), (3, 5, 4, 3));
+        // Not JSON, an array, an object without "event": corrupt, as readers have it; an
+        // event with an empty meta is an event.
+        assert_eq!((r.files, r.lines, r.events, r.problem_count), (3, 8, 5, 5));
         let kinds: Vec<_> = r.problems.iter().map(|p| (p.kind, p.line, p.pos)).collect();
         assert_eq!(
             kinds,
             vec![
                 (ProblemKind::CorruptLine, 2, 2026110100000001),
-                (ProblemKind::TornTail, 4, 2026110100000003),
+                (ProblemKind::CorruptLine, 4, 2026110100000003),
+                (ProblemKind::CorruptLine, 5, 2026110100000004),
+                (ProblemKind::TornTail, 7, 2026110100000006),
                 (ProblemKind::FutureDay, 0, 2026120100000000),
             ]
         );
@@ -177,7 +175,7 @@ mod tests {
         let p = Pattern::parse(&format!("{}/e-%y-%m-%d.log", tmp.path().display())).unwrap();
         fs::write(
             tmp.path().join("e-2026-11-01.log"),
-            "{\"meta\":{\"id\":\"x\"}}\n",
+            "{\"event\":null,\"meta\":{\"id\":\"x\"}}\n",
         )
         .unwrap();
         let r = verify(&p, Day::from_number(20261126, "t").unwrap()).unwrap();
