@@ -219,7 +219,7 @@ declare namespace eventlog {
      * `from`). Returns the position it held. Stop the consumers of that name first: a running
      * one saves its own position over one behind it. `ReadOnlyError` on a read-only log.
      */
-    resetCheckpoint(name: string, pos?: number): number | undefined
+    resetCheckpoint(name: string, pos?: number, options?: { force?: boolean }): number | undefined
     /** Every named consumer's checkpoint, by name. */
     checkpoints(): CheckpointInfo[]
     /**

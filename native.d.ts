@@ -201,8 +201,11 @@ export interface NativeSegment {
 /** What the checkpoint of `name` holds. Creates nothing. */
 export declare function readCheckpoint(key: string, name: string): CheckpointState
 
-/** Sets the checkpoint of `name` to `pos`, or clears it; returns what it held. */
-export declare function resetCheckpoint(key: string, name: string, pos?: number | undefined | null): CheckpointState
+/**
+ * Sets the checkpoint of `name` to `pos`, or clears it; returns what it held. A position past
+ * the end of the log is refused unless `force`.
+ */
+export declare function resetCheckpoint(key: string, name: string, pos: number | undefined | null, force: boolean): CheckpointState
 
 /** Overrides the clock of every log in the process (`null` restores the real clock). */
 export declare function setTestNow(ms?: number | undefined | null): void

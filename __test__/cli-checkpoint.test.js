@@ -71,6 +71,28 @@ test('checkpoint --reset sets or clears one; the next consumer of that name star
   assert.equal(log.checkpoint('orders'), undefined)
 })
 
+test('checkpoint --reset past the end of the log is refused (the consumer would skip events written up to it) unless --force; the API the same', async (t) => {
+  const { pattern, pos } = setUp(t)
+  const past = await cli(['checkpoint', pattern, 'orders', '--reset', String(pos(10))])
+  assert.equal(past.code, 1)
+  assert.equal(past.stdout, '')
+  assert.match(past.stderr, new RegExp(`${pos(10)} is past the end of the log \\(the log ends at ${pos(9)}\\).*--force`))
+  const log = eventlog(pattern)
+  t.after(() => log.stop())
+  assert.equal(log.checkpoint('orders'), pos(3), 'unchanged')
+  assert.throws(() => log.resetCheckpoint('orders', pos(50)), (err) => err instanceof eventlog.CheckpointError && /past the end/.test(err.message))
+  assert.throws(() => log.resetCheckpoint('orders', pos(5), { forse: true }), /unknown option "forse"/)
+  assert.equal(log.resetCheckpoint('orders', pos(9)), pos(3), 'the last event is within the log')
+  const forced = await cli(['checkpoint', pattern, 'orders', '--reset', String(pos(10)), '--force'])
+  assert.equal(forced.code, 0, forced.stderr)
+  assert.equal(log.checkpoint('orders'), pos(10))
+  assert.equal(log.resetCheckpoint('orders', pos(50), { force: true }), pos(10))
+  // An empty log has no end to reset within.
+  const empty = eventlog(path.join(tmpdir(t), 'e-%y-%m-%d.log'))
+  t.after(() => empty.stop())
+  assert.throws(() => empty.resetCheckpoint('x', pos(0)), /the log is empty/)
+})
+
 test('checkpoint: a damaged file exits 1 with what to do; --reset repairs it', async (t) => {
   const { dir, pattern, pos } = setUp(t)
   fs.writeFileSync(path.join(dir, '.eventlog/e-_y-_m-_d.log.d/consumers/orders.checkpoint'), 'junk')
@@ -128,6 +150,6 @@ test('checkpoint usage errors name the mistake and change nothing; spawned, they
     assert.match(r.stderr, /^eventlog: [^\n]+ \(see 'eventlog checkpoint --help'\)\n$/)
   }
   assert.equal(help.code, 0)
-  assert.match(help.stdout, /^Usage: eventlog checkpoint PATTERN \[NAME\] \[--reset \[POS\]\] \[--json\]/)
+  assert.match(help.stdout, /^Usage: eventlog checkpoint PATTERN \[NAME\] \[--reset \[POS\] \[--force\]\] \[--json\]/)
   assert.match(top.stdout, /^ {2}checkpoint {2}named consumers' checkpoints/m)
 })

@@ -73,6 +73,19 @@ function openCheckpoint(key, name) {
   })
 }
 
+/** `force` from resetCheckpoint's options (`undefined`: none), refusing anything else. */
+function resetOptions(options, where) {
+  if (options === undefined) return false
+  if (options === null || typeof options !== 'object') throw new TypeError(`${where}: options must be an object such as { force: true }`)
+  for (const key of Object.keys(options)) {
+    if (key !== 'force') throw new TypeError(`${where}: unknown option "${key}"; the option is force`)
+  }
+  if (options.force !== undefined && typeof options.force !== 'boolean') {
+    throw new TypeError(`${where}: force must be a boolean, got ${typeof options.force}`)
+  }
+  return options.force === true
+}
+
 /**
  * The log's checkpoint methods for its key (its absolute pattern). Each works on a stopped
  * log too (nothing of the log is needed); a read-only log reads and never writes.
@@ -89,14 +102,18 @@ function checkpointMethods(key, readOnly) {
 
     /**
      * Sets the checkpoint of `name` to `pos` (the next consumer of that name starts right after
-     * it), or clears it without `pos` (the next one starts at its `from`). Returns the position
-     * it held (`undefined`: none, or a damaged file).
+     * it), or clears it without `pos` (the next one starts at its `from`). A `pos` past the end
+     * of the log is refused with a CheckpointError (the next consumer would skip every event
+     * written up to it) unless `{ force: true }`. Returns the position it held (`undefined`:
+     * none, or a damaged file).
      */
-    resetCheckpoint(name, pos) {
-      checkName(name, 'resetCheckpoint(name, pos)')
-      if (pos !== undefined && pos !== null) checkPosition(pos, 'resetCheckpoint(name, pos)', 'pos')
+    resetCheckpoint(name, pos, options) {
+      const where = 'resetCheckpoint(name, pos, options)'
+      checkName(name, where)
+      if (pos !== undefined && pos !== null) checkPosition(pos, where, 'pos')
+      const force = resetOptions(options, where)
       if (readOnly) throw new ReadOnlyError('this event log is read only; open it without readOnly to reset a checkpoint')
-      return call(() => native.resetCheckpoint(key, name, pos ?? undefined)).pos
+      return call(() => native.resetCheckpoint(key, name, pos ?? undefined, force)).pos
     },
 
     /** Every checkpoint of the log, by name: `[{ name, pos, error }]`. */

@@ -66,6 +66,7 @@ function resetTo(text) {
 }
 
 async function reset({ pattern, name, to, values, io }) {
+  if (values.force && to === undefined) throw new UsageError('--force goes with --reset POS', 'checkpoint')
   const { eventlog } = api()
   // A bad NAME is a usage error before anything is created (a damaged file is what a reset
   // is for).
@@ -79,7 +80,7 @@ async function reset({ pattern, name, to, values, io }) {
   const log = eventlog(pattern)
   let was
   try {
-    was = asUsage(() => log.resetCheckpoint(name, to))
+    was = asUsage(() => log.resetCheckpoint(name, to, { force: values.force === true }))
   } finally {
     log.stop()
   }
@@ -100,9 +101,10 @@ module.exports = {
   maxArgs: 2,
   options: {
     reset: { type: 'boolean' },
+    force: { type: 'boolean' },
     json: { type: 'boolean' },
   },
-  help: `Usage: eventlog checkpoint PATTERN [NAME] [--reset [POS]] [--json]
+  help: `Usage: eventlog checkpoint PATTERN [NAME] [--reset [POS] [--force]] [--json]
 
 A named consumer (consume(callback, { name })) saves the position of the last event it
 handled; the next consumer of that name starts right after it.
@@ -115,12 +117,16 @@ handled; the next consumer of that name starts right after it.
                                            its from option (the beginning by default)
   eventlog checkpoint PATTERN NAME --reset POS
                                            set it: the next consumer starts right after POS
+                                           (a POS past the end of the log is refused: that
+                                           consumer would skip every event written up to it;
+                                           --force sets it anyway)
 
 Stop the consumers of NAME first: a running one does not see a reset, and saves its own
 position over one that is behind it.
 
 Options:
   --reset [POS]   clear the checkpoint, or set it to POS, a 16-digit position
+  --force         with --reset POS: set it even past the end of the log
   --json          JSON: { name, pos, behind, error } (an array without NAME);
                   with --reset, { name, pos, was }
   -h, --help      this help

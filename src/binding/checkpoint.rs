@@ -6,9 +6,13 @@
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
+use std::sync::Arc;
+
 use eventlog_core::checkpoint::{self, Checkpoint, Checkpoints, Stored};
+use eventlog_core::clock::Clock;
 use eventlog_core::error::Result as CoreResult;
 use eventlog_core::files::OwnFiles;
+use eventlog_core::history::History;
 use eventlog_core::pattern::Pattern;
 use eventlog_core::position;
 
@@ -56,17 +60,23 @@ pub fn read_checkpoint(env: &Env, key: String, name: String) -> Result<Checkpoin
     read().map_err(|e| throwable(env, e))
 }
 
-/// Sets the checkpoint of `name` to `pos`, or clears it; returns what it held.
+/// Sets the checkpoint of `name` to `pos`, or clears it; returns what it held. A position past
+/// the end of the log is refused unless `force`.
 #[napi]
 pub fn reset_checkpoint(
     env: &Env,
     key: String,
     name: String,
     pos: Option<f64>,
+    force: bool,
 ) -> Result<CheckpointState> {
     let reset = || -> CoreResult<CheckpointState> {
         let pos = pos.map(|p| position::check(p, "pos", false)).transpose()?;
         let c = checkpoints(&key)?;
+        if let (Some(pos), false) = (pos, force) {
+            let history = History::new(Arc::new(Pattern::parse(&key)?), Clock::system());
+            checkpoint::refuse_past_end(&name, &c.path(&name)?, pos, history.last_position()?)?;
+        }
         let before = c.reset(&name, pos)?;
         let path = c.path(&name)?;
         Ok(state(name, &path, before))

@@ -342,6 +342,27 @@ fn io_error(name: &str, path: &Path, op: &str, e: io::Error) -> Error {
 }
 
 /// The error for a damaged checkpoint, saying what to do.
+/// Refuses to set the checkpoint of `name` (at `path`) to `pos` past `end`, the last position
+/// of the log (`None`: it is empty): the next consumer of that name would start after `pos`
+/// and so skip every event written up to it, which is never what a typo meant.
+pub fn refuse_past_end(name: &str, path: &Path, pos: u64, end: Option<u64>) -> Result<()> {
+    if end.is_some_and(|e| pos <= e) {
+        return Ok(());
+    }
+    let ends = match end {
+        Some(e) => format!("the log ends at {e}"),
+        None => "the log is empty".to_string(),
+    };
+    Err(Error::Checkpoint {
+        name: name.into(),
+        path: path.into(),
+        detail: format!(
+            "{pos} is past the end of the log ({ends}): the next consumer of that name would skip every event written up to it. Give a position in the log, or force it (resetCheckpoint(name, pos, {{ force: true }}), `--force` on the command line) if that is what you mean"
+        ),
+        source: None,
+    })
+}
+
 pub fn damaged(name: &str, path: &Path, what: &str) -> Error {
     Error::Checkpoint {
         name: name.into(),

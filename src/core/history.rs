@@ -117,6 +117,15 @@ impl History {
         Ok(None)
     }
 
+    /// The position of the last line written so far, as readers see the log (days up to
+    /// today), or `None` for an empty log.
+    pub fn last_position(&self) -> Result<Option<u64>> {
+        self.catalog
+            .refresh(None)
+            .map_err(|e| Error::read("list", self.pattern.base_path(), e))?;
+        self.last_position_before(self.clock.today().add_days(1), None)
+    }
+
     /// Opens a day for reading: its local logfile, or its object in the archive.
     pub fn open(&self, entry: &DayEntry) -> io::Result<DaySource> {
         if let Some(path) = &entry.local {
