@@ -52,21 +52,3 @@ test('every function on a consumer is declared on Consumer in index.d.ts', (t) =
   const missing = ownNames(consumer).filter((n) => typeof consumer[n] === 'function' && !declared.has(n))
   assert.deepEqual(missing, [])
 })
-
-test("the README's first Usage snippet runs as written, in an app's directory", async (t) => {
-  const { runNode, ROOT } = require('./helpers')
-  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8')
-  const usage = readme.slice(readme.indexOf('\n## Usage\n'))
-  const snippet = /```js\n([\s\S]*?)```/.exec(usage)[1]
-  assert.match(snippet, /require\('eventlog'\)/)
-  // Inside the package's own scope, so that require('eventlog') finds it by its name.
-  const dir = fs.mkdtempSync(path.join(ROOT, '.readme-snippet-'))
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }))
-  const file = path.join(dir, 'usage.js')
-  fs.writeFileSync(file, snippet)
-  const r = await runNode(undefined, { file, cwd: dir, timeoutMs: 20000 })
-  assert.equal(r.code, 0, r.stderr)
-  assert.equal(r.stderr, '')
-  const [file0] = fs.readdirSync(path.join(dir, 'data')).filter((f) => f.startsWith('events-'))
-  assert.match(fs.readFileSync(path.join(dir, 'data', file0), 'utf8'), /^\{"event":\{"type":"deposited","account":"a-1","amount":100\},"meta":\{"id":"[0-9A-Za-z]{32}"\}\}\n$/)
-})

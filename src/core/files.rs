@@ -1,4 +1,4 @@
-//! Our own files beside the logfiles (SPEC "Files of our own"), all under one dot-directory in
+//! Our own files beside the logfiles (README "Files on disk"), all under one dot-directory in
 //! the pattern's base directory, where neither our matcher nor the original package's can take
 //! anything for a logfile (a date digit or a literal never matches the dot):
 //!
