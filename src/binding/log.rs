@@ -7,12 +7,13 @@ use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 
 use eventlog_core::append::{Expectation, Lines};
-use eventlog_core::archive::{ArchiveOptions, PassReport};
+use eventlog_core::archive::PassReport;
 use eventlog_core::day::Day;
 use eventlog_core::error::Error as CoreError;
 use eventlog_core::log::{Log, OpenOptions};
 use eventlog_core::pattern::Pattern;
 use eventlog_core::position::{parse_start, PER_DAY};
+use eventlog_core::remote::ArchiveOptions;
 use eventlog_core::writer::{Completion, Reply, WriteRequest};
 
 use crate::consumer::{DeliverFn, NativeConsumer, NativeDelivery, TsfnSink};

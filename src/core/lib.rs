@@ -45,6 +45,7 @@ pub mod log;
 pub mod pattern;
 pub mod position;
 pub mod reader;
+pub mod remote;
 pub mod source;
 pub mod stat;
 pub mod sys;

@@ -12,12 +12,13 @@ use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
 
 use crate::append::{AppendOutcome, FlushStats, Lines};
-use crate::archive::{ArchiveConfig, ArchiveOptions, Archiver, PassDone};
+use crate::archive::{Archiver, PassDone};
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::history::History;
 use crate::pattern::Pattern;
 use crate::position::Start;
+use crate::remote::{ArchiveConfig, ArchiveOptions};
 use crate::tailer::{Ended, Sink, Tailer};
 use crate::wake::Wakes;
 use crate::writer::{WriteRequest, Writer};

@@ -13,8 +13,6 @@
 //! The store being down changes nothing for writers and consumers of local days: passes fail
 //! and are retried with backoff, and nothing is deleted that is not verified in the archive.
 
-mod config;
-mod remote;
 mod upload;
 
 use std::fs::File;
@@ -25,15 +23,13 @@ use object_store::ObjectStore;
 use tokio::runtime::Runtime;
 use tokio::sync::watch;
 
-pub use config::{ArchiveConfig, ArchiveOptions};
-pub use remote::{Remote, RemoteDay};
-
 use crate::catalog::read_record;
 use crate::day::Day;
 use crate::debug::debug;
 use crate::error::{Error, Result};
 use crate::history::History;
 use crate::lock::open_lock_file;
+use crate::remote::{ArchiveConfig, Remote};
 use crate::sys;
 use crate::wake::Wakes;
 use upload::DayUpload;

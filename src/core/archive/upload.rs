@@ -22,12 +22,12 @@ use object_store::{
 };
 use serde_json::json;
 
-use crate::archive::remote::{head_info, index_key, to_io, Remote, META_LINES, META_SHA256};
 use crate::catalog::ArchivedDay;
 use crate::day::Day;
 use crate::debug::debug;
 use crate::files::{write_atomically, OwnFiles};
 use crate::index::{hex, DayIndex};
+use crate::remote::{head_info, index_key, to_io, Remote, META_LINES, META_SHA256};
 use crate::sys::FileExt;
 
 /// Days up to this size go up in one request.

@@ -18,12 +18,14 @@ use object_store::path::Path as KeyPath;
 use object_store::{Attribute, GetOptions, ObjectStore, ObjectStoreExt};
 use tokio::runtime::Handle;
 
-use crate::archive::config::ArchiveConfig;
 use crate::catalog::{ArchivedDay, Catalog};
 use crate::day::Day;
 use crate::debug::debug;
 use crate::index::DayIndex;
 use crate::pattern::Pattern;
+
+mod config;
+pub use config::{ArchiveConfig, ArchiveOptions};
 
 /// Bytes fetched per ranged read.
 const CHUNK: u64 = 4 << 20;
