@@ -5,7 +5,7 @@
 //! Local days come from walking the directory (`discovery.rs`), again only when something new
 //! may have appeared. Archived days come from the records that uploads leave in our own files
 //! (any process on this machine) and, for a reader with only the archive, from listing it
-//! (`archive.rs`).
+//! (`remote/`).
 
 use std::collections::BTreeMap;
 use std::io;

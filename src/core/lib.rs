@@ -16,10 +16,12 @@
 //! - `writer`: a log's writer thread; one write (and flush) per round of queued batches.
 //! - `flush`: durable commits shared by every writing process (one flush covers all).
 //! - `source`, `reader`: a day's bytes (local file or archived object); its complete lines.
+//! - `remote`: the archive as readers see it (listings, metadata, an archived day's bytes) and
+//!   the `archive` option; it sits below `source`, so reading never depends on the archiver.
 //! - `delivery`, `tailer`: a consumer's thread; replay, then follow, in deliveries of many lines.
 //! - `wake`: in-process wake-ups from a log's writers to its consumers.
 //! - `checkpoint`: named consumers' positions, saved beside the log.
-//! - `archive`: uploads, retention and reading of the S3 archive.
+//! - `archive`: the archiver above it all: uploads and retention.
 //! - `verify`: checking a log for torn tails, corrupt lines and future days.
 //! - `sys`: what Unix and Windows do differently (positional I/O, locks, flushes).
 //! - `error`, `debug`: the error type with stable codes; `DEBUG=eventlog:*` tracing.

@@ -1,8 +1,8 @@
 //! The archive tier: sealed days go to an S3-compatible store, readers replay them from there,
 //! and the local disk keeps only recent days.
 //!
-//! - `config`: the `archive` option, checked, and the store client built from it.
-//! - `remote`: reading the archive (listings, metadata, a day's bytes with read-ahead).
+//! - `crate::remote` (below `history`, so readers never depend on the archiver): the `archive`
+//!   option, the store client, and reading the archive.
 //! - `upload`: one day up, idempotent, resumable, verified, recorded.
 //! - here: the `Archiver`, a log's background task on a runtime of its own. At open, after
 //!   each rollover and every poll interval it makes a pass — seal the days before today,
