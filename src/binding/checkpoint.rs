@@ -1,4 +1,4 @@
-//! Named consumers' checkpoints (`eventlog_core::checkpoint`): the open file a named consumer
+//! Named consumers' checkpoints (the core's `checkpoint.rs`): the open file a named consumer
 //! saves to, and reading, resetting and listing them for `log.checkpoint(name)` and the CLI.
 //! A log is named by its key (its absolute pattern, `NativeLog.key`), so a read-only log, or
 //! one already stopped, reads checkpoints without opening anything else.
@@ -6,15 +6,16 @@
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use eventlog_core::checkpoint::{self, Checkpoint, Checkpoints, Stored};
-use eventlog_core::files::OwnFiles;
-use eventlog_core::pattern::Pattern;
+use eventlog_core::{
+    damaged_checkpoint, Checkpoint, Checkpoints, OwnFiles, Pattern, Stored,
+    MAX_CHECKPOINT_NAME_BYTES,
+};
 
 use crate::to_js;
 
 /// The longest consumer name, in bytes of UTF-8.
 #[napi]
-pub const CHECKPOINT_NAME_MAX_BYTES: u32 = checkpoint::MAX_NAME_BYTES as u32;
+pub const CHECKPOINT_NAME_MAX_BYTES: u32 = MAX_CHECKPOINT_NAME_BYTES as u32;
 
 fn checkpoints(key: &str) -> Result<Checkpoints> {
     let pattern = Pattern::parse(key).map_err(to_js)?;
@@ -47,7 +48,7 @@ fn state(name: String, path: &std::path::Path, stored: Stored) -> CheckpointStat
         Stored::None => (None, None),
         Stored::At(p) => (Some(p as f64), None),
         Stored::Damaged(what) => {
-            let err = checkpoint::damaged(&name, path, &what);
+            let err = damaged_checkpoint(&name, path, &what);
             (None, Some(format!("[{}] {err}", err.code())))
         }
     };

@@ -1,5 +1,5 @@
 //! `NativeConsumer`: a consumer's thread in the core, and its deliveries as JavaScript sees
-//! them (see `eventlog_core::delivery`).
+//! them (see the core's `delivery.rs`).
 
 use std::sync::Arc;
 
@@ -7,9 +7,7 @@ use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 
-use eventlog_core::delivery::{Delivery, Segment};
-use eventlog_core::log::Log;
-use eventlog_core::tailer::{Sink, Tailer};
+use eventlog_core::{Delivery, Log, Segment, Sink, Tailer};
 
 /// The lines of one more day in a delivery (the first day's are the delivery's own fields).
 #[napi(object)]

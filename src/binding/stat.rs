@@ -1,12 +1,10 @@
-//! `stat(pattern)`: the core's per-day counts (`eventlog_core::stat`), scanned off the
+//! `stat(pattern)`: the core's per-day counts (the core's `stat.rs`), scanned off the
 //! JavaScript thread. `lib/stat.js` adds the totals.
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use eventlog_core::clock::Clock;
-use eventlog_core::pattern::Pattern;
-use eventlog_core::stat::DayStat;
+use eventlog_core::{Clock, DayStat, Pattern};
 
 use crate::to_js;
 
@@ -55,7 +53,7 @@ impl Task for StatTask {
     type JsValue = Vec<StatDay>;
 
     fn compute(&mut self) -> Result<Self::Output> {
-        eventlog_core::stat::stat(&self.pattern, Clock::system().today()).map_err(to_js)
+        eventlog_core::stat(&self.pattern, Clock::system().today()).map_err(to_js)
     }
 
     fn resolve(&mut self, _env: Env, days: Self::Output) -> Result<Self::JsValue> {

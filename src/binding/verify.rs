@@ -3,8 +3,7 @@
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use eventlog_core::clock::Clock;
-use eventlog_core::pattern::Pattern;
+use eventlog_core::{Clock, Pattern};
 
 use crate::to_js;
 
@@ -35,11 +34,11 @@ pub struct VerifyTask {
 }
 
 impl Task for VerifyTask {
-    type Output = eventlog_core::verify::Report;
+    type Output = eventlog_core::VerifyReport;
     type JsValue = VerifyReport;
 
     fn compute(&mut self) -> Result<Self::Output> {
-        eventlog_core::verify::verify(&self.pattern, Clock::system().today()).map_err(to_js)
+        eventlog_core::verify(&self.pattern, Clock::system().today()).map_err(to_js)
     }
 
     fn resolve(&mut self, _env: Env, r: Self::Output) -> Result<Self::JsValue> {

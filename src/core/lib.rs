@@ -28,30 +28,53 @@
 
 #![deny(clippy::all)]
 
-pub mod append;
-pub mod archive;
-pub mod catalog;
-pub mod checkpoint;
-pub mod clock;
-pub mod day;
-pub mod debug;
-pub mod delivery;
-pub mod discovery;
-pub mod error;
-pub mod files;
-pub mod flush;
-pub mod history;
-pub mod index;
-pub mod lock;
-pub mod log;
-pub mod pattern;
-pub mod position;
-pub mod reader;
-pub mod remote;
-pub mod source;
-pub mod stat;
-pub mod sys;
-pub mod tailer;
-pub mod verify;
-pub mod wake;
-pub mod writer;
+mod append;
+mod archive;
+mod catalog;
+mod checkpoint;
+mod clock;
+mod day;
+mod debug;
+mod delivery;
+mod discovery;
+mod error;
+mod files;
+mod flush;
+mod history;
+mod index;
+mod lock;
+mod log;
+mod pattern;
+mod position;
+mod reader;
+mod remote;
+mod source;
+mod stat;
+mod sys;
+mod tailer;
+mod verify;
+mod wake;
+mod writer;
+
+// The façade: what the binding uses, and nothing else, so that rustc reports any item nothing
+// calls. A name that would not explain itself at the crate's root gets its module's word.
+pub use append::{Expectation, Lines};
+pub use archive::PassReport;
+pub use checkpoint::{
+    damaged as damaged_checkpoint, Checkpoint, Checkpoints, Stored,
+    MAX_NAME_BYTES as MAX_CHECKPOINT_NAME_BYTES,
+};
+pub use clock::{set_test_now, Clock};
+pub use day::Day;
+pub use debug::enabled as debug_enabled;
+pub use delivery::{Delivery, Segment};
+pub use error::Error;
+pub use files::OwnFiles;
+pub use log::{Log, OpenOptions};
+pub use pattern::Pattern;
+pub use position::{parse_start, PER_DAY};
+pub use remote::ArchiveOptions;
+pub use stat::{stat, DayStat};
+pub use tailer::{Sink, Tailer};
+pub use verify::{verify, Report as VerifyReport};
+pub use writer::{Completion, Reply, WriteRequest};

@@ -171,12 +171,9 @@ impl Log {
         }
     }
 
-    pub fn pattern(&self) -> &Pattern {
+    /// The log's pattern, absolute (the binding keys its instances by it).
+    pub fn pattern(&self) -> &Arc<Pattern> {
         &self.history.pattern
-    }
-
-    pub fn history(&self) -> &Arc<History> {
-        &self.history
     }
 
     /// Starts the writer thread if there is none yet; also creates the log's directory at
@@ -320,7 +317,7 @@ mod tests {
             rx.recv_timeout(Duration::from_secs(5)).unwrap();
         }
         let sealed = log
-            .history()
+            .history
             .files
             .index(Day::from_number(20261120, "t").unwrap());
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -329,7 +326,7 @@ mod tests {
         }
         assert!(sealed.exists(), "the sealed day was indexed");
         let today = log
-            .history()
+            .history
             .files
             .index(Day::from_number(20261121, "t").unwrap());
         assert!(!today.exists(), "the open day is not indexed on disk");
