@@ -49,16 +49,6 @@ pub enum Stored {
     Damaged(String),
 }
 
-impl Stored {
-    /// The position, treating a damaged checkpoint as missing.
-    pub fn position(&self) -> Option<u64> {
-        match self {
-            Stored::At(p) => Some(*p),
-            _ => None,
-        }
-    }
-}
-
 fn is_plain(b: u8) -> bool {
     b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-'
 }
@@ -286,7 +276,7 @@ impl Checkpoint {
     }
 
     /// Sets (or clears) the checkpoint whatever it holds; returns what it held.
-    pub fn reset(&self, pos: Option<u64>) -> Result<Stored> {
+    pub(crate) fn reset(&self, pos: Option<u64>) -> Result<Stored> {
         pos.map(check_position).transpose()?;
         self.locked(false, "reset", |file| {
             let (before, len) = read_record(file)?;
@@ -529,7 +519,6 @@ mod tests {
                 panic!("{content:?} read as {stored:?}")
             };
             assert!(text.contains(what), "{text}");
-            assert_eq!(stored.position(), None);
             let cp = c.open("d").unwrap();
             assert_eq!(cp.save(P).unwrap(), P, "a save replaces a damaged record");
             assert_eq!(fs::read(&path).unwrap(), b"2026112600000042\n");

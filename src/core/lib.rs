@@ -58,6 +58,9 @@ mod writer;
 
 // The façade: what the binding uses, and nothing else, so that rustc reports any item nothing
 // calls. A name that would not explain itself at the crate's root gets its module's word.
+// rustc counts every `pub` method of a type reachable from here as used, so the methods of
+// these types (and of those their `pub` methods take or return) that only the core calls are
+// `pub(crate)`.
 pub use append::{Expectation, Lines};
 pub use archive::PassReport;
 pub use checkpoint::{

@@ -159,7 +159,7 @@ impl Log {
     }
 
     /// A log of its own (not shared through `open`), with its own clock: for tests.
-    pub fn new(pattern: Arc<Pattern>, clock: Clock) -> Log {
+    pub(crate) fn new(pattern: Arc<Pattern>, clock: Clock) -> Log {
         Log {
             history: Arc::new(History::new(pattern, clock)),
             wakes: Arc::new(Wakes::default()),
@@ -179,7 +179,7 @@ impl Log {
     /// Starts the writer thread if there is none yet; also creates the log's directory at
     /// once, as the original package does (a failure surfaces, and is retried, at the first
     /// write).
-    pub fn start_writer(&self) -> Result<()> {
+    pub(crate) fn start_writer(&self) -> Result<()> {
         static STARTING: Mutex<()> = Mutex::new(());
         let _one = STARTING.lock().unwrap_or_else(|e| e.into_inner());
         if self.writer.get().is_some() {
@@ -229,12 +229,8 @@ impl Log {
         Ok(())
     }
 
-    pub fn is_writable(&self) -> bool {
+    pub(crate) fn is_writable(&self) -> bool {
         self.writer.get().is_some()
-    }
-
-    pub fn has_archive(&self) -> bool {
-        self.archiver.get().is_some()
     }
 
     fn writer(&self) -> Result<&Writer> {
