@@ -21,6 +21,7 @@
 //! - `delivery`, `tailer`: a consumer's thread; replay, then follow, in deliveries of many lines.
 //! - `wake`: in-process wake-ups from a log's writers to its consumers.
 //! - `checkpoint`: named consumers' positions, saved beside the log.
+//! - `upload_records`: the records of uploads to the archive (done, and in progress).
 //! - `archive`: the archiver above it all: uploads and retention.
 //! - `verify`: checking a log for torn tails, corrupt lines and future days.
 //! - `sys`: what Unix and Windows do differently (positional I/O, locks, flushes).
@@ -52,6 +53,7 @@ mod source;
 mod stat;
 mod sys;
 mod tailer;
+mod upload_records;
 mod verify;
 mod wake;
 mod writer;
