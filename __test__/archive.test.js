@@ -537,7 +537,7 @@ test('eventlog archive: one pass from the command line, credentials from the env
   assert.match(text.stdout, new RegExp(`^${dayName(3)} .*\\(archived\\)$`, 'm'))
 })
 
-test("the README's archive example runs against a local server and says what it did", async (t) => {
+test("the README's archive example runs against a local server and says what it did", async () => {
   const bucket = await createBucket(moto.endpoint)
   const r = await runNode('', {
     file: path.join(__dirname, '..', 'examples', 'archive.js'),

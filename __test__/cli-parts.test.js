@@ -128,7 +128,7 @@ test('output: an error on the stream (EPIPE) goes to onError', () => {
 
 test('progress line: bar, percent, events/s and the time left, within the width', () => {
   const line = progressLine({ label: 'cat', done: 50000, total: 100000, elapsedMs: 500, width: 100 })
-  assert.match(line, /^cat [█░]+  50%  50,000\/100,000 events  100,000 ev\/s  ETA 500 ms$/)
+  assert.match(line, /^cat [█░]+ {2}50% {2}50,000\/100,000 events {2}100,000 ev\/s {2}ETA 500 ms$/)
   assert.ok(progressLine({ label: 'cat', done: 1, total: 10, elapsedMs: 1, width: 30 }).length <= 30)
   assert.equal(progressLine({ label: 'verify: 5 logfiles, 15 MiB', done: 0, total: undefined, elapsedMs: 2500, width: 80 }), 'verify: 5 logfiles, 15 MiB  2.5 s')
 })

@@ -227,9 +227,10 @@ async function main() {
     console.log(`\nFull results: ${saveResults(opts.quick ? 'archive-replay-quick' : 'archive-replay', { ...info, opts, summary, results, seek })}`)
   } finally {
     await moto.stop()
-    if (moto.running()) throw new Error(`moto (pid ${moto.pid}) is still running`)
-    console.log(`moto (pid ${moto.pid}) stopped`)
   }
+  // After the finally, not in it: a throw there would hide the error the run failed with.
+  if (moto.running()) throw new Error(`moto (pid ${moto.pid}) is still running`)
+  console.log(`moto (pid ${moto.pid}) stopped`)
 }
 
 main().catch((err) => {

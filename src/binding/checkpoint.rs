@@ -1,4 +1,4 @@
-//! Named consumers' checkpoints (`eventlog_core::checkpoint`): the open file a named consumer
+//! Named consumers' checkpoints (the core's `checkpoint.rs`): the open file a named consumer
 //! saves to, and reading, resetting and listing them for `log.checkpoint(name)` and the CLI.
 //! A log is named by its key (its absolute pattern, `NativeLog.key`), so a read-only log, or
 //! one already stopped, reads checkpoints without opening anything else.
@@ -8,19 +8,16 @@ use napi_derive::napi;
 
 use std::sync::Arc;
 
-use eventlog_core::checkpoint::{self, Checkpoint, Checkpoints, Stored};
-use eventlog_core::clock::Clock;
-use eventlog_core::error::Result as CoreResult;
-use eventlog_core::files::OwnFiles;
-use eventlog_core::history::History;
-use eventlog_core::pattern::Pattern;
-use eventlog_core::position;
+use eventlog_core::{
+    check_position, damaged_checkpoint, refuse_past_end, Checkpoint, Checkpoints, OwnFiles,
+    Pattern, Result as CoreResult, Stored, MAX_CHECKPOINT_NAME_BYTES,
+};
 
 use crate::{throwable, NativeError};
 
 /// The longest consumer name, in bytes of UTF-8.
 #[napi]
-pub const CHECKPOINT_NAME_MAX_BYTES: u32 = checkpoint::MAX_NAME_BYTES as u32;
+pub const CHECKPOINT_NAME_MAX_BYTES: u32 = MAX_CHECKPOINT_NAME_BYTES as u32;
 
 fn checkpoints(key: &str) -> CoreResult<Checkpoints> {
     let pattern = Pattern::parse(key)?;
@@ -41,7 +38,7 @@ fn state(name: String, path: &std::path::Path, stored: Stored) -> CheckpointStat
         Stored::None => (None, None),
         Stored::At(p) => (Some(p as f64), None),
         Stored::Damaged(what) => {
-            let err = checkpoint::damaged(&name, path, &what);
+            let err = damaged_checkpoint(&name, path, &what);
             (None, Some(NativeError::from(&err)))
         }
     };
@@ -71,11 +68,15 @@ pub fn reset_checkpoint(
     force: bool,
 ) -> Result<CheckpointState> {
     let reset = || -> CoreResult<CheckpointState> {
-        let pos = pos.map(|p| position::check(p, "pos", false)).transpose()?;
+        let pos = pos.map(|p| check_position(p, "pos", false)).transpose()?;
         let c = checkpoints(&key)?;
         if let (Some(pos), false) = (pos, force) {
-            let history = History::new(Arc::new(Pattern::parse(&key)?), Clock::system());
-            checkpoint::refuse_past_end(&name, &c.path(&name)?, pos, history.last_position()?)?;
+            refuse_past_end(
+                &Arc::new(Pattern::parse(&key)?),
+                &name,
+                &c.path(&name)?,
+                pos,
+            )?;
         }
         let before = c.reset(&name, pos)?;
         let path = c.path(&name)?;
@@ -128,7 +129,7 @@ impl NativeCheckpoint {
     /// what the file holds after.
     #[napi]
     pub fn save(&self, env: &Env, pos: f64) -> Result<f64> {
-        let saved = position::check(pos, "pos", false)
+        let saved = check_position(pos, "pos", false)
             .and_then(|p| self.inner.save(p))
             .map_err(|e| throwable(env, e))?;
         Ok(saved as f64)

@@ -1,5 +1,5 @@
 //! `NativeConsumer`: a consumer's thread in the core, and its deliveries as JavaScript sees
-//! them (see `eventlog_core::delivery`).
+//! them (see the core's `delivery.rs`).
 
 use std::sync::Arc;
 
@@ -7,12 +7,9 @@ use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 
-use eventlog_core::delivery::{Delivery, Segment};
-use eventlog_core::error::Error as CoreError;
-use eventlog_core::line::{judge, Judged};
-use eventlog_core::log::Log;
-use eventlog_core::position::line_of;
-use eventlog_core::tailer::{Sink, Tailer};
+use eventlog_core::{
+    judge_line as judge, line_of, Delivery, Error as CoreError, Judged, Log, Segment, Sink, Tailer,
+};
 
 use crate::NativeError;
 

@@ -8,7 +8,7 @@
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use eventlog_core::error::{Error as CoreError, CODES};
+use eventlog_core::{Error as CoreError, ERROR_CODES as CODES};
 
 /// A core error as data.
 #[napi(object)]

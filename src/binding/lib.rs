@@ -30,7 +30,7 @@ use napi_derive::napi;
 
 use std::sync::Arc;
 
-use eventlog_core::log::Log;
+use eventlog_core::Log;
 
 pub(crate) use error::{throwable, NativeError};
 
@@ -71,11 +71,11 @@ impl<F: FnOnce()> Drop for Closing<F> {
 /// Overrides the clock of every log in the process (`null` restores the real clock).
 #[napi]
 pub fn set_test_now(ms: Option<f64>) {
-    eventlog_core::clock::set_test_now(ms.map(|m| m as i64));
+    eventlog_core::set_test_now(ms.map(|m| m as i64));
 }
 
 /// Whether `DEBUG` enables `eventlog:<area>` (the one reading of `DEBUG` for the package).
 #[napi]
 pub fn debug_enabled(area: String) -> bool {
-    eventlog_core::debug::enabled(&area)
+    eventlog_core::debug_enabled(&area)
 }

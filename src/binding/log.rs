@@ -6,14 +6,11 @@ use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 
-use eventlog_core::append::{Expectation, Lines};
-use eventlog_core::archive::{ArchiveOptions, PassReport};
-use eventlog_core::day::Day;
-use eventlog_core::error::Error as CoreError;
-use eventlog_core::log::{Log, OpenOptions};
-use eventlog_core::pattern::Pattern;
-use eventlog_core::position::{parse_start, PER_DAY};
-use eventlog_core::writer::{Completion, Reply, WriteRequest};
+use eventlog_core::Error as CoreError;
+use eventlog_core::{
+    parse_start, ArchiveOptions, Completion, Day, Expectation, Lines, Log, OpenOptions, PassReport,
+    Pattern, Reply, WriteRequest, PER_DAY,
+};
 
 use crate::consumer::{DeliverFn, NativeConsumer, NativeDelivery, TsfnSink};
 use crate::{throwable, NativeError};
@@ -195,7 +192,7 @@ impl NativeLog {
             }
         };
         Ok(NativeLog {
-            pattern: log.history().pattern.clone(),
+            pattern: log.pattern().clone(),
             log: Some(log),
             reply,
             durable: durable.unwrap_or(false),

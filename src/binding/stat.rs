@@ -1,14 +1,12 @@
-//! `stat(pattern)`: the core's per-day counts (`eventlog_core::stat`), scanned off the
+//! `stat(pattern)`: the core's per-day counts (the core's `stat.rs`), scanned off the
 //! JavaScript thread. `lib/stat.js` adds the totals.
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use eventlog_core::clock::Clock;
-use eventlog_core::pattern::Pattern;
-use eventlog_core::stat::DayStat;
+use eventlog_core::{Clock, DayStat, Pattern};
 
-use eventlog_core::error::Error as CoreError;
+use eventlog_core::Error as CoreError;
 
 use crate::throwable;
 
@@ -58,10 +56,7 @@ impl Task for StatTask {
     type JsValue = Vec<StatDay>;
 
     fn compute(&mut self) -> Result<Self::Output> {
-        Ok(eventlog_core::stat::stat(
-            &self.pattern,
-            Clock::system().today(),
-        ))
+        Ok(eventlog_core::stat(&self.pattern, Clock::system().today()))
     }
 
     fn resolve(&mut self, env: Env, days: Self::Output) -> Result<Self::JsValue> {

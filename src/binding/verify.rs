@@ -3,10 +3,9 @@
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use eventlog_core::clock::Clock;
-use eventlog_core::pattern::Pattern;
+use eventlog_core::{Clock, Pattern};
 
-use eventlog_core::error::Error as CoreError;
+use eventlog_core::Error as CoreError;
 
 use crate::throwable;
 
@@ -38,11 +37,11 @@ pub struct VerifyTask {
 
 impl Task for VerifyTask {
     /// The core's error goes to `resolve`, which has the `Env` to make it a JavaScript one.
-    type Output = std::result::Result<eventlog_core::verify::Report, CoreError>;
+    type Output = std::result::Result<eventlog_core::VerifyReport, CoreError>;
     type JsValue = VerifyReport;
 
     fn compute(&mut self) -> Result<Self::Output> {
-        Ok(eventlog_core::verify::verify(
+        Ok(eventlog_core::verify(
             &self.pattern,
             Clock::system().today(),
         ))

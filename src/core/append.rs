@@ -32,7 +32,9 @@ pub struct Lines<'a> {
 }
 
 impl<'a> Lines<'a> {
-    pub fn new(data: &'a [u8], count: u64) -> Lines<'a> {
+    /// Lines with no expectations (the tests' batches; the binding builds its own).
+    #[cfg(test)]
+    pub(crate) fn new(data: &'a [u8], count: u64) -> Lines<'a> {
         Lines {
             data,
             count,

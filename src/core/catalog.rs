@@ -5,7 +5,7 @@
 //! Local days come from walking the directory (`discovery.rs`), again only when something new
 //! may have appeared. Archived days come from the records that uploads leave in our own files
 //! (any process on this machine) and, for a reader with only the archive, from listing it
-//! (`archive/`).
+//! (`remote/`).
 
 use std::collections::BTreeMap;
 use std::io;
@@ -15,6 +15,7 @@ use crate::day::Day;
 use crate::discovery::list_logfiles;
 use crate::files::{days_in, OwnFiles};
 use crate::pattern::Pattern;
+use crate::upload_records::UploadRecord;
 
 /// A day's object in the archive.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -163,14 +164,13 @@ pub fn read_record(files: &OwnFiles, day: Day, url: &str) -> Option<ArchivedDay>
 /// The record of a day's upload, to whichever archive it went: its archive's URL and the
 /// object (`None` if missing or unreadable).
 pub fn read_any_record(files: &OwnFiles, day: Day) -> Option<(String, ArchivedDay)> {
-    let text = std::fs::read_to_string(files.archived(day)).ok()?;
-    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let record = UploadRecord::read(files, day)?;
     let archived = ArchivedDay {
-        key: v.get("key")?.as_str()?.to_string(),
-        size: v.get("size")?.as_u64()?,
-        lines: v.get("lines").and_then(serde_json::Value::as_u64),
+        key: record.key,
+        size: record.size,
+        lines: record.lines,
     };
-    Some((v.get("url")?.as_str()?.to_string(), archived))
+    Some((record.url, archived))
 }
 
 #[cfg(test)]

@@ -23,10 +23,14 @@ use std::fmt::Write as _;
 use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use crate::clock::Clock;
 use crate::day::Day;
 use crate::error::{Error, Result};
 use crate::files::OwnFiles;
+use crate::history::History;
+use crate::pattern::Pattern;
 use crate::position::{parse_start, PER_DAY};
 use crate::sys::{self, FileExt};
 
@@ -47,16 +51,6 @@ pub enum Stored {
     At(u64),
     /// Something else; the text says what.
     Damaged(String),
-}
-
-impl Stored {
-    /// The position, treating a damaged checkpoint as missing.
-    pub fn position(&self) -> Option<u64> {
-        match self {
-            Stored::At(p) => Some(*p),
-            _ => None,
-        }
-    }
 }
 
 fn is_plain(b: u8) -> bool {
@@ -286,7 +280,7 @@ impl Checkpoint {
     }
 
     /// Sets (or clears) the checkpoint whatever it holds; returns what it held.
-    pub fn reset(&self, pos: Option<u64>) -> Result<Stored> {
+    pub(crate) fn reset(&self, pos: Option<u64>) -> Result<Stored> {
         pos.map(check_position).transpose()?;
         self.locked(false, "reset", |file| {
             let (before, len) = read_record(file)?;
@@ -342,10 +336,11 @@ fn io_error(name: &str, path: &Path, op: &str, e: io::Error) -> Error {
 }
 
 /// The error for a damaged checkpoint, saying what to do.
-/// Refuses to set the checkpoint of `name` (at `path`) to `pos` past `end`, the last position
-/// of the log (`None`: it is empty): the next consumer of that name would start after `pos`
+/// Refuses to set the checkpoint of `name` (at `path`) to `pos` past the end of the log of
+/// `pattern` as readers see it now: the next consumer of that name would start after `pos`
 /// and so skip every event written up to it, which is never what a typo meant.
-pub fn refuse_past_end(name: &str, path: &Path, pos: u64, end: Option<u64>) -> Result<()> {
+pub fn refuse_past_end(pattern: &Arc<Pattern>, name: &str, path: &Path, pos: u64) -> Result<()> {
+    let end = History::new(pattern.clone(), Clock::system()).last_position()?;
     if end.is_some_and(|e| pos <= e) {
         return Ok(());
     }
@@ -550,7 +545,6 @@ mod tests {
                 panic!("{content:?} read as {stored:?}")
             };
             assert!(text.contains(what), "{text}");
-            assert_eq!(stored.position(), None);
             let cp = c.open("d").unwrap();
             assert_eq!(cp.save(P).unwrap(), P, "a save replaces a damaged record");
             assert_eq!(fs::read(&path).unwrap(), b"2026112600000042\n");

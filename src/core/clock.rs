@@ -1,6 +1,6 @@
 //! The clock a log tells days by. `Clock::system` is the real clock, unless the process-wide
 //! test override (`set_test_now`, exported to JavaScript as `__setTestNow`) replaces it for
-//! every log at once; `Clock::fixed` is a clock of its own, for tests of the core.
+//! every log at once.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 
@@ -18,25 +18,18 @@ pub fn set_test_now(ms: Option<i64>) {
 
 #[derive(Clone, Copy, Debug)]
 pub struct Clock {
-    fixed: Option<i64>,
+    // Made only by `Clock::system`, so that every clock heeds the test override.
+    _private: (),
 }
 
 impl Clock {
     /// The process clock (with the test override, when one is set).
     pub fn system() -> Clock {
-        Clock { fixed: None }
-    }
-
-    /// A clock that always says `ms`.
-    pub fn fixed(ms: i64) -> Clock {
-        Clock { fixed: Some(ms) }
+        Clock { _private: () }
     }
 
     /// Milliseconds since the epoch.
-    pub fn now_ms(&self) -> i64 {
-        if let Some(ms) = self.fixed {
-            return ms;
-        }
+    pub(crate) fn now_ms(&self) -> i64 {
         match TEST_NOW.load(Ordering::Relaxed) {
             REAL_CLOCK => std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)

@@ -14,7 +14,7 @@ pub struct Day(u32);
 impl Day {
     /// The day for year, month and day of month, checking each part (years 1970..=9999, as the
     /// original package accepts).
-    pub fn from_ymd(year: u32, month: u32, day: u32, what: &str) -> Result<Day> {
+    pub(crate) fn from_ymd(year: u32, month: u32, day: u32, what: &str) -> Result<Day> {
         if !(1970..=9999).contains(&year) {
             return Err(Error::InvalidYear {
                 what: what.to_string(),
@@ -42,7 +42,7 @@ impl Day {
     }
 
     /// The UTC day that contains the given epoch milliseconds (clamped to 1970..=9999).
-    pub fn from_epoch_ms(ms: i64) -> Day {
+    pub(crate) fn from_epoch_ms(ms: i64) -> Day {
         let date = DateTime::from_timestamp_millis(ms)
             .map(|t| t.date_naive())
             .unwrap_or_default();
@@ -54,7 +54,7 @@ impl Day {
     }
 
     /// The day `n` days later (earlier for negative `n`), clamped to 1970..=9999.
-    pub fn add_days(self, n: i64) -> Day {
+    pub(crate) fn add_days(self, n: i64) -> Day {
         let date = NaiveDate::from_ymd_opt(self.year() as i32, self.month(), self.day_of_month())
             .unwrap_or_default();
         let moved = date
@@ -69,13 +69,13 @@ impl Day {
     pub fn number(self) -> u32 {
         self.0
     }
-    pub fn year(self) -> u32 {
+    pub(crate) fn year(self) -> u32 {
         self.0 / 10_000
     }
-    pub fn month(self) -> u32 {
+    pub(crate) fn month(self) -> u32 {
         self.0 / 100 % 100
     }
-    pub fn day_of_month(self) -> u32 {
+    pub(crate) fn day_of_month(self) -> u32 {
         self.0 % 100
     }
 }

@@ -151,7 +151,7 @@ impl Error {
 
     /// A copy for each of several requests that one failure failed (`io::Error` is not
     /// `Clone`; the copy keeps the OS error number and the message).
-    pub fn duplicate(&self) -> Error {
+    pub(crate) fn duplicate(&self) -> Error {
         let copy_io = |e: &io::Error| match e.raw_os_error() {
             Some(code) => io::Error::from_raw_os_error(code),
             None => io::Error::new(e.kind(), e.to_string()),
@@ -219,7 +219,7 @@ impl Error {
         }
     }
 
-    pub fn write(op: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
+    pub(crate) fn write(op: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
         Error::Write {
             op,
             path: path.into(),

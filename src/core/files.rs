@@ -40,15 +40,15 @@ impl OwnFiles {
     }
 
     /// `.eventlog/` itself.
-    pub fn dir(&self) -> &Path {
+    pub(crate) fn dir(&self) -> &Path {
         &self.dir
     }
 
-    pub fn lock(&self) -> PathBuf {
+    pub(crate) fn lock(&self) -> PathBuf {
         self.dir.join(format!("{}.lock", self.name))
     }
 
-    pub fn torn_dir(&self) -> PathBuf {
+    pub(crate) fn torn_dir(&self) -> PathBuf {
         self.dir.join("torn")
     }
 
@@ -57,39 +57,39 @@ impl OwnFiles {
         self.dir.join(format!("{}.d", self.name))
     }
 
-    pub fn index_dir(&self) -> PathBuf {
+    pub(crate) fn index_dir(&self) -> PathBuf {
         self.own().join("index")
     }
 
-    pub fn index(&self, day: Day) -> PathBuf {
+    pub(crate) fn index(&self, day: Day) -> PathBuf {
         self.index_dir().join(format!("{:08}.idx", day.number()))
     }
 
-    pub fn flushed(&self) -> PathBuf {
+    pub(crate) fn flushed(&self) -> PathBuf {
         self.own().join("flushed")
     }
 
-    pub fn archive_dir(&self) -> PathBuf {
+    pub(crate) fn archive_dir(&self) -> PathBuf {
         self.own().join("archive")
     }
 
     /// The record of a day's verified upload.
-    pub fn archived(&self, day: Day) -> PathBuf {
+    pub(crate) fn archived(&self, day: Day) -> PathBuf {
         self.archive_dir().join(format!("{:08}.json", day.number()))
     }
 
     /// The state of a day's multipart upload in progress.
-    pub fn upload(&self, day: Day) -> PathBuf {
+    pub(crate) fn upload(&self, day: Day) -> PathBuf {
         self.archive_dir()
             .join(format!("{:08}.upload", day.number()))
     }
 
-    pub fn archive_lock(&self) -> PathBuf {
+    pub(crate) fn archive_lock(&self) -> PathBuf {
         self.own().join("archive.lock")
     }
 
     /// Where named consumers keep their checkpoints (file names: `checkpoint::file_name`).
-    pub fn consumers_dir(&self) -> PathBuf {
+    pub(crate) fn consumers_dir(&self) -> PathBuf {
         self.own().join("consumers")
     }
 }

@@ -8,7 +8,6 @@ use std::io;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
-use crate::archive::Remote;
 use crate::catalog::{Catalog, DayEntry};
 use crate::clock::Clock;
 use crate::day::Day;
@@ -17,6 +16,7 @@ use crate::files::OwnFiles;
 use crate::index::{DayIndex, IndexCache};
 use crate::pattern::Pattern;
 use crate::position::encode;
+use crate::remote::Remote;
 use crate::source::DaySource;
 
 /// A day a writer has counted: its lines, and the position of the last line before it.

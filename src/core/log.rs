@@ -12,12 +12,13 @@ use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
 
 use crate::append::{AppendOutcome, FlushStats, Lines};
-use crate::archive::{ArchiveConfig, ArchiveOptions, Archiver, PassDone};
+use crate::archive::{Archiver, PassDone};
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::history::History;
 use crate::pattern::Pattern;
 use crate::position::Start;
+use crate::remote::{ArchiveConfig, ArchiveOptions};
 use crate::tailer::{Ended, Sink, Tailer};
 use crate::wake::Wakes;
 use crate::writer::{WriteRequest, Writer};
@@ -158,7 +159,7 @@ impl Log {
     }
 
     /// A log of its own (not shared through `open`), with its own clock: for tests.
-    pub fn new(pattern: Arc<Pattern>, clock: Clock) -> Log {
+    pub(crate) fn new(pattern: Arc<Pattern>, clock: Clock) -> Log {
         Log {
             history: Arc::new(History::new(pattern, clock)),
             wakes: Arc::new(Wakes::default()),
@@ -170,18 +171,15 @@ impl Log {
         }
     }
 
-    pub fn pattern(&self) -> &Pattern {
+    /// The log's pattern, absolute (the binding keys its instances by it).
+    pub fn pattern(&self) -> &Arc<Pattern> {
         &self.history.pattern
-    }
-
-    pub fn history(&self) -> &Arc<History> {
-        &self.history
     }
 
     /// Starts the writer thread if there is none yet; also creates the log's directory at
     /// once, as the original package does (a failure surfaces, and is retried, at the first
     /// write).
-    pub fn start_writer(&self) -> Result<()> {
+    pub(crate) fn start_writer(&self) -> Result<()> {
         static STARTING: Mutex<()> = Mutex::new(());
         let _one = STARTING.lock().unwrap_or_else(|e| e.into_inner());
         if self.writer.get().is_some() {
@@ -231,12 +229,8 @@ impl Log {
         Ok(())
     }
 
-    pub fn is_writable(&self) -> bool {
+    pub(crate) fn is_writable(&self) -> bool {
         self.writer.get().is_some()
-    }
-
-    pub fn has_archive(&self) -> bool {
-        self.archiver.get().is_some()
     }
 
     fn writer(&self) -> Result<&Writer> {
@@ -319,7 +313,7 @@ mod tests {
             rx.recv_timeout(Duration::from_secs(5)).unwrap();
         }
         let sealed = log
-            .history()
+            .history
             .files
             .index(Day::from_number(20261120, "t").unwrap());
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -328,7 +322,7 @@ mod tests {
         }
         assert!(sealed.exists(), "the sealed day was indexed");
         let today = log
-            .history()
+            .history
             .files
             .index(Day::from_number(20261121, "t").unwrap());
         assert!(!today.exists(), "the open day is not indexed on disk");

@@ -100,7 +100,7 @@ impl Pattern {
 
     /// Parses `given` and makes it absolute against `cwd` (unless it is already), keeping the
     /// given form for the names it shows.
-    pub fn resolve(given: &str, cwd: &Path) -> Result<Pattern> {
+    pub(crate) fn resolve(given: &str, cwd: &Path) -> Result<Pattern> {
         Pattern::parse(given)?;
         if Path::new(given).is_absolute() {
             return Pattern::parse(given);
@@ -130,7 +130,7 @@ impl Pattern {
     }
 
     /// The pattern as the user gave it.
-    pub fn given(&self) -> &str {
+    pub(crate) fn given(&self) -> &str {
         &self.given
     }
 
@@ -141,29 +141,24 @@ impl Pattern {
     }
 
     /// The logfile of a day below `base_dir` (`2026/11/events-20.log`): its name in an archive.
-    pub fn relative_name(&self, day: Day) -> String {
+    pub(crate) fn relative_name(&self, day: Day) -> String {
         let full = self.path_for(day);
         full[self.base_skip()..].to_string()
     }
 
     /// The day a name below `base_dir` stands for (the inverse of `relative_name`).
-    pub fn day_of_relative(&self, name: &str) -> Option<Day> {
+    pub(crate) fn day_of_relative(&self, name: &str) -> Option<Day> {
         let full = format!("{}{name}", &self.raw[..self.base_skip()]);
         self.day_of(&full)
     }
 
-    /// Whether names sort like their dates (year, month and day in that order).
-    pub fn sorts_by_date(&self) -> bool {
-        self.toks == [Token::Year, Token::Month, Token::Day]
-    }
-
     /// The logfile of a day, in the form files are opened by.
-    pub fn path_for(&self, day: Day) -> String {
+    pub(crate) fn path_for(&self, day: Day) -> String {
         render(&self.lits, &self.toks, day)
     }
 
     /// The day a path names, if the path is one this pattern produces for a real date.
-    pub fn day_of(&self, path: &str) -> Option<Day> {
+    pub(crate) fn day_of(&self, path: &str) -> Option<Day> {
         let expected_len: usize = self.lits.iter().map(String::len).sum::<usize>()
             + self.toks.iter().map(|t| t.width()).sum::<usize>();
         if path.len() != expected_len {
@@ -200,12 +195,12 @@ impl Pattern {
 
     /// The directory under which every logfile of this pattern lives ("" is the working
     /// directory).
-    pub fn base_dir(&self) -> &str {
+    pub(crate) fn base_dir(&self) -> &str {
         &self.base_dir
     }
 
     /// `base_dir` as a path that can be opened ("." for the working directory).
-    pub fn base_path(&self) -> PathBuf {
+    pub(crate) fn base_path(&self) -> PathBuf {
         if self.base_dir.is_empty() {
             PathBuf::from(".")
         } else {
@@ -214,7 +209,7 @@ impl Pattern {
     }
 
     /// How many directory levels below `base_dir` the logfiles lie (0 when they sit in it).
-    pub fn depth(&self) -> usize {
+    pub(crate) fn depth(&self) -> usize {
         self.below_base().matches('/').count()
     }
 
@@ -233,7 +228,7 @@ impl Pattern {
     }
 
     /// A file name, unique to this pattern within `state_dir`, for our per-pattern files.
-    pub fn state_name(&self, suffix: &str) -> String {
+    pub(crate) fn state_name(&self, suffix: &str) -> String {
         let rest: String = self
             .below_base()
             .chars()
@@ -385,13 +380,11 @@ mod tests {
         assert_eq!(p.relative_name(day(20261120)), "2026/e-11-20.log");
         assert_eq!(p.day_of_relative("2026/e-11-20.log"), Some(day(20261120)));
         assert_eq!(p.day_of_relative("2026/e-11-20.log.idx"), None);
-        assert!(p.sorts_by_date());
         let q = Pattern::resolve("/abs/%d-%m-%y", Path::new("/ignored")).unwrap();
         assert_eq!(q.name_for(day(20261120)), "/abs/20-11-2026");
         // The index uploaded beside an archived day is never taken for a day.
         assert_eq!(q.day_of_relative("20-11-2026"), Some(day(20261120)));
         assert_eq!(q.day_of_relative("20-11-2026.index"), None);
-        assert!(!q.sorts_by_date());
         assert_eq!(
             Pattern::resolve("%y%m%d", Path::new("/")).unwrap().as_str(),
             "/%y%m%d"

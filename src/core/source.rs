@@ -5,7 +5,7 @@
 use std::fs::File;
 use std::io;
 
-use crate::archive::RemoteDay;
+use crate::remote::RemoteDay;
 use crate::sys::FileExt;
 
 pub enum DaySource {

@@ -17,7 +17,7 @@ use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::{self, JoinHandle};
+use std::thread;
 use std::time::Duration;
 
 use notify::{RecommendedWatcher, RecursiveMode, Watcher};
@@ -70,10 +70,10 @@ impl Subscriber for Link {
     }
 }
 
-/// Handle to a consumer's thread; dropping it stops the consumer.
+/// Handle to a consumer's thread; dropping it stops the consumer. The thread is not joined:
+/// it ends by itself once stopped, and `ended` says when (the log waits on that at close).
 pub struct Tailer {
     link: Arc<Link>,
-    thread: Option<JoinHandle<()>>,
     ended: Arc<Ended>,
 }
 
@@ -117,7 +117,7 @@ impl Drop for SetOnDrop {
 }
 
 impl Tailer {
-    pub fn spawn(
+    pub(crate) fn spawn(
         history: Arc<History>,
         wakes: &Wakes,
         start: Option<Start>,
@@ -153,17 +153,13 @@ impl Tailer {
         wakes.subscribe(Arc::downgrade(&subscriber));
         let ended = Arc::new(Ended::default());
         let on_exit = SetOnDrop(ended.clone());
-        let thread = thread::Builder::new()
+        thread::Builder::new()
             .name("eventlog-consumer".into())
             .spawn(move || {
                 let _on_exit = on_exit;
                 run(&state, &rx)
             })?;
-        Ok(Tailer {
-            link,
-            thread: Some(thread),
-            ended,
-        })
+        Ok(Tailer { link, ended })
     }
 
     /// JavaScript has handled a delivery. Recorded directly when the thread is idle (so that
@@ -191,16 +187,19 @@ impl Tailer {
     }
 
     /// What is set once the thread has ended.
-    pub fn ended(&self) -> Arc<Ended> {
+    pub(crate) fn ended(&self) -> Arc<Ended> {
         self.ended.clone()
     }
 
-    /// Stops and waits for the thread.
-    pub fn stop_and_wait(mut self) {
+    /// Stops and waits for the thread to end (as a closing log does), failing the test if it
+    /// does not.
+    #[cfg(test)]
+    pub(crate) fn stop_and_wait(self) {
         self.stop();
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+        assert!(
+            self.ended.wait(Duration::from_secs(10)),
+            "the consumer's thread ended"
+        );
     }
 }
 

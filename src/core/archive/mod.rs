@@ -1,8 +1,8 @@
 //! The archive tier: sealed days go to an S3-compatible store, readers replay them from there,
 //! and the local disk keeps only recent days.
 //!
-//! - `config`: the `archive` option, checked, and the store client built from it.
-//! - `remote`: reading the archive (listings, metadata, a day's bytes with read-ahead).
+//! - `crate::remote` (below `history`, so readers never depend on the archiver): the `archive`
+//!   option, the store client, and reading the archive.
 //! - `upload`: one day up, idempotent, resumable, verified, recorded.
 //! - here: the `Archiver`, a log's background task on a runtime of its own. At open, after
 //!   each rollover and every poll interval it makes a pass — seal the days before today,
@@ -13,8 +13,6 @@
 //! The store being down changes nothing for writers and consumers of local days: passes fail
 //! and are retried with backoff, and nothing is deleted that is not verified in the archive.
 
-mod config;
-mod remote;
 mod upload;
 
 use std::fs::File;
@@ -25,15 +23,13 @@ use object_store::ObjectStore;
 use tokio::runtime::Runtime;
 use tokio::sync::watch;
 
-pub use config::{ArchiveConfig, ArchiveOptions};
-pub use remote::{Remote, RemoteDay};
-
 use crate::catalog::read_record;
 use crate::day::Day;
 use crate::debug::debug;
 use crate::error::{Error, Result};
 use crate::history::History;
 use crate::lock::open_lock_file;
+use crate::remote::{ArchiveConfig, Remote};
 use crate::sys;
 use crate::wake::Wakes;
 use upload::DayUpload;

@@ -20,15 +20,15 @@ use object_store::{
     Attribute, Attributes, ObjectStore, ObjectStoreExt, PutMode, PutMultipartOptions, PutOptions,
     PutPayload,
 };
-use serde_json::json;
 
-use crate::archive::remote::{head_info, index_key, to_io, Remote, META_LINES, META_SHA256};
 use crate::catalog::ArchivedDay;
 use crate::day::Day;
 use crate::debug::debug;
-use crate::files::{write_atomically, OwnFiles};
+use crate::files::OwnFiles;
 use crate::index::{hex, DayIndex};
+use crate::remote::{head_info, index_key, to_io, Remote, META_LINES, META_SHA256};
 use crate::sys::FileExt;
+use crate::upload_records::{MultipartState, UploadRecord};
 
 /// Days up to this size go up in one request.
 pub const SINGLE_PUT_MAX: u64 = 16 << 20;
@@ -100,15 +100,15 @@ pub async fn upload(remote: &Remote, files: &OwnFiles, job: DayUpload) -> io::Re
         size,
         lines: Some(job.index.lines),
     };
-    let record = json!({
-        "day": job.day.number(),
-        "key": archived.key,
-        "size": size,
-        "lines": job.index.lines,
-        "sha256": sha,
-        "url": remote.url(),
-    });
-    write_atomically(&files.archived(job.day), record.to_string().as_bytes())?;
+    let record = UploadRecord {
+        day: Some(job.day.number()),
+        key: archived.key.clone(),
+        lines: Some(job.index.lines),
+        sha256: Some(sha),
+        size,
+        url: remote.url().to_string(),
+    };
+    record.write(files, job.day)?;
     put_index(&store, &archived.key, &job.index).await;
     debug!(
         "archive",
@@ -177,44 +177,43 @@ async fn upload_in_parts(
     sha: &str,
     attributes: Attributes,
 ) -> io::Result<()> {
-    let state_path = files.upload(job.day);
     let size = job.index.file_size;
-    let mut state = std::fs::read(&state_path)
-        .ok()
-        .and_then(|d| serde_json::from_slice::<serde_json::Value>(&d).ok())
-        .filter(|s| {
-            s["key"] == key.as_ref()
-                && s["size"] == size
-                && s["sha256"] == sha
-                && s["partSize"] == PART_SIZE
-        });
-    let from_disk = state.is_some();
-    if state.is_none() {
-        let options = PutMultipartOptions {
-            attributes,
-            ..PutMultipartOptions::default()
-        };
-        let id = store
-            .create_multipart_opts(key, options)
-            .await
-            .map_err(to_io)?;
-        let fresh = json!({ "key": key.as_ref(), "uploadId": id, "size": size, "sha256": sha, "partSize": PART_SIZE, "parts": [] });
-        write_atomically(&state_path, fresh.to_string().as_bytes())?;
-        state = Some(fresh);
-    }
-    let mut state = state.unwrap_or_default();
-    let id = state["uploadId"].as_str().unwrap_or_default().to_string();
-    let mut parts: Vec<PartId> = state["parts"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|p| p.as_str())
-                .map(|p| PartId {
-                    content_id: p.to_string(),
-                })
-                .collect()
+    // A saved state is resumed only if it is of this very upload.
+    let saved = MultipartState::read(files, job.day).filter(|s| {
+        s.key == key.as_ref() && s.size == size && s.sha256 == sha && s.part_size == PART_SIZE
+    });
+    let from_disk = saved.is_some();
+    let mut state = match saved {
+        Some(state) => state,
+        None => {
+            let options = PutMultipartOptions {
+                attributes,
+                ..PutMultipartOptions::default()
+            };
+            let id = store
+                .create_multipart_opts(key, options)
+                .await
+                .map_err(to_io)?;
+            let fresh = MultipartState {
+                key: key.to_string(),
+                part_size: PART_SIZE,
+                parts: Vec::new(),
+                sha256: sha.to_string(),
+                size,
+                upload_id: id,
+            };
+            fresh.write(files, job.day)?;
+            fresh
+        }
+    };
+    let id = state.upload_id.clone();
+    let mut parts: Vec<PartId> = state
+        .parts
+        .iter()
+        .map(|p| PartId {
+            content_id: p.clone(),
         })
-        .unwrap_or_default();
+        .collect();
     // An upload begun by an earlier pass: its first part now tells whether the store still
     // has it.
     let resumed_at = from_disk.then_some(parts.len());
@@ -233,29 +232,26 @@ async fn upload_in_parts(
             Err(e)
                 if resumed_at == Some(idx) || matches!(e, object_store::Error::NotFound { .. }) =>
             {
-                let _ = std::fs::remove_file(&state_path);
+                MultipartState::discard(files, job.day);
                 let _ = store.abort_multipart(key, &id).await;
                 return Err(io::Error::new(io::ErrorKind::NotFound, e.to_string()));
             }
             Err(e) => return Err(to_io(e)),
         };
         parts.push(part);
-        state["parts"] = json!(parts
-            .iter()
-            .map(|p| p.content_id.clone())
-            .collect::<Vec<_>>());
-        write_atomically(&state_path, state.to_string().as_bytes())?;
+        state.parts = parts.iter().map(|p| p.content_id.clone()).collect();
+        state.write(files, job.day)?;
     }
     match store.complete_multipart(key, &id, parts).await {
         Ok(_) => {}
         Err(e) => {
             if matches!(e, object_store::Error::NotFound { .. }) {
-                let _ = std::fs::remove_file(&state_path);
+                MultipartState::discard(files, job.day);
             }
             return Err(to_io(e));
         }
     }
-    let _ = std::fs::remove_file(&state_path);
+    MultipartState::discard(files, job.day);
     Ok(())
 }
 

@@ -1,8 +1,12 @@
 //! Reading the archive: listing its days, a day's line count from the object's metadata, a
 //! day's index (the object beside it, `<key>.index`), and a day's bytes with ranged reads and
-//! read-ahead (`RemoteDay`), for readers that run on their own threads. Each request runs on the archiver's runtime; the reader waits for its answer
-//! on a channel, so no reader thread ever becomes part of the runtime, and the JavaScript
-//! thread never waits here at all (see `tailer.rs`).
+//! read-ahead (`RemoteDay`), for readers that run on their own threads; and (`config`) the
+//! `archive` option with the store client built from it. It sits beside `source.rs`, below
+//! `history` and the archiver (`archive/`), which uploads through it.
+//!
+//! Each request runs on the archiver's runtime; the reader waits for its answer on a channel,
+//! so no reader thread ever becomes part of the runtime, and the JavaScript thread never waits
+//! here at all (see `tailer.rs`).
 
 use std::collections::VecDeque;
 use std::io;
@@ -18,12 +22,14 @@ use object_store::path::Path as KeyPath;
 use object_store::{Attribute, GetOptions, ObjectStore, ObjectStoreExt};
 use tokio::runtime::Handle;
 
-use crate::archive::config::ArchiveConfig;
 use crate::catalog::{ArchivedDay, Catalog};
 use crate::day::Day;
 use crate::debug::debug;
 use crate::index::DayIndex;
 use crate::pattern::Pattern;
+
+mod config;
+pub use config::{ArchiveConfig, ArchiveOptions};
 
 /// Bytes fetched per ranged read.
 const CHUNK: u64 = 4 << 20;
