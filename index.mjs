@@ -24,6 +24,11 @@ export const {
   ConflictError,
   InvalidArchiveConfigError,
   ArchiveError,
+  ArchiveCredentialsError,
+  ArchiveNoBucketError,
+  ArchiveAccessDeniedError,
+  ArchiveUnreachableError,
+  ArchiveTimeoutError,
   ConflictingOptionsError,
   CheckpointError,
 } = cjs

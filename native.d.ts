@@ -38,9 +38,10 @@ export declare class NativeLog {
   /**
    * Opens a log. Without `onWritten` it is read-only and creates nothing on disk. With
    * `durable`, this instance's writes are flushed to stable storage before they are
-   * reported.
+   * reported. `onArchiveError` is told (`[CODE] message`) when a background archive pass
+   * fails, once per distinct failure.
    */
-  constructor(pattern: string, onWritten?: ((arg: Array<WriteResult>) => unknown) | undefined | null, durable?: boolean | undefined | null, archive?: ArchiveOptionsJs | undefined | null)
+  constructor(pattern: string, onWritten?: ((arg: Array<WriteResult>) => unknown) | undefined | null, durable?: boolean | undefined | null, archive?: ArchiveOptionsJs | undefined | null, onArchiveError?: ((arg: string) => unknown) | undefined | null)
   /** The identity of the log within the process: its pattern, absolute. */
   get key(): string
   /** The logfile of a day (`YYYYMMDD`), in the form the pattern was given. */
@@ -78,6 +79,8 @@ export declare class NativeLog {
 export interface ArchiveFailure {
   day: number
   error: string
+  /** The error's code (`ERR_ARCHIVE_NO_BUCKET`, …). */
+  code: string
 }
 
 /** The `archive` option (checked for types by `lib/options.js`, for meaning by the core). */

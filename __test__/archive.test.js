@@ -358,7 +358,7 @@ test('with the store down, writers and consumers work on, archive() rejects in i
   const started = Date.now()
   await assert.rejects(log.archive(), (e) => {
     assert.ok(e instanceof eventlog.ArchiveError, String(e))
-    assert.match(e.message, /could not reach the store/)
+    assert.match(e.message, new RegExp(`^archive s3://${bucket}/logs: .*${proxy.endpoint}`))
     return true
   })
   assert.ok(Date.now() - started < 10000, `rejected after ${Date.now() - started} ms`)
@@ -367,6 +367,24 @@ test('with the store down, writers and consumers work on, archive() rejects in i
   const report = await within(20000, log.archive())
   assert.deepEqual(report.failed, [])
   assert.ok(!fs.existsSync(path.join(dir, `e-${dayName(2)}.log`)), 'pruned once verified')
+})
+
+test('a bucket that does not exist: ArchiveNoBucketError naming it, before and during background passes', async (t) => {
+  const { dir, pattern } = history(t, { 2: 3 })
+  const told = deferred()
+  const options = archiveOptions(moto.endpoint, 'no-such-bucket-here', { keepLocalDays: 0 })
+  const log = eventlog({ filename: pattern, archive: options, onArchiveError: told.resolve })
+  t.after(() => log.stop())
+  const background = await within(10000, told.promise, 'the background failure')
+  assert.ok(background instanceof eventlog.ArchiveNoBucketError, String(background))
+  await assert.rejects(within(10000, log.archive()), (e) => {
+    assert.ok(e instanceof eventlog.ArchiveNoBucketError && e instanceof eventlog.ArchiveError, String(e))
+    assert.equal(e.code, 'ERR_ARCHIVE_NO_BUCKET')
+    assert.match(e.message, new RegExp(`^archive s3://no-such-bucket-here/logs: the bucket "no-such-bucket-here" does not exist at ${moto.endpoint}; create it, or correct the url`))
+    assert.doesNotMatch(e.message, /<\?xml|<Error|test-secret-key/)
+    return true
+  })
+  assert.ok(fs.existsSync(path.join(dir, `e-${dayName(2)}.log`)), 'nothing deleted')
 })
 
 test('stop() during archive work: the pass settles, and once stop() resolves the directory is quiet', async (t) => {

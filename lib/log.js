@@ -13,22 +13,54 @@ const { EventIterator } = require('./events')
 const { parseConsumeArgs } = require('./consume-options')
 const { openCheckpoint, startAfter, checkpointMethods } = require('./checkpoint')
 
+// Background archive failures told as warnings (no onArchiveError), by pattern and code, so
+// that several instances of a log warn once between them.
+const warnedArchive = new Set()
+
+/**
+ * Where a background archive failure goes: `onArchiveError(err)`, or else a process warning
+ * (once per log and failure). A callback that throws does not stop the archiver; its error is
+ * a warning too.
+ */
+function archiveErrorHandler(filename, onArchiveError) {
+  return (text) => {
+    const err = fromNative({ message: text })
+    if (onArchiveError !== undefined) {
+      try {
+        onArchiveError(err)
+        return
+      } catch (thrown) {
+        process.emitWarning(`eventlog(): onArchiveError threw: ${thrown && thrown.message}`, { type: 'EventlogWarning', code: 'EVENTLOG_CALLBACK_THREW' })
+        return
+      }
+    }
+    const key = `${filename}\0${err.code}`
+    if (warnedArchive.has(key)) return
+    warnedArchive.add(key)
+    process.emitWarning(`${err.message} (background archive pass of ${filename}; pass onArchiveError to handle these)`, {
+      type: 'EventlogWarning',
+      code: err.code,
+    })
+  }
+}
+
 /**
  * Opens an event log. `arg` is a filename pattern such as "data/events-%y-%m-%d.log", an
- * options object `{ filename, readOnly, durable, archive }`, or nothing (a new temporary
- * directory).
+ * options object `{ filename, readOnly, durable, archive, onArchiveError }`, or nothing (a
+ * new temporary directory).
  */
 function eventlog(arg) {
-  const { filename, readOnly, durable, archive } = parseOptions(arg)
+  const { filename, readOnly, durable, archive, onArchiveError } = parseOptions(arg)
+  const onBackgroundError = archive === undefined ? undefined : archiveErrorHandler(filename, onArchiveError)
   let writer = null
   let nativeLog
   try {
     if (readOnly) {
-      nativeLog = new native.NativeLog(filename, undefined, durable, archive)
+      nativeLog = new native.NativeLog(filename, undefined, durable, archive, onBackgroundError)
     } else {
       // The writer's completion callback must exist before the core log it belongs to.
       let w = null
-      nativeLog = new native.NativeLog(filename, (results) => w.onWritten(results), durable, archive)
+      nativeLog = new native.NativeLog(filename, (results) => w.onWritten(results), durable, archive, onBackgroundError)
       w = new Writer(shared(nativeLog.key))
       w.attach(nativeLog)
       writer = w

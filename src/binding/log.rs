@@ -117,6 +117,8 @@ pub struct LogStats {
 pub struct ArchiveFailure {
     pub day: u32,
     pub error: String,
+    /// The error's code (`ERR_ARCHIVE_NO_BUCKET`, …).
+    pub code: String,
 }
 
 /// What `archive()` did: days as `YYYYMMDD` numbers.
@@ -137,12 +139,16 @@ impl From<PassReport> for ArchiveReport {
                 .into_iter()
                 .map(|(day, error)| ArchiveFailure {
                     day: day.number(),
-                    error,
+                    error: error.to_string(),
+                    code: error.code().to_string(),
                 })
                 .collect(),
         }
     }
 }
+
+/// Called with `[CODE] message` when a background archive pass fails.
+type ArchiveErrorFn = ThreadsafeFunction<String, Unknown<'static>, String, Status, false, true>;
 
 type WrittenFn =
     ThreadsafeFunction<Vec<Completion>, Unknown<'static>, Vec<WriteResult>, Status, false, true>;
@@ -156,6 +162,8 @@ pub struct NativeLog {
     /// Where the writer reports this instance's results (`None` when read-only).
     reply: Option<Reply>,
     durable: bool,
+    /// This instance's listener of background archive failures, by its id.
+    archive_errors: Option<u64>,
 }
 
 impl NativeLog {
@@ -168,13 +176,15 @@ impl NativeLog {
 impl NativeLog {
     /// Opens a log. Without `onWritten` it is read-only and creates nothing on disk. With
     /// `durable`, this instance's writes are flushed to stable storage before they are
-    /// reported.
+    /// reported. `onArchiveError` is told (`[CODE] message`) when a background archive pass
+    /// fails, once per distinct failure.
     #[napi(constructor)]
     pub fn new(
         pattern: String,
         on_written: Option<Function<'_, Vec<WriteResult>, Unknown<'static>>>,
         durable: Option<bool>,
         archive: Option<ArchiveOptionsJs>,
+        on_archive_error: Option<Function<'_, String, Unknown<'static>>>,
     ) -> Result<Self> {
         let cwd = std::env::current_dir()
             .map_err(|e| to_js(CoreError::read("resolve the pattern against", ".", e)))?;
@@ -199,11 +209,26 @@ impl NativeLog {
                 Some(reply)
             }
         };
+        let archive_errors = match on_archive_error {
+            None => None,
+            Some(callback) => {
+                let tsfn: ArchiveErrorFn = callback
+                    .build_threadsafe_function::<String>()
+                    .weak::<true>()
+                    .callee_handled::<false>()
+                    .build_callback(|ctx| Ok(ctx.value))?;
+                log.listen_archive_errors(Arc::new(move |e: &CoreError| {
+                    let text = format!("[{}] {e}", e.code());
+                    tsfn.call(text, ThreadsafeFunctionCallMode::NonBlocking);
+                }))
+            }
+        };
         Ok(NativeLog {
             pattern: log.history().pattern.clone(),
             log: Some(log),
             reply,
             durable: durable.unwrap_or(false),
+            archive_errors,
         })
     }
 
@@ -338,7 +363,11 @@ impl NativeLog {
     /// Ends this instance's reporting and hands back its hold on the log (once).
     fn release(&mut self) -> Option<Arc<Log>> {
         self.reply = None;
-        self.log.take()
+        let log = self.log.take();
+        if let (Some(log), Some(id)) = (&log, self.archive_errors.take()) {
+            log.unlisten_archive_errors(id);
+        }
+        log
     }
 }
 

@@ -58,6 +58,27 @@ pub enum Error {
     #[error("archive {url}: {detail}")]
     Archive { url: String, detail: String },
 
+    /// The archive has no credentials to sign with (none given, none in the environment, none
+    /// from the instance metadata service), or the store refused the ones it has.
+    #[error("archive {url}: {detail}")]
+    ArchiveCredentials { url: String, detail: String },
+
+    /// The archive's bucket does not exist at its store.
+    #[error("archive {url}: {detail}")]
+    ArchiveNoBucket { url: String, detail: String },
+
+    /// The store refused an operation (403): the credentials lack a permission.
+    #[error("archive {url}: {detail}")]
+    ArchiveAccessDenied { url: String, detail: String },
+
+    /// The store could not be connected to within the retry window.
+    #[error("archive {url}: {detail}")]
+    ArchiveUnreachable { url: String, detail: String },
+
+    /// The store did not answer within the retry window.
+    #[error("archive {url}: {detail}")]
+    ArchiveTimeout { url: String, detail: String },
+
     /// Opening the log again in this process with other settings than it is open with.
     #[error("{0}")]
     Conflicting(String),
@@ -92,6 +113,11 @@ impl Error {
             Error::Stopped => "ERR_STOPPED",
             Error::InvalidArchiveConfig { .. } => "ERR_INVALID_ARCHIVE_CONFIG",
             Error::Archive { .. } => "ERR_ARCHIVE",
+            Error::ArchiveCredentials { .. } => "ERR_ARCHIVE_CREDENTIALS",
+            Error::ArchiveNoBucket { .. } => "ERR_ARCHIVE_NO_BUCKET",
+            Error::ArchiveAccessDenied { .. } => "ERR_ARCHIVE_ACCESS_DENIED",
+            Error::ArchiveUnreachable { .. } => "ERR_ARCHIVE_UNREACHABLE",
+            Error::ArchiveTimeout { .. } => "ERR_ARCHIVE_TIMEOUT",
             Error::Conflicting(_) => "ERR_CONFLICTING_OPTIONS",
             Error::ReadOnly(_) => "ERR_READ_ONLY",
             Error::Checkpoint { .. } => "ERR_CHECKPOINT",
@@ -146,6 +172,26 @@ impl Error {
                 reason: reason.clone(),
             },
             Error::Archive { url, detail } => Error::Archive {
+                url: url.clone(),
+                detail: detail.clone(),
+            },
+            Error::ArchiveCredentials { url, detail } => Error::ArchiveCredentials {
+                url: url.clone(),
+                detail: detail.clone(),
+            },
+            Error::ArchiveNoBucket { url, detail } => Error::ArchiveNoBucket {
+                url: url.clone(),
+                detail: detail.clone(),
+            },
+            Error::ArchiveAccessDenied { url, detail } => Error::ArchiveAccessDenied {
+                url: url.clone(),
+                detail: detail.clone(),
+            },
+            Error::ArchiveUnreachable { url, detail } => Error::ArchiveUnreachable {
+                url: url.clone(),
+                detail: detail.clone(),
+            },
+            Error::ArchiveTimeout { url, detail } => Error::ArchiveTimeout {
                 url: url.clone(),
                 detail: detail.clone(),
             },

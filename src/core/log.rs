@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
 
 use crate::append::{AppendOutcome, FlushStats, Lines};
-use crate::archive::{ArchiveConfig, ArchiveOptions, Archiver, PassDone};
+use crate::archive::{ArchiveConfig, ArchiveOptions, Archiver, ErrorListener, PassDone};
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::history::History;
@@ -276,6 +276,18 @@ impl Log {
         consumers.retain(|ended| !ended.is_set());
         consumers.push(tailer.ended());
         Ok(tailer)
+    }
+
+    /// Tells `listener` why background archive passes fail (`Archiver::listen`); `None` for a
+    /// log without an archive.
+    pub fn listen_archive_errors(&self, listener: ErrorListener) -> Option<u64> {
+        self.archiver.get().map(|a| a.listen(listener))
+    }
+
+    pub fn unlisten_archive_errors(&self, id: u64) {
+        if let Some(a) = self.archiver.get() {
+            a.unlisten(id);
+        }
     }
 
     /// One archive pass now (`Archiver::pass_now`).
