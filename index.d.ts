@@ -349,9 +349,10 @@ declare namespace eventlog {
 
   /**
    * Scans every logfile of a pattern for torn tails, corrupt lines and logfiles dated in the
-   * future (readers skip or ignore each of these), with file, line and position.
+   * future (readers skip or ignore each of these), with file, line and position. With
+   * `archive`, the days only in the archive are read from it and checked too.
    */
-  function verify(pattern: string | { filename: string }): Promise<VerifyReport>
+  function verify(pattern: string | { filename: string; archive?: ArchiveOptions }): Promise<VerifyReport>
 
   /** One logfile, as `stat` counted it. */
   interface StatDay {
@@ -408,9 +409,11 @@ declare namespace eventlog {
   /**
    * Counts every day of a pattern (off the JavaScript thread, without parsing a line): days,
    * events, bytes, first and last position, torn tails, and the same per day. Days only in the
-   * archive are counted from this directory's upload records, without asking the store.
+   * archive are counted from this directory's upload records, without asking the store; with
+   * `archive`, the archive is listed too (days no record here names, counted by their
+   * objects' metadata).
    */
-  function stat(pattern: string | { filename: string }): Promise<StatReport>
+  function stat(pattern: string | { filename: string; archive?: ArchiveOptions }): Promise<StatReport>
 
   /** The package function itself, also as a named export. */
   const eventlog: EventlogFunction

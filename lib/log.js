@@ -12,6 +12,7 @@ const { Consumer } = require('./consumer')
 const { EventIterator } = require('./events')
 const { parseConsumeArgs } = require('./consume-options')
 const { openCheckpoint, startAfter, checkpointMethods } = require('./checkpoint')
+const { dayString } = require('./position')
 
 // Background archive failures told as warnings (no onArchiveError), by pattern and code, so
 // that several instances of a log warn once between them.
@@ -44,6 +45,30 @@ function archiveErrorHandler(filename, onArchiveError) {
   }
 }
 
+// Patterns whose days only in an archive were warned about in this process.
+const warnedUnreadable = new Set()
+
+/**
+ * Warns (once per pattern in a process) when days of the log were deleted here after their
+ * upload to an archive this log was not opened with: consumers will not deliver them, though
+ * positions and prevPos still count them.
+ */
+function warnUnreadableArchive(nativeLog, filename) {
+  if (warnedUnreadable.has(nativeLog.key)) return
+  const unreadable = nativeLog.unreadableArchivedDays()
+  if (unreadable.length === 0) return
+  warnedUnreadable.add(nativeLog.key)
+  const parts = unreadable.map(({ url, days }) => {
+    const range = days.length === 1 ? dayString(days[0]) : `${dayString(days[0])} to ${dayString(days[days.length - 1])}`
+    return `${days.length} day(s) (${range}) are only in the archive ${url}`
+  })
+  const example = unreadable[unreadable.length - 1].url
+  process.emitWarning(
+    `${filename}: ${parts.join('; ')}, deleted here after their upload was verified; this log was opened without that archive, so they are not replayed (positions and prevPos still count them). Open it with { archive: { url: '${example}' } } to read them (the CLI: --url ${example}).`,
+    { type: 'EventlogWarning', code: 'EVENTLOG_DAYS_IN_ARCHIVE' },
+  )
+}
+
 /**
  * Opens an event log. `arg` is a filename pattern such as "data/events-%y-%m-%d.log", an
  * options object `{ filename, readOnly, durable, archive, onArchiveError }`, or nothing (a
@@ -68,6 +93,7 @@ function eventlog(arg) {
   } catch (err) {
     throw fromNative(err)
   }
+  warnUnreadableArchive(nativeLog, filename)
   const group = shared(nativeLog.key)
   const consumers = new Set()
   const iterators = new Set()

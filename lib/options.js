@@ -123,4 +123,4 @@ function parseOptions(arg) {
   return { filename, readOnly, durable, archive, onArchiveError }
 }
 
-module.exports = { parseOptions }
+module.exports = { parseOptions, parseArchive }

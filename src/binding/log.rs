@@ -103,6 +103,18 @@ impl From<ArchiveOptionsJs> for ArchiveOptions {
     }
 }
 
+/// Opens the log of `pattern` read-only with `archive`, for a scan that reads archived days
+/// (stat, verify); `crate::let_go` closes it.
+pub(crate) fn open_with_archive(pattern: &str, archive: ArchiveOptionsJs) -> Result<Arc<Log>> {
+    let cwd = std::env::current_dir()
+        .map_err(|e| to_js(CoreError::read("resolve the pattern against", ".", e)))?;
+    let options = OpenOptions {
+        writable: false,
+        archive: Some(ArchiveOptions::from(archive)),
+    };
+    Log::open(pattern, &cwd, options).map_err(to_js)
+}
+
 /// What the writing of this log in this process has done.
 #[napi(object)]
 pub struct LogStats {
@@ -149,6 +161,15 @@ impl From<PassReport> for ArchiveReport {
 
 /// Called with `[CODE] message` when a background archive pass fails.
 type ArchiveErrorFn = ThreadsafeFunction<String, Unknown<'static>, String, Status, false, true>;
+
+/// Days deleted here after their upload to an archive this log cannot read.
+#[napi(object)]
+pub struct UnreadableArchive {
+    /// The archive (`s3://bucket/prefix`), as the upload records name it.
+    pub url: String,
+    /// The days (`YYYYMMDD`), oldest first.
+    pub days: Vec<u32>,
+}
 
 type WrittenFn =
     ThreadsafeFunction<Vec<Completion>, Unknown<'static>, Vec<WriteResult>, Status, false, true>;
@@ -317,6 +338,22 @@ impl NativeLog {
             .build_callback(|ctx| Ok(NativeDelivery::from(ctx.value)))?;
         let tailer = log.consume(start, TsfnSink(tsfn)).map_err(to_js)?;
         Ok(NativeConsumer::new(tailer, log.clone()))
+    }
+
+    /// Days only in an archive this log was not opened with (from the upload records), by
+    /// archive: what its consumers will not deliver.
+    #[napi]
+    pub fn unreadable_archived_days(&self) -> Result<Vec<UnreadableArchive>> {
+        let log = self.log()?;
+        Ok(log
+            .history()
+            .unreadable_archived_days()
+            .into_iter()
+            .map(|(url, days)| UnreadableArchive {
+                url,
+                days: days.into_iter().map(Day::number).collect(),
+            })
+            .collect())
     }
 
     /// What the writing of this log has done in this process.

@@ -5,9 +5,13 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use eventlog_core::clock::Clock;
+use std::sync::Arc;
+
+use eventlog_core::log::Log;
 use eventlog_core::pattern::Pattern;
 use eventlog_core::stat::DayStat;
 
+use crate::log::ArchiveOptionsJs;
 use crate::to_js;
 
 /// One day, as `stat` found it: its logfile, or its upload record once only the archive
@@ -48,6 +52,16 @@ impl From<DayStat> for StatDay {
 
 pub struct StatTask {
     pattern: Pattern,
+    /// With an archive: the log opened with it (days only there are counted too).
+    log: Option<Arc<Log>>,
+}
+
+impl Drop for StatTask {
+    fn drop(&mut self) {
+        if let Some(log) = self.log.take() {
+            crate::let_go(log, || {});
+        }
+    }
 }
 
 impl Task for StatTask {
@@ -55,7 +69,12 @@ impl Task for StatTask {
     type JsValue = Vec<StatDay>;
 
     fn compute(&mut self) -> Result<Self::Output> {
-        eventlog_core::stat::stat(&self.pattern, Clock::system().today()).map_err(to_js)
+        let today = Clock::system().today();
+        let mut days = eventlog_core::stat::stat(&self.pattern, today).map_err(to_js)?;
+        if let Some(log) = &self.log {
+            eventlog_core::stat::add_archived(&mut days, log.history(), today).map_err(to_js)?;
+        }
+        Ok(days)
     }
 
     fn resolve(&mut self, _env: Env, days: Self::Output) -> Result<Self::JsValue> {
@@ -66,7 +85,10 @@ impl Task for StatTask {
 /// Counts the lines, bytes and torn tails of every logfile of a pattern, and the days only in
 /// its archive, oldest first (off the JavaScript thread).
 #[napi(ts_return_type = "Promise<Array<StatDay>>")]
-pub fn stat(pattern: String) -> Result<AsyncTask<StatTask>> {
+pub fn stat(pattern: String, archive: Option<ArchiveOptionsJs>) -> Result<AsyncTask<StatTask>> {
+    let log = archive
+        .map(|a| crate::log::open_with_archive(&pattern, a))
+        .transpose()?;
     let pattern = Pattern::parse(&pattern).map_err(to_js)?;
-    Ok(AsyncTask::new(StatTask { pattern }))
+    Ok(AsyncTask::new(StatTask { pattern, log }))
 }

@@ -4,8 +4,12 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use eventlog_core::clock::Clock;
+use std::sync::Arc;
+
+use eventlog_core::log::Log;
 use eventlog_core::pattern::Pattern;
 
+use crate::log::ArchiveOptionsJs;
 use crate::to_js;
 
 /// One problem `verify` found.
@@ -32,6 +36,16 @@ pub struct VerifyReport {
 
 pub struct VerifyTask {
     pattern: Pattern,
+    /// With an archive: the log opened with it (days only there are read too).
+    log: Option<Arc<Log>>,
+}
+
+impl Drop for VerifyTask {
+    fn drop(&mut self) {
+        if let Some(log) = self.log.take() {
+            crate::let_go(log, || {});
+        }
+    }
 }
 
 impl Task for VerifyTask {
@@ -39,7 +53,9 @@ impl Task for VerifyTask {
     type JsValue = VerifyReport;
 
     fn compute(&mut self) -> Result<Self::Output> {
-        eventlog_core::verify::verify(&self.pattern, Clock::system().today()).map_err(to_js)
+        let history = self.log.as_ref().map(|l| l.history().as_ref());
+        eventlog_core::verify::verify_with(&self.pattern, Clock::system().today(), history)
+            .map_err(to_js)
     }
 
     fn resolve(&mut self, _env: Env, r: Self::Output) -> Result<Self::JsValue> {
@@ -65,9 +81,12 @@ impl Task for VerifyTask {
 }
 
 /// Scans every logfile of a pattern (off the JavaScript thread) for torn tails, corrupt lines
-/// and logfiles dated in the future.
+/// and logfiles dated in the future; with `archive`, the days only in the archive too.
 #[napi(ts_return_type = "Promise<VerifyReport>")]
-pub fn verify(pattern: String) -> Result<AsyncTask<VerifyTask>> {
+pub fn verify(pattern: String, archive: Option<ArchiveOptionsJs>) -> Result<AsyncTask<VerifyTask>> {
+    let log = archive
+        .map(|a| crate::log::open_with_archive(&pattern, a))
+        .transpose()?;
     let pattern = Pattern::parse(&pattern).map_err(to_js)?;
-    Ok(AsyncTask::new(VerifyTask { pattern }))
+    Ok(AsyncTask::new(VerifyTask { pattern, log }))
 }
