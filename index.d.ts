@@ -29,6 +29,14 @@ declare namespace eventlog {
      * it (and follows newly sealed days) without any local files. See README "Archiving to S3".
      */
     archive?: ArchiveOptions
+    /**
+     * Called when a background archive pass fails (the store refuses, cannot be reached, a
+     * day fails to upload), with an `ArchiveError` of the kind's class: once per kind of
+     * failure, and again after a pass that succeeded. Without it, such a failure is a process
+     * warning (`EventlogWarning`, with the error's code), once per log and kind. Needs
+     * `archive`.
+     */
+    onArchiveError?: (err: ArchiveError) => void
   }
 
   /** The `archive` option: every field but `url` is optional. */
@@ -65,7 +73,7 @@ declare namespace eventlog {
     /** Days this pass deleted locally (they are in the archive). */
     pruned: number[]
     /** Days that could not be uploaded; they stay local and are retried. */
-    failed: Array<{ day: number; error: string }>
+    failed: Array<{ day: number; error: string; code: string }>
   }
 
   /** Options of `add(event, options)`. */
@@ -241,8 +249,10 @@ declare namespace eventlog {
     /**
      * One archive pass now: seals the days before today, uploads every sealed day not yet
      * uploaded, deletes local days as `keepLocalDays` says. Waits for a pass running here or
-     * in another process first. Rejects with `ArchiveError` when the store cannot be reached
-     * within the retry window, `ReadOnlyError` on a read-only log.
+     * in another process first. Rejects with an `ArchiveError` when the store cannot be used
+     * (of a subclass that says why: `ArchiveCredentialsError`, `ArchiveNoBucketError`,
+     * `ArchiveAccessDeniedError`, `ArchiveUnreachableError`, `ArchiveTimeoutError`),
+     * `ReadOnlyError` on a read-only log.
      */
     archive(): Promise<ArchiveReport>
     /**
@@ -311,8 +321,22 @@ declare namespace eventlog {
   }
   /** The `archive` option is malformed; the message names the field. */
   class InvalidArchiveConfigError extends EventlogError {}
-  /** The archive could not be used (unreachable within the retry window, or refusing). */
+  /** The archive could not be used; its subclasses say why. */
   class ArchiveError extends EventlogError {}
+  /**
+   * No credentials were found (none given, none in the environment, none from the EC2
+   * instance metadata service, or it was not asked: `AWS_EC2_METADATA_DISABLED=true`), or the
+   * store refused them (`InvalidAccessKeyId`, `SignatureDoesNotMatch`, an expired token).
+   */
+  class ArchiveCredentialsError extends ArchiveError {}
+  /** The archive's bucket does not exist at the store. */
+  class ArchiveNoBucketError extends ArchiveError {}
+  /** The store denied an operation (403 `AccessDenied`): the credentials lack a permission. */
+  class ArchiveAccessDeniedError extends ArchiveError {}
+  /** The store could not be connected to within the retry window. */
+  class ArchiveUnreachableError extends ArchiveError {}
+  /** The store did not answer within the retry window. */
+  class ArchiveTimeoutError extends ArchiveError {}
   /** The log is already open in this process with another archive. */
   class ConflictingOptionsError extends EventlogError {}
   /**
@@ -348,9 +372,10 @@ declare namespace eventlog {
 
   /**
    * Scans every logfile of a pattern for torn tails, corrupt lines and logfiles dated in the
-   * future (readers skip or ignore each of these), with file, line and position.
+   * future (readers skip or ignore each of these), with file, line and position. With
+   * `archive`, the days only in the archive are read from it and checked too.
    */
-  function verify(pattern: string | { filename: string }): Promise<VerifyReport>
+  function verify(pattern: string | { filename: string; archive?: ArchiveOptions }): Promise<VerifyReport>
 
   /** One logfile, as `stat` counted it. */
   interface StatDay {
@@ -407,9 +432,11 @@ declare namespace eventlog {
   /**
    * Counts every day of a pattern (off the JavaScript thread, without parsing a line): days,
    * events, bytes, first and last position, torn tails, and the same per day. Days only in the
-   * archive are counted from this directory's upload records, without asking the store.
+   * archive are counted from this directory's upload records, without asking the store; with
+   * `archive`, the archive is listed too (days no record here names, counted by their
+   * objects' metadata).
    */
-  function stat(pattern: string | { filename: string }): Promise<StatReport>
+  function stat(pattern: string | { filename: string; archive?: ArchiveOptions }): Promise<StatReport>
 
   /** The package function itself, also as a named export. */
   const eventlog: EventlogFunction

@@ -25,6 +25,11 @@ export const {
   ConflictError,
   InvalidArchiveConfigError,
   ArchiveError,
+  ArchiveCredentialsError,
+  ArchiveNoBucketError,
+  ArchiveAccessDeniedError,
+  ArchiveUnreachableError,
+  ArchiveTimeoutError,
   ConflictingOptionsError,
   CheckpointError,
 } = cjs

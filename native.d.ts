@@ -38,9 +38,10 @@ export declare class NativeLog {
   /**
    * Opens a log. Without `onWritten` it is read-only and creates nothing on disk. With
    * `durable`, this instance's writes are flushed to stable storage before they are
-   * reported.
+   * reported. `onArchiveError` is told (`[CODE] message`) when a background archive pass
+   * fails, once per distinct failure.
    */
-  constructor(pattern: string, onWritten?: ((arg: Array<WriteResult>) => unknown) | undefined | null, durable?: boolean | undefined | null, archive?: ArchiveOptionsJs | undefined | null)
+  constructor(pattern: string, onWritten?: ((arg: Array<WriteResult>) => unknown) | undefined | null, durable?: boolean | undefined | null, archive?: ArchiveOptionsJs | undefined | null, onArchiveError?: ((arg: string) => unknown) | undefined | null)
   /** The identity of the log within the process: its pattern, absolute. */
   get key(): string
   /** The logfile of a day (`YYYYMMDD`), in the form the pattern was given. */
@@ -57,6 +58,11 @@ export declare class NativeLog {
   append(day: number, lines: string, count: number, direct: boolean, expect?: Array<number> | undefined | null): number | WriteResult | null
   /** Starts a consumer at `from` (0: the beginning). */
   consume(from: number, onDelivery: (arg: NativeDelivery) => unknown): NativeConsumer
+  /**
+   * Days only in an archive this log was not opened with (from the upload records), by
+   * archive: what its consumers will not deliver.
+   */
+  unreadableArchivedDays(): Array<UnreadableArchive>
   /** What the writing of this log has done in this process. */
   stats(): LogStats
   /**
@@ -78,6 +84,8 @@ export declare class NativeLog {
 export interface ArchiveFailure {
   day: number
   error: string
+  /** The error's code (`ERR_ARCHIVE_NO_BUCKET`, …). */
+  code: string
 }
 
 /** The `archive` option (checked for types by `lib/options.js`, for meaning by the core). */
@@ -214,7 +222,7 @@ export declare function setTestNow(ms?: number | undefined | null): void
  * Counts the lines, bytes and torn tails of every logfile of a pattern, and the days only in
  * its archive, oldest first (off the JavaScript thread).
  */
-export declare function stat(pattern: string): Promise<Array<StatDay>>
+export declare function stat(pattern: string, archive?: ArchiveOptionsJs | undefined | null): Promise<Array<StatDay>>
 
 /**
  * One day, as `stat` found it: its logfile, or its upload record once only the archive
@@ -238,11 +246,19 @@ export interface StatDay {
   future: boolean
 }
 
+/** Days deleted here after their upload to an archive this log cannot read. */
+export interface UnreadableArchive {
+  /** The archive (`s3://bucket/prefix`), as the upload records name it. */
+  url: string
+  /** The days (`YYYYMMDD`), oldest first. */
+  days: Array<number>
+}
+
 /**
  * Scans every logfile of a pattern (off the JavaScript thread) for torn tails, corrupt lines
- * and logfiles dated in the future.
+ * and logfiles dated in the future; with `archive`, the days only in the archive too.
  */
-export declare function verify(pattern: string): Promise<VerifyReport>
+export declare function verify(pattern: string, archive?: ArchiveOptionsJs | undefined | null): Promise<VerifyReport>
 
 /** One problem `verify` found. */
 export interface VerifyProblem {

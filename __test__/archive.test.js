@@ -358,7 +358,7 @@ test('with the store down, writers and consumers work on, archive() rejects in i
   const started = Date.now()
   await assert.rejects(log.archive(), (e) => {
     assert.ok(e instanceof eventlog.ArchiveError, String(e))
-    assert.match(e.message, /could not reach the store/)
+    assert.match(e.message, new RegExp(`^archive s3://${bucket}/logs: .*${proxy.endpoint}`))
     return true
   })
   assert.ok(Date.now() - started < 10000, `rejected after ${Date.now() - started} ms`)
@@ -367,6 +367,113 @@ test('with the store down, writers and consumers work on, archive() rejects in i
   const report = await within(20000, log.archive())
   assert.deepEqual(report.failed, [])
   assert.ok(!fs.existsSync(path.join(dir, `e-${dayName(2)}.log`)), 'pruned once verified')
+})
+
+test('a bucket that does not exist: ArchiveNoBucketError naming it, before and during background passes', async (t) => {
+  const { dir, pattern } = history(t, { 2: 3 })
+  const told = deferred()
+  const options = archiveOptions(moto.endpoint, 'no-such-bucket-here', { keepLocalDays: 0 })
+  const log = eventlog({ filename: pattern, archive: options, onArchiveError: told.resolve })
+  t.after(() => log.stop())
+  const background = await within(10000, told.promise, 'the background failure')
+  assert.ok(background instanceof eventlog.ArchiveNoBucketError, String(background))
+  await assert.rejects(within(10000, log.archive()), (e) => {
+    assert.ok(e instanceof eventlog.ArchiveNoBucketError && e instanceof eventlog.ArchiveError, String(e))
+    assert.equal(e.code, 'ERR_ARCHIVE_NO_BUCKET')
+    assert.match(e.message, new RegExp(`^archive s3://no-such-bucket-here/logs: the bucket "no-such-bucket-here" does not exist at ${moto.endpoint}; create it, or correct the url`))
+    assert.doesNotMatch(e.message, /<\?xml|<Error|test-secret-key/)
+    return true
+  })
+  assert.ok(fs.existsSync(path.join(dir, `e-${dayName(2)}.log`)), 'nothing deleted')
+})
+
+/** Uploads the days of a `history` and deletes them locally (keepLocalDays 0); resolves the bucket. */
+async function pruneAll(t, pattern) {
+  const bucket = await createBucket(moto.endpoint)
+  const log = eventlog({ filename: pattern, archive: archiveOptions(moto.endpoint, bucket, { keepLocalDays: 0 }) })
+  const report = await within(20000, log.archive())
+  await log.stop()
+  assert.ok(report.pruned.length > 0, JSON.stringify(report))
+  return bucket
+}
+
+test('a log opened without its archive after pruning: one warning naming the archive, and prevPos right across the gap', async (t) => {
+  const { dir, pattern } = history(t, { 3: 3, 2: 2 })
+  const bucket = await pruneAll(t, pattern)
+  assert.deepEqual(fs.readdirSync(dir).filter((f) => f.endsWith('.log')), [])
+  const warnings = []
+  const onWarning = (w) => w.code === 'EVENTLOG_DAYS_IN_ARCHIVE' && warnings.push(w.message)
+  process.on('warning', onWarning)
+  t.after(() => process.off('warning', onWarning))
+  // A writer without the archive: its first event follows the archived days' last.
+  const writer = eventlog(pattern)
+  t.after(() => writer.stop())
+  const written = await writer.add({ today: 1 }).promise
+  assert.equal(written.prevPos, dayNumber(2) * 1e8 + 1)
+  // A reader without it: the same, and the days it cannot read are said once, at open.
+  const reader = eventlog({ filename: pattern, readOnly: true })
+  t.after(() => reader.stop())
+  const got = await replay(reader)
+  assert.deepEqual(got.map(([pos, prev]) => [pos, prev]), [[written.pos, dayNumber(2) * 1e8 + 1]])
+  await new Promise((resolve) => setImmediate(resolve))
+  assert.equal(warnings.length, 1, warnings.join('\n'))
+  assert.ok(warnings[0].includes(`2 day(s) (${dayName(3)} to ${dayName(2)}) are only in the archive s3://${bucket}/logs`), warnings[0])
+  assert.match(warnings[0], /--url s3:\/\//)
+  // With the archive: everything, and no warning.
+  const all = eventlog({ filename: pattern, readOnly: true, archive: archiveOptions(moto.endpoint, bucket) })
+  t.after(() => all.stop())
+  const everything = await replay(all)
+  assert.deepEqual(everything.map(([pos]) => pos), [...[0, 1, 2].map((i) => dayNumber(3) * 1e8 + i), ...[0, 1].map((i) => dayNumber(2) * 1e8 + i), written.pos])
+  assert.equal(warnings.length, 1)
+})
+
+test('cat, tail, stat and verify read the days only in the archive with --url (credentials from the environment)', async (t) => {
+  const { dir, pattern } = history(t, { 3: 3, 2: 2 })
+  fs.appendFileSync(path.join(dir, `e-${dayName(2)}.log`), 'garbage\n')
+  const cli = (args) =>
+    runNode('', {
+      file: path.join(__dirname, '..', 'bin', 'eventlog.js'),
+      args,
+      env: { AWS_ACCESS_KEY_ID: 'cli-key', AWS_SECRET_ACCESS_KEY: 'cli-secret', AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: moto.endpoint },
+    })
+  const before = await cli(['cat', pattern])
+  assert.equal(before.code, 0, before.stderr)
+  const bucket = await pruneAll(t, pattern)
+  const url = ['--url', `s3://${bucket}/logs`]
+
+  const without = await cli(['cat', pattern])
+  assert.equal(without.code, 0, without.stderr)
+  assert.equal(without.stdout, '')
+  assert.match(without.stderr, /EVENTLOG_DAYS_IN_ARCHIVE.*only in the archive s3:\/\//)
+  const cat = await cli(['cat', pattern, ...url])
+  assert.equal(cat.code, 0, cat.stderr)
+  assert.equal(cat.stdout, before.stdout)
+  assert.doesNotMatch(cat.stderr, /EVENTLOG_DAYS_IN_ARCHIVE/)
+
+  const tail = await cli(['tail', pattern, ...url, '--endpoint', moto.endpoint, '-n', '2', '--help'])
+  assert.equal(tail.code, 0)
+  assert.match(tail.stdout, /--url URL/)
+
+  // stat: from the records without --url; with it, also what no record here names.
+  fs.rmSync(path.join(ownDir(dir), 'archive'), { recursive: true })
+  const bare = JSON.parse((await cli(['stat', pattern, '--json'])).stdout)
+  assert.equal(bare.days, 0)
+  const stat = await cli(['stat', pattern, ...url, '--json'])
+  assert.equal(stat.code, 0, stat.stderr)
+  const s = JSON.parse(stat.stdout)
+  assert.deepEqual([s.days, s.events, s.archiveOnlyDays, s.lastPos], [2, 6, 2, dayNumber(2) * 1e8 + 2])
+  assert.equal(s.perDay[0].file, `s3://${bucket}/logs/e-${dayName(3)}.log`)
+
+  const verify = await cli(['verify', pattern, ...url])
+  assert.equal(verify.code, 1, verify.stderr)
+  assert.equal(
+    verify.stdout,
+    `s3://${bucket}/logs/e-${dayName(2)}.log:3: corrupt-line at ${dayNumber(2) * 1e8 + 2}: not a JSON event: "garbage"\n1 problem(s) in 2 logfiles, 6 lines, 5 events\n`,
+  )
+  const usage = await cli(['cat', pattern, '--endpoint', moto.endpoint])
+  assert.equal(usage.code, 2)
+  assert.match(usage.stderr, /--endpoint needs --url/)
+  assert.doesNotMatch(cat.stderr + stat.stderr + verify.stderr, /cli-secret/)
 })
 
 test('stop() during archive work: the pass settles, and once stop() resolves the directory is quiet', async (t) => {

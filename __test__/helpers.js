@@ -10,6 +10,13 @@ const { scaled } = require('./support/platform')
 
 const ROOT = path.join(__dirname, '..')
 
+// No test may send a packet off this machine: an S3 client with no credentials asks the EC2
+// instance metadata service at 169.254.169.254 unless this says not to (as AWS SDKs read it).
+// Every test process requires this file, and every child it starts inherits the setting; the
+// one test of the default (archive-failures.test.js) removes it only in a child that has no
+// network at all.
+process.env.AWS_EC2_METADATA_DISABLED = 'true'
+
 // Test directories a test's own hook could not remove, removed once every log in them has
 // stopped. Elsewhere a log still closing may keep filling its directory (removal then loses the
 // race); on Windows a file that is open cannot be deleted at all (EBUSY, EPERM), and one open

@@ -12,23 +12,80 @@ const { Consumer } = require('./consumer')
 const { EventIterator } = require('./events')
 const { parseConsumeArgs } = require('./consume-options')
 const { openCheckpoint, startAfter, checkpointMethods } = require('./checkpoint')
+const { dayString } = require('./position')
+
+// Background archive failures told as warnings (no onArchiveError), by pattern and code, so
+// that several instances of a log warn once between them.
+const warnedArchive = new Set()
+
+/**
+ * Where a background archive failure goes: `onArchiveError(err)`, or else a process warning
+ * (once per log and failure). A callback that throws does not stop the archiver; its error is
+ * a warning too.
+ */
+function archiveErrorHandler(filename, onArchiveError) {
+  return (native) => {
+    const err = fromNative(native)
+    if (onArchiveError !== undefined) {
+      try {
+        onArchiveError(err)
+        return
+      } catch (thrown) {
+        process.emitWarning(`eventlog(): onArchiveError threw: ${thrown && thrown.message}`, { type: 'EventlogWarning', code: 'EVENTLOG_CALLBACK_THREW' })
+        return
+      }
+    }
+    const key = `${filename}\0${err.code}`
+    if (warnedArchive.has(key)) return
+    warnedArchive.add(key)
+    process.emitWarning(`${err.message} (background archive pass of ${filename}; pass onArchiveError to handle these)`, {
+      type: 'EventlogWarning',
+      code: err.code,
+    })
+  }
+}
+
+// Patterns whose days only in an archive were warned about in this process.
+const warnedUnreadable = new Set()
+
+/**
+ * Warns (once per pattern in a process) when days of the log were deleted here after their
+ * upload to an archive this log was not opened with: consumers will not deliver them, though
+ * positions and prevPos still count them.
+ */
+function warnUnreadableArchive(nativeLog, filename) {
+  if (warnedUnreadable.has(nativeLog.key)) return
+  const unreadable = nativeLog.unreadableArchivedDays()
+  if (unreadable.length === 0) return
+  warnedUnreadable.add(nativeLog.key)
+  const parts = unreadable.map(({ url, days }) => {
+    const range = days.length === 1 ? dayString(days[0]) : `${dayString(days[0])} to ${dayString(days[days.length - 1])}`
+    return `${days.length} day(s) (${range}) are only in the archive ${url}`
+  })
+  const example = unreadable[unreadable.length - 1].url
+  process.emitWarning(
+    `${filename}: ${parts.join('; ')}, deleted here after their upload was verified; this log was opened without that archive, so they are not replayed (positions and prevPos still count them). Open it with { archive: { url: '${example}' } } to read them (the CLI: --url ${example}).`,
+    { type: 'EventlogWarning', code: 'EVENTLOG_DAYS_IN_ARCHIVE' },
+  )
+}
 
 /**
  * Opens an event log. `arg` is a filename pattern such as "data/events-%y-%m-%d.log", an
- * options object `{ filename, readOnly, durable, archive }`, or nothing (a new temporary
- * directory).
+ * options object `{ filename, readOnly, durable, archive, onArchiveError }`, or nothing (a
+ * new temporary directory).
  */
 function eventlog(arg) {
-  const { filename, readOnly, durable, archive } = parseOptions(arg)
+  const { filename, readOnly, durable, archive, onArchiveError } = parseOptions(arg)
+  const onBackgroundError = archive === undefined ? undefined : archiveErrorHandler(filename, onArchiveError)
   let writer = null
   let nativeLog
   try {
     if (readOnly) {
-      nativeLog = new native.NativeLog(filename, undefined, durable, archive)
+      nativeLog = new native.NativeLog(filename, undefined, durable, archive, onBackgroundError)
     } else {
       // The writer's completion callback must exist before the core log it belongs to.
       let w = null
-      nativeLog = new native.NativeLog(filename, (results) => w.onWritten(results), durable, archive)
+      nativeLog = new native.NativeLog(filename, (results) => w.onWritten(results), durable, archive, onBackgroundError)
       w = new Writer(shared(nativeLog.key))
       w.attach(nativeLog)
       writer = w
@@ -36,6 +93,7 @@ function eventlog(arg) {
   } catch (err) {
     throw fromNative(err)
   }
+  warnUnreadableArchive(nativeLog, filename)
   const group = shared(nativeLog.key)
   const consumers = new Set()
   const iterators = new Set()

@@ -7,7 +7,7 @@ const path = require('node:path')
 
 const { meantName, unknownOption } = require('./suggest')
 
-const KNOWN_OPTIONS = ['filename', 'readOnly', 'durable', 'archive']
+const KNOWN_OPTIONS = ['filename', 'readOnly', 'durable', 'archive', 'onArchiveError']
 
 // The fields of the `archive` option and their types ('string', 'count': a non-negative safe
 // integer, 'ms': a positive one). The core checks what they mean (the URL's form, …).
@@ -87,7 +87,7 @@ function flag(options, name) {
   return value
 }
 
-/** `{ filename, readOnly, durable, archive }` from what eventlog() was given. */
+/** `{ filename, readOnly, durable, archive, onArchiveError }` from what eventlog() was given. */
 function parseOptions(arg) {
   let options
   if (arg === undefined || arg === null) options = {}
@@ -107,10 +107,20 @@ function parseOptions(arg) {
   const readOnly = flag(options, 'readOnly')
   const durable = flag(options, 'durable')
   const archive = parseArchive(options.archive)
+  let onArchiveError = options.onArchiveError
+  if (onArchiveError === null) onArchiveError = undefined
+  if (onArchiveError !== undefined) {
+    if (typeof onArchiveError !== 'function') {
+      throw new TypeError(`eventlog(): onArchiveError must be a function (err) => …, got ${typeof onArchiveError}`)
+    }
+    if (archive === undefined) {
+      throw new TypeError('eventlog(): onArchiveError is called when a background archive pass fails; give the archive option too, e.g. { archive: { url: "s3://bucket/prefix" } }')
+    }
+  }
   if (filename === undefined || filename === null) {
     filename = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'eventlog-')), 'events-%y-%m-%d.log')
   }
-  return { filename, readOnly, durable, archive }
+  return { filename, readOnly, durable, archive, onArchiveError }
 }
 
-module.exports = { parseOptions }
+module.exports = { parseOptions, parseArchive }

@@ -5,23 +5,27 @@
 
 const native = require('./native')
 const { fromNative } = require('./errors')
+const { parseArchive } = require('./options')
 
 const { PER_DAY, dayString } = require('./position')
 
 /**
- * Counts every day of a pattern (or `{ filename }`): days, events (complete lines, which is
+ * Counts every day of a pattern (or `{ filename, archive }`): days, events (complete lines, which is
  * what positions count; `verify` tells corrupt ones apart), bytes, the first and last position
  * a reader sees now, torn tails, and the same per day. Days uploaded to an archive say where;
  * those deleted locally since count from their upload records, as they are still replayed.
+ * With `archive` (the option of eventlog()), the days only the archive holds are listed from
+ * it too, each counted by its object's metadata.
  */
 async function stat(arg) {
   const pattern = typeof arg === 'string' ? arg : arg && arg.filename
   if (typeof pattern !== 'string') {
-    throw new TypeError('stat() takes a filename pattern such as "data/events-%y-%m-%d.log" or { filename }')
+    throw new TypeError('stat() takes a filename pattern such as "data/events-%y-%m-%d.log" or { filename, archive }')
   }
   let raw
   try {
-    raw = await native.stat(pattern)
+    const archive = typeof arg === 'string' ? undefined : parseArchive(arg.archive)
+    raw = await native.stat(pattern, archive)
   } catch (err) {
     throw fromNative(err)
   }

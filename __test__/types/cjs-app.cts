@@ -44,6 +44,18 @@ async function main(): Promise<void> {
   }
   console.log(s.archivedDays + s.archiveOnlyDays)
 
+  const archived = eventlog({
+    filename: 'data/events-%y-%m-%d.log',
+    archive: { url: 's3://bucket/prefix' },
+    onArchiveError: (err: eventlog.ArchiveError) => {
+      if (err instanceof eventlog.ArchiveNoBucketError || err instanceof eventlog.ArchiveCredentialsError) console.log(err.code)
+    },
+  })
+  const passed: eventlog.ArchiveReport = await archived.archive()
+  for (const f of passed.failed) console.log(f.day, f.code, f.error)
+  const denied: eventlog.ArchiveError = new eventlog.ArchiveAccessDeniedError()
+  console.log(denied, new eventlog.ArchiveUnreachableError(), new eventlog.ArchiveTimeoutError())
+
   try {
     await eventlog({ readOnly: true }).add(1).promise
   } catch (err) {

@@ -4,12 +4,11 @@
 // --keep-local-days whose upload is verified). Exit 1 if a day could not be uploaded.
 
 const api = require('./api')
-const { UsageError } = require('./args')
+const { ARCHIVE_FLAGS, archiveFromFlags } = require('./archive-flags')
 const { count } = require('./format')
 const { progressFor } = require('./progress')
 const { dayString } = require('../position')
 
-const NUMBERS = { 'keep-local-days': 'keepLocalDays', 'retry-timeout-ms': 'retryTimeoutMs', 'max-retries': 'maxRetries' }
 
 
 function render(report) {
@@ -24,16 +23,7 @@ function render(report) {
 
 /** The archive option from the command line; credentials come from the environment only. */
 function archiveOptions(values) {
-  if (values.url === undefined) throw new UsageError('missing --url s3://bucket/prefix', 'archive')
-  const options = { url: values.url }
-  if (values.endpoint !== undefined) options.endpoint = values.endpoint
-  if (values.region !== undefined) options.region = values.region
-  for (const [flag, name] of Object.entries(NUMBERS)) {
-    const v = values[flag]
-    if (v === undefined) continue
-    if (!/^\d+$/.test(v)) throw new UsageError(`--${flag} takes a whole number, got '${v}'`, 'archive')
-    options[name] = Number(v)
-  }
+  const options = archiveFromFlags(values, 'archive', { required: true, numbers: { 'keep-local-days': 'keepLocalDays' } })
   // Only one pass: no background passes while it runs.
   options.pollIntervalMs = 24 * 3600 * 1000
   return options
@@ -43,12 +33,8 @@ module.exports = {
   name: 'archive',
   summary: 'upload sealed days to an S3-compatible store now (one pass)',
   options: {
-    url: { type: 'string' },
-    endpoint: { type: 'string' },
-    region: { type: 'string' },
+    ...ARCHIVE_FLAGS,
     'keep-local-days': { type: 'string' },
-    'retry-timeout-ms': { type: 'string' },
-    'max-retries': { type: 'string' },
     json: { type: 'boolean' },
   },
   help: `Usage: eventlog archive PATTERN --url s3://bucket/prefix [options]
@@ -60,7 +46,8 @@ local days older than that whose upload is verified. A day that fails stays loca
 reported; the exit code is then 1. Waits for a pass another process is making.
 
 Credentials and region come from the environment: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
-AWS_SESSION_TOKEN, AWS_REGION (never from the command line, where other users could see them).
+AWS_SESSION_TOKEN, AWS_REGION (never from the command line, where other users could see them);
+the endpoint from --endpoint, else AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL.
 
 Options:
   --url URL               s3://bucket/prefix (required)

@@ -35,18 +35,20 @@ function eventsBetween(report, from, to = Infinity) {
  * stdout is not (events on a terminal would tear the bar apart), so scripts never see one.
  * `report`: the log's `stat()` if the caller has it already.
  */
-async function replayProgress(label, pattern, from, to, report) {
+async function replayProgress(label, pattern, from, to, report, archive) {
   if (!process.stderr.isTTY || process.stdout.isTTY) return null
-  return progressFor(label, eventsBetween(report ?? (await api().stat(pattern)), from, to))
+  return progressFor(label, eventsBetween(report ?? (await api().stat({ filename: pattern, archive })), from, to))
 }
 
 /**
  * Prints the events of `pattern` from `from` on; resolves `{ printed, skipped }` once it has
  * ended and stdout has taken everything.
  */
-function printEvents({ pattern, from, to, follow, format, io, progress = null }) {
+function printEvents({ pattern, archive, from, to, follow, format, io, progress = null }) {
   return new Promise((resolve, reject) => {
-    const log = api()({ filename: pattern, readOnly: true })
+    // With an archive, its background failures (listing it for new days) are said once each.
+    const onArchiveError = (err) => io.warn(err.message)
+    const log = api()(archive === undefined ? { filename: pattern, readOnly: true } : { filename: pattern, readOnly: true, archive, onArchiveError })
     let printed = 0
     let skipped = 0
     let finished = false
@@ -71,7 +73,7 @@ function printEvents({ pattern, from, to, follow, format, io, progress = null })
     // pattern, or a log not written yet), waiting in silence would look like a hang.
     const sayIfWaitingForFirst = () => {
       api()
-        .stat(pattern)
+        .stat({ filename: pattern, archive })
         .then((report) => {
           if (!finished && report.days === 0) io.warn(`no logfile matches ${pattern} yet; waiting for the first one (Ctrl-C to stop)`)
         }, finish)

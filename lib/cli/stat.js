@@ -3,6 +3,7 @@
 
 const api = require('./api')
 const { count, size } = require('./format')
+const { ARCHIVE_FLAGS, ARCHIVE_HELP, CREDENTIALS_HELP, archiveFromFlags } = require('./archive-flags')
 
 const BAR_WIDTH = 30
 
@@ -53,8 +54,9 @@ module.exports = {
   summary: 'days, events, bytes, first and last position, torn tails, events per day',
   options: {
     json: { type: 'boolean' },
+    ...ARCHIVE_FLAGS,
   },
-  help: `Usage: eventlog stat PATTERN [--json]
+  help: `Usage: eventlog stat PATTERN [--json] [--url s3://bucket/prefix]
 
 Counts every logfile of the log without parsing it: days, events (complete lines, each a
 position; 'eventlog verify' tells corrupt ones apart), bytes, the first and last position a
@@ -67,12 +69,17 @@ Options:
   --json          one JSON object: days, events, bytes, firstPos, lastPos, tornTails,
                   archivedDays, archiveOnlyDays, perDay
   -h, --help      this help
+${ARCHIVE_HELP}
+
+With --url, the days the archive holds that no record here names (uploaded from another
+machine, or records lost) are listed from it too, counted by their objects' metadata.
+${CREDENTIALS_HELP}
 
 Example:
   eventlog stat 'data/events-%y-%m-%d.log' --json | jq '.perDay[] | [.day, .events]'
 `,
   async run({ pattern, values, io }) {
-    const report = await api().stat(pattern)
+    const report = await api().stat({ filename: pattern, archive: archiveFromFlags(values, 'stat') })
     io.out.write(values.json ? JSON.stringify(report, null, 2) + '\n' : render(report, { bars: Boolean(process.stdout.isTTY) }))
     await io.out.end()
     if (report.days === 0) {

@@ -3,6 +3,7 @@
 
 const api = require('./api')
 const { parsePosition, parseCount, UsageError } = require('./args')
+const { ARCHIVE_FLAGS, ARCHIVE_HELP, CREDENTIALS_HELP, archiveFromFlags } = require('./archive-flags')
 const { printEvents, formatterFor, replayProgress } = require('./print')
 
 /** The position `n` events before the end of the log (the end itself for 0). */
@@ -23,8 +24,9 @@ module.exports = {
     from: { type: 'string' },
     lines: { type: 'string', short: 'n' },
     format: { type: 'string' },
+    ...ARCHIVE_FLAGS,
   },
-  help: `Usage: eventlog tail PATTERN [--from POS | -n N] [--format jsonl|pretty]
+  help: `Usage: eventlog tail PATTERN [--from POS | -n N] [--format jsonl|pretty] [--url s3://bucket/prefix]
 
 Prints the events of the log like 'eventlog cat', then follows: events written later, by
 any process, are printed as they come. Ctrl-C (SIGINT) or SIGTERM ends it with exit code 0
@@ -35,6 +37,10 @@ Options:
   -n, --lines N   start with the last N events instead
   --format FMT    jsonl (default) or pretty
   -h, --help      this help
+${ARCHIVE_HELP}
+
+Days deleted here after their upload to an archive are read from it with --url.
+${CREDENTIALS_HELP}
 
 POS is a 16-digit position (2026112600000042) or a date (2026-11-26).
 
@@ -47,14 +53,15 @@ Examples:
       throw new UsageError('give --from or --lines, not both', 'tail')
     }
     let from = values.from === undefined ? 0 : parsePosition(values.from, '--from', 'tail')
+    const archive = archiveFromFlags(values, 'tail')
     let report
     if (values.lines !== undefined) {
-      report = await api().stat(pattern)
+      report = await api().stat({ filename: pattern, archive })
       from = startOfLast(report, parseCount(values.lines, '--lines', 'tail'))
     }
     const format = formatterFor(values.format, 'tail')
-    const progress = await replayProgress('tail', pattern, from, undefined, report)
-    await printEvents({ pattern, from, follow: true, format, io, progress })
+    const progress = await replayProgress('tail', pattern, from, undefined, report, archive)
+    await printEvents({ pattern, archive, from, follow: true, format, io, progress })
     return 0
   },
   startOfLast,

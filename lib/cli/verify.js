@@ -4,6 +4,7 @@
 const api = require('./api')
 const { count } = require('./format')
 const { progressFor } = require('./progress')
+const { ARCHIVE_FLAGS, ARCHIVE_HELP, CREDENTIALS_HELP, archiveFromFlags } = require('./archive-flags')
 
 /** One line per problem, `file:line: kind at pos: message`, then a summary. */
 function render(report) {
@@ -25,8 +26,9 @@ module.exports = {
   summary: 'check every line of every logfile; exit 1 if there are problems or none',
   options: {
     json: { type: 'boolean' },
+    ...ARCHIVE_FLAGS,
   },
-  help: `Usage: eventlog verify PATTERN [--json]
+  help: `Usage: eventlog verify PATTERN [--json] [--url s3://bucket/prefix]
 
 Reads every line of every logfile and reports what readers would skip or miss, each with
 its file, line and position:
@@ -36,20 +38,23 @@ its file, line and position:
   future-day     a logfile dated after today (readers ignore it until then)
 Changes nothing. Exit code 0 when clean, 1 when problems were found or no logfile matches. Days only in the
 archive (deleted here after their upload was verified by size, line count and sha256) are
-not read: 'eventlog stat' lists them.
+read from it with --url (shown as s3://bucket/key), else not read: 'eventlog stat' lists them.
 
 Options:
   --json          the report as one JSON object (ok, files, lines, events, problemCount,
                   problems)
   -h, --help      this help
+${ARCHIVE_HELP}
+${CREDENTIALS_HELP}
 `,
   async run({ pattern, values, io }) {
     // The scan runs in the core with no progress to report: the spinner shows for how long
     // it has run (sizing the work first would read every logfile twice).
+    const archive = archiveFromFlags(values, 'verify')
     const progress = process.stderr.isTTY ? progressFor(`verify ${pattern}`, undefined) : null
     let report
     try {
-      report = await api().verify(pattern)
+      report = await api().verify({ filename: pattern, archive })
     } finally {
       if (progress !== null) progress.stop()
     }

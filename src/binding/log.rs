@@ -92,6 +92,21 @@ impl From<ArchiveOptionsJs> for ArchiveOptions {
     }
 }
 
+/// Opens the log of `pattern` read-only with `archive`, for a scan that reads archived days
+/// (stat, verify); `crate::let_go` closes it.
+pub(crate) fn open_with_archive(
+    pattern: &str,
+    archive: ArchiveOptionsJs,
+) -> eventlog_core::Result<Arc<Log>> {
+    let cwd = std::env::current_dir()
+        .map_err(|e| CoreError::read("resolve the pattern against", ".", e))?;
+    let options = OpenOptions {
+        writable: false,
+        archive: Some(ArchiveOptions::from(archive)),
+    };
+    Log::open(pattern, &cwd, options)
+}
+
 /// What the writing of this log in this process has done.
 #[napi(object)]
 pub struct LogStats {
@@ -106,6 +121,8 @@ pub struct LogStats {
 pub struct ArchiveFailure {
     pub day: u32,
     pub error: String,
+    /// The error's code (`ERR_ARCHIVE_NO_BUCKET`, …).
+    pub code: String,
 }
 
 /// What `archive()` did: days as `YYYYMMDD` numbers.
@@ -126,11 +143,25 @@ impl From<PassReport> for ArchiveReport {
                 .into_iter()
                 .map(|(day, error)| ArchiveFailure {
                     day: day.number(),
-                    error,
+                    error: error.to_string(),
+                    code: error.code().to_string(),
                 })
                 .collect(),
         }
     }
+}
+
+/// Called with `[CODE] message` when a background archive pass fails.
+type ArchiveErrorFn =
+    ThreadsafeFunction<NativeError, Unknown<'static>, NativeError, Status, false, true>;
+
+/// Days deleted here after their upload to an archive this log cannot read.
+#[napi(object)]
+pub struct UnreadableArchive {
+    /// The archive (`s3://bucket/prefix`), as the upload records name it.
+    pub url: String,
+    /// The days (`YYYYMMDD`), oldest first.
+    pub days: Vec<u32>,
 }
 
 type WrittenFn =
@@ -145,6 +176,8 @@ pub struct NativeLog {
     /// Where the writer reports this instance's results (`None` when read-only).
     reply: Option<Reply>,
     durable: bool,
+    /// This instance's listener of background archive failures, by its id.
+    archive_errors: Option<u64>,
 }
 
 impl NativeLog {
@@ -159,7 +192,8 @@ impl NativeLog {
 impl NativeLog {
     /// Opens a log. Without `onWritten` it is read-only and creates nothing on disk. With
     /// `durable`, this instance's writes are flushed to stable storage before they are
-    /// reported.
+    /// reported. `onArchiveError` is told (`[CODE] message`) when a background archive pass
+    /// fails, once per distinct failure.
     #[napi(constructor)]
     pub fn new(
         env: &Env,
@@ -167,6 +201,7 @@ impl NativeLog {
         on_written: Option<Function<'_, Vec<WriteResult>, Unknown<'static>>>,
         durable: Option<bool>,
         archive: Option<ArchiveOptionsJs>,
+        on_archive_error: Option<Function<'_, NativeError, Unknown<'static>>>,
     ) -> Result<Self> {
         let cwd = std::env::current_dir()
             .map_err(|e| throwable(env, CoreError::read("resolve the pattern against", ".", e)))?;
@@ -191,11 +226,28 @@ impl NativeLog {
                 Some(reply)
             }
         };
+        let archive_errors = match on_archive_error {
+            None => None,
+            Some(callback) => {
+                let tsfn: ArchiveErrorFn = callback
+                    .build_threadsafe_function::<NativeError>()
+                    .weak::<true>()
+                    .callee_handled::<false>()
+                    .build_callback(|ctx| Ok(ctx.value))?;
+                log.listen_archive_errors(Arc::new(move |e: &CoreError| {
+                    tsfn.call(
+                        NativeError::from(e),
+                        ThreadsafeFunctionCallMode::NonBlocking,
+                    );
+                }))
+            }
+        };
         Ok(NativeLog {
             pattern: log.pattern().clone(),
             log: Some(log),
             reply,
             durable: durable.unwrap_or(false),
+            archive_errors,
         })
     }
 
@@ -290,6 +342,21 @@ impl NativeLog {
         Ok(NativeConsumer::new(tailer, log.clone()))
     }
 
+    /// Days only in an archive this log was not opened with (from the upload records), by
+    /// archive: what its consumers will not deliver.
+    #[napi]
+    pub fn unreadable_archived_days(&self, env: &Env) -> Result<Vec<UnreadableArchive>> {
+        let log = self.log(env)?;
+        Ok(log
+            .unreadable_archived_days()
+            .into_iter()
+            .map(|(url, days)| UnreadableArchive {
+                url,
+                days: days.into_iter().map(Day::number).collect(),
+            })
+            .collect())
+    }
+
     /// What the writing of this log has done in this process.
     #[napi]
     pub fn stats(&self, env: &Env) -> Result<LogStats> {
@@ -337,7 +404,11 @@ impl NativeLog {
     /// Ends this instance's reporting and hands back its hold on the log (once).
     fn release(&mut self) -> Option<Arc<Log>> {
         self.reply = None;
-        self.log.take()
+        let log = self.log.take();
+        if let (Some(log), Some(id)) = (&log, self.archive_errors.take()) {
+            log.unlisten_archive_errors(id);
+        }
+        log
     }
 }
 

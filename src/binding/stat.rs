@@ -4,10 +4,11 @@
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use eventlog_core::{Clock, DayStat, Pattern};
+use std::sync::Arc;
 
-use eventlog_core::Error as CoreError;
+use eventlog_core::{Clock, DayStat, Error as CoreError, Log, Pattern};
 
+use crate::log::ArchiveOptionsJs;
 use crate::throwable;
 
 /// One day, as `stat` found it: its logfile, or its upload record once only the archive
@@ -48,6 +49,16 @@ impl From<DayStat> for StatDay {
 
 pub struct StatTask {
     pattern: Pattern,
+    /// With an archive: the log opened with it (days only there are counted too).
+    log: Option<Arc<Log>>,
+}
+
+impl Drop for StatTask {
+    fn drop(&mut self) {
+        if let Some(log) = self.log.take() {
+            crate::let_go(log, || {});
+        }
+    }
 }
 
 impl Task for StatTask {
@@ -56,7 +67,15 @@ impl Task for StatTask {
     type JsValue = Vec<StatDay>;
 
     fn compute(&mut self) -> Result<Self::Output> {
-        Ok(eventlog_core::stat(&self.pattern, Clock::system().today()))
+        let today = Clock::system().today();
+        Ok(
+            eventlog_core::stat(&self.pattern, today).and_then(|mut days| {
+                if let Some(log) = &self.log {
+                    eventlog_core::add_archived(&mut days, log, today)?;
+                }
+                Ok(days)
+            }),
+        )
     }
 
     fn resolve(&mut self, env: Env, days: Self::Output) -> Result<Self::JsValue> {
@@ -68,7 +87,17 @@ impl Task for StatTask {
 /// Counts the lines, bytes and torn tails of every logfile of a pattern, and the days only in
 /// its archive, oldest first (off the JavaScript thread).
 #[napi(ts_return_type = "Promise<Array<StatDay>>")]
-pub fn stat(env: &Env, pattern: String) -> Result<AsyncTask<StatTask>> {
-    let pattern = Pattern::parse(&pattern).map_err(|e| throwable(env, e))?;
-    Ok(AsyncTask::new(StatTask { pattern }))
+pub fn stat(
+    env: &Env,
+    pattern: String,
+    archive: Option<ArchiveOptionsJs>,
+) -> Result<AsyncTask<StatTask>> {
+    let open = || -> eventlog_core::Result<(Pattern, Option<Arc<Log>>)> {
+        let log = archive
+            .map(|a| crate::log::open_with_archive(&pattern, a))
+            .transpose()?;
+        Ok((Pattern::parse(&pattern)?, log))
+    };
+    let (pattern, log) = open().map_err(|e| throwable(env, e))?;
+    Ok(AsyncTask::new(StatTask { pattern, log }))
 }

@@ -3,10 +3,11 @@
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use eventlog_core::{Clock, Pattern};
+use std::sync::Arc;
 
-use eventlog_core::Error as CoreError;
+use eventlog_core::{Clock, Error as CoreError, Log, Pattern};
 
+use crate::log::ArchiveOptionsJs;
 use crate::throwable;
 
 /// One problem `verify` found.
@@ -33,6 +34,16 @@ pub struct VerifyReport {
 
 pub struct VerifyTask {
     pattern: Pattern,
+    /// With an archive: the log opened with it (days only there are read too).
+    log: Option<Arc<Log>>,
+}
+
+impl Drop for VerifyTask {
+    fn drop(&mut self) {
+        if let Some(log) = self.log.take() {
+            crate::let_go(log, || {});
+        }
+    }
 }
 
 impl Task for VerifyTask {
@@ -41,9 +52,10 @@ impl Task for VerifyTask {
     type JsValue = VerifyReport;
 
     fn compute(&mut self) -> Result<Self::Output> {
-        Ok(eventlog_core::verify(
+        Ok(eventlog_core::verify_with(
             &self.pattern,
             Clock::system().today(),
+            self.log.as_deref(),
         ))
     }
 
@@ -71,9 +83,19 @@ impl Task for VerifyTask {
 }
 
 /// Scans every logfile of a pattern (off the JavaScript thread) for torn tails, corrupt lines
-/// and logfiles dated in the future.
+/// and logfiles dated in the future; with `archive`, the days only in the archive too.
 #[napi(ts_return_type = "Promise<VerifyReport>")]
-pub fn verify(env: &Env, pattern: String) -> Result<AsyncTask<VerifyTask>> {
-    let pattern = Pattern::parse(&pattern).map_err(|e| throwable(env, e))?;
-    Ok(AsyncTask::new(VerifyTask { pattern }))
+pub fn verify(
+    env: &Env,
+    pattern: String,
+    archive: Option<ArchiveOptionsJs>,
+) -> Result<AsyncTask<VerifyTask>> {
+    let open = || -> eventlog_core::Result<(Pattern, Option<Arc<Log>>)> {
+        let log = archive
+            .map(|a| crate::log::open_with_archive(&pattern, a))
+            .transpose()?;
+        Ok((Pattern::parse(&pattern)?, log))
+    };
+    let (pattern, log) = open().map_err(|e| throwable(env, e))?;
+    Ok(AsyncTask::new(VerifyTask { pattern, log }))
 }

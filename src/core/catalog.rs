@@ -49,6 +49,11 @@ struct Inner {
     archived: BTreeMap<Day, ArchivedDay>,
     /// The log's archive (`s3://…`), whose records of uploads are read.
     archive: Option<String>,
+    /// Days deleted locally after an upload to an archive this log cannot read (it was opened
+    /// without one, or with another): their records, with the archive's URL. They are not
+    /// days a reader can open, but they count: a reader's `prevPos` after them is their last
+    /// line (`History::last_position_before`).
+    elsewhere: BTreeMap<Day, (String, ArchivedDay)>,
 }
 
 impl Catalog {
@@ -73,21 +78,47 @@ impl Catalog {
     /// to `until`, oldest first.
     pub fn refresh(&self, until: Option<Day>) -> io::Result<Vec<DayEntry>> {
         let files = list_logfiles(&self.pattern, None)?;
-        let archive = self.inner().archive.clone();
-        let records = match archive {
-            Some(url) => days_in(&self.files.archive_dir(), ".json")?
-                .into_iter()
-                .filter_map(|day| read_record(&self.files, day, &url).map(|a| (day, a)))
-                .collect(),
-            None => Vec::new(),
+        let local: BTreeMap<Day, String> = files.into_iter().map(|f| (f.day, f.path)).collect();
+        let (archive, known) = {
+            let inner = self.inner();
+            let known: Vec<Day> = inner.elsewhere.keys().copied().collect();
+            (inner.archive.clone(), known)
         };
+        let mut records = Vec::new();
+        let mut elsewhere = Vec::new();
+        for day in days_in(&self.files.archive_dir(), ".json")? {
+            // A record of a day still on disk, or one read before, is not read again.
+            // (With an archive every record is read: it may be of that archive.)
+            if archive.is_none() && (local.contains_key(&day) || known.contains(&day)) {
+                continue;
+            }
+            match read_any_record(&self.files, day) {
+                Some((url, a)) if Some(&url) == archive.as_ref() => records.push((day, a)),
+                Some((url, a)) if !local.contains_key(&day) => elsewhere.push((day, (url, a))),
+                _ => {}
+            }
+        }
         let mut inner = self.inner();
-        inner.local = files.into_iter().map(|f| (f.day, f.path)).collect();
+        inner.local = local;
         for (day, archived) in records {
+            inner.elsewhere.remove(&day);
             inner.archived.insert(day, archived);
         }
+        inner.elsewhere.extend(elsewhere);
         drop(inner);
         Ok(self.days(until))
+    }
+
+    /// Days only in an archive this log cannot read, with their archive's URL and line count
+    /// (from the last `refresh`), oldest first.
+    pub fn elsewhere(&self) -> Vec<(Day, String, u64)> {
+        let inner = self.inner();
+        inner
+            .elsewhere
+            .iter()
+            .filter(|(day, _)| !inner.local.contains_key(day) && !inner.archived.contains_key(day))
+            .map(|(day, (url, a))| (*day, url.clone(), a.lines.unwrap_or(0)))
+            .collect()
     }
 
     /// Every day known up to `until`, oldest first, without listing anything.

@@ -75,6 +75,27 @@ pub enum Error {
     #[error("archive {url}: {detail}")]
     Archive { url: String, detail: String },
 
+    /// The archive has no credentials to sign with (none given, none in the environment, none
+    /// from the instance metadata service), or the store refused the ones it has.
+    #[error("archive {url}: {detail}")]
+    ArchiveCredentials { url: String, detail: String },
+
+    /// The archive's bucket does not exist at its store.
+    #[error("archive {url}: {detail}")]
+    ArchiveNoBucket { url: String, detail: String },
+
+    /// The store refused an operation (403): the credentials lack a permission.
+    #[error("archive {url}: {detail}")]
+    ArchiveAccessDenied { url: String, detail: String },
+
+    /// The store could not be connected to within the retry window.
+    #[error("archive {url}: {detail}")]
+    ArchiveUnreachable { url: String, detail: String },
+
+    /// The store did not answer within the retry window.
+    #[error("archive {url}: {detail}")]
+    ArchiveTimeout { url: String, detail: String },
+
     /// Opening the log again in this process with other settings than it is open with.
     #[error("{0}")]
     Conflicting(String),
@@ -110,6 +131,11 @@ pub const CODES: &[&str] = &[
     "ERR_STOPPED",
     "ERR_INVALID_ARCHIVE_CONFIG",
     "ERR_ARCHIVE",
+    "ERR_ARCHIVE_CREDENTIALS",
+    "ERR_ARCHIVE_NO_BUCKET",
+    "ERR_ARCHIVE_ACCESS_DENIED",
+    "ERR_ARCHIVE_UNREACHABLE",
+    "ERR_ARCHIVE_TIMEOUT",
     "ERR_CONFLICTING_OPTIONS",
     "ERR_READ_ONLY",
     "ERR_CHECKPOINT",
@@ -131,6 +157,11 @@ impl Error {
             Error::Stopped => "ERR_STOPPED",
             Error::InvalidArchiveConfig { .. } => "ERR_INVALID_ARCHIVE_CONFIG",
             Error::Archive { .. } => "ERR_ARCHIVE",
+            Error::ArchiveCredentials { .. } => "ERR_ARCHIVE_CREDENTIALS",
+            Error::ArchiveNoBucket { .. } => "ERR_ARCHIVE_NO_BUCKET",
+            Error::ArchiveAccessDenied { .. } => "ERR_ARCHIVE_ACCESS_DENIED",
+            Error::ArchiveUnreachable { .. } => "ERR_ARCHIVE_UNREACHABLE",
+            Error::ArchiveTimeout { .. } => "ERR_ARCHIVE_TIMEOUT",
             Error::Conflicting(_) => "ERR_CONFLICTING_OPTIONS",
             Error::ReadOnly(_) => "ERR_READ_ONLY",
             Error::Checkpoint { .. } => "ERR_CHECKPOINT",
@@ -200,6 +231,26 @@ impl Error {
                 reason: reason.clone(),
             },
             Error::Archive { url, detail } => Error::Archive {
+                url: url.clone(),
+                detail: detail.clone(),
+            },
+            Error::ArchiveCredentials { url, detail } => Error::ArchiveCredentials {
+                url: url.clone(),
+                detail: detail.clone(),
+            },
+            Error::ArchiveNoBucket { url, detail } => Error::ArchiveNoBucket {
+                url: url.clone(),
+                detail: detail.clone(),
+            },
+            Error::ArchiveAccessDenied { url, detail } => Error::ArchiveAccessDenied {
+                url: url.clone(),
+                detail: detail.clone(),
+            },
+            Error::ArchiveUnreachable { url, detail } => Error::ArchiveUnreachable {
+                url: url.clone(),
+                detail: detail.clone(),
+            },
+            Error::ArchiveTimeout { url, detail } => Error::ArchiveTimeout {
                 url: url.clone(),
                 detail: detail.clone(),
             },
@@ -295,6 +346,26 @@ mod tests {
                 url: "u".into(),
                 detail: "d".into(),
             },
+            Error::ArchiveCredentials {
+                url: "u".into(),
+                detail: "d".into(),
+            },
+            Error::ArchiveNoBucket {
+                url: "u".into(),
+                detail: "d".into(),
+            },
+            Error::ArchiveAccessDenied {
+                url: "u".into(),
+                detail: "d".into(),
+            },
+            Error::ArchiveUnreachable {
+                url: "u".into(),
+                detail: "d".into(),
+            },
+            Error::ArchiveTimeout {
+                url: "u".into(),
+                detail: "d".into(),
+            },
             Error::Conflicting("c".into()),
             Error::ReadOnly("add events"),
             Error::Checkpoint {
@@ -318,6 +389,11 @@ mod tests {
                 | Error::Stopped
                 | Error::InvalidArchiveConfig { .. }
                 | Error::Archive { .. }
+                | Error::ArchiveCredentials { .. }
+                | Error::ArchiveNoBucket { .. }
+                | Error::ArchiveAccessDenied { .. }
+                | Error::ArchiveUnreachable { .. }
+                | Error::ArchiveTimeout { .. }
                 | Error::Conflicting(_)
                 | Error::ReadOnly(_)
                 | Error::Checkpoint { .. } => {}

@@ -102,9 +102,21 @@ impl History {
     /// The position of the last line before `day`: the last line of the newest non-empty day
     /// before it, or `None` if there is none. `known`: a day the caller has counted (the one
     /// it just finished), to spare counting it and, if it is empty, everything before it.
+    ///
+    /// Days only in an archive this log cannot read count too, by the line counts their upload
+    /// records hold: positions and `prevPos` are the same whether a reader can read them or not.
     pub fn last_position_before(&self, day: Day, known: Option<KnownDay>) -> Result<Option<u64>> {
         let days = self.catalog.days(None);
+        let mut elsewhere = self.catalog.elsewhere();
+        elsewhere.retain(|(d, _, _)| *d < day);
         for entry in days.iter().rev().filter(|e| e.day < day) {
+            // A day only elsewhere between this one and `day` is the newer one.
+            while let Some((d, _, lines)) = elsewhere.last().filter(|(d, _, _)| *d > entry.day) {
+                if *lines > 0 {
+                    return Ok(Some(encode(*d, lines - 1)));
+                }
+                elsewhere.pop();
+            }
             let lines = match known {
                 Some(k) if k.day == entry.day && k.lines == 0 => return Ok(k.prev_last),
                 Some(k) if k.day == entry.day => k.lines,
@@ -114,7 +126,36 @@ impl History {
                 return Ok(Some(encode(entry.day, lines - 1)));
             }
         }
-        Ok(None)
+        let last = elsewhere.iter().rev().find(|(_, _, lines)| *lines > 0);
+        Ok(last.map(|(d, _, lines)| encode(*d, lines - 1)))
+    }
+
+    /// Days deleted here after their upload to an archive this log cannot read (it was opened
+    /// without one, or with another), as `(archive URL, days)` per archive, oldest first: what
+    /// readers of this log will not deliver. Reads the upload records and looks for each
+    /// day's logfile, without listing the directory.
+    pub fn unreadable_archived_days(&self) -> Vec<(String, Vec<Day>)> {
+        let ours = self.remote().map(|r| r.url().to_string());
+        let mut by_url: Vec<(String, Vec<Day>)> = Vec::new();
+        let Ok(days) = crate::files::days_in(&self.files.archive_dir(), ".json") else {
+            return by_url;
+        };
+        for day in days {
+            if Path::new(&self.pattern.path_for(day)).exists() {
+                continue;
+            }
+            let Some((url, _)) = crate::catalog::read_any_record(&self.files, day) else {
+                continue;
+            };
+            if Some(&url) == ours.as_ref() {
+                continue;
+            }
+            match by_url.iter_mut().find(|(u, _)| *u == url) {
+                Some((_, list)) => list.push(day),
+                None => by_url.push((url, vec![day])),
+            }
+        }
+        by_url
     }
 
     /// The position of the last line written so far, as readers see the log (days up to
@@ -195,5 +236,65 @@ impl History {
     /// The day's name as shown to the user.
     pub fn name_of(&self, day: Day) -> String {
         self.pattern.name_for(day)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::files::write_atomically;
+
+    fn day(n: u32) -> Day {
+        Day::from_number(n, "t").unwrap()
+    }
+
+    #[test]
+    fn days_only_in_an_archive_it_cannot_read_still_count_for_prev_pos() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p =
+            Arc::new(Pattern::parse(&format!("{}/e-%y-%m-%d.log", tmp.path().display())).unwrap());
+        let h = History::new(p, Clock::system());
+        let line = "{\"event\":1,\"meta\":{\"id\":\"x\"}}\n";
+        std::fs::write(tmp.path().join("e-2026-11-21.log"), line.repeat(2)).unwrap();
+        std::fs::write(tmp.path().join("e-2026-11-23.log"), line).unwrap();
+        let record = |n: u32, lines: u64| {
+            let text = format!(
+                r#"{{"day":{n},"key":"p/e-{n}.log","size":9,"lines":{lines},"sha256":"x","url":"s3://b/p"}}"#
+            );
+            write_atomically(&h.files.archived(day(n)), text.as_bytes()).unwrap();
+        };
+        record(20261119, 5);
+        record(20261120, 0);
+        record(20261122, 3);
+        // A record of a day still on disk is not a day elsewhere.
+        record(20261121, 2);
+        // Before the days are listed nothing is known; readers and writers list first.
+        assert_eq!(h.last_position_before(day(20261123), None).unwrap(), None);
+        let listed: Vec<u32> = h
+            .catalog
+            .refresh(None)
+            .unwrap()
+            .iter()
+            .map(|e| e.day.number())
+            .collect();
+        assert_eq!(
+            listed,
+            vec![20261121, 20261123],
+            "only readable days are listed"
+        );
+        let before = |n| h.last_position_before(day(n), None).unwrap();
+        assert_eq!(before(20261124), Some(2026112300000000));
+        assert_eq!(before(20261123), Some(2026112200000002));
+        assert_eq!(before(20261122), Some(2026112100000001));
+        // Past an empty archived day, to the one before it.
+        assert_eq!(before(20261121), Some(2026111900000004));
+        assert_eq!(before(20261119), None);
+        assert_eq!(
+            h.unreadable_archived_days(),
+            vec![(
+                "s3://b/p".to_string(),
+                vec![day(20261119), day(20261120), day(20261122)]
+            )]
+        );
     }
 }

@@ -12,8 +12,9 @@ use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
 
 use crate::append::{AppendOutcome, FlushStats, Lines};
-use crate::archive::{Archiver, PassDone};
+use crate::archive::{Archiver, ErrorListener, PassDone};
 use crate::clock::Clock;
+use crate::day::Day;
 use crate::error::{Error, Result};
 use crate::history::History;
 use crate::pattern::Pattern;
@@ -172,6 +173,16 @@ impl Log {
     }
 
     /// The log's pattern, absolute (the binding keys its instances by it).
+    /// Days only in an archive this log cannot read (`History::unreadable_archived_days`).
+    pub fn unreadable_archived_days(&self) -> Vec<(String, Vec<Day>)> {
+        self.history.unreadable_archived_days()
+    }
+
+    /// The log's days, for the scans of the core (`stat`, `verify`) that read its archive.
+    pub(crate) fn history(&self) -> &Arc<History> {
+        &self.history
+    }
+
     pub fn pattern(&self) -> &Arc<Pattern> {
         &self.history.pattern
     }
@@ -270,6 +281,18 @@ impl Log {
         consumers.retain(|ended| !ended.is_set());
         consumers.push(tailer.ended());
         Ok(tailer)
+    }
+
+    /// Tells `listener` why background archive passes fail (`Archiver::listen`); `None` for a
+    /// log without an archive.
+    pub fn listen_archive_errors(&self, listener: ErrorListener) -> Option<u64> {
+        self.archiver.get().map(|a| a.listen(listener))
+    }
+
+    pub fn unlisten_archive_errors(&self, id: u64) {
+        if let Some(a) = self.archiver.get() {
+            a.unlisten(id);
+        }
     }
 
     /// One archive pass now (`Archiver::pass_now`).

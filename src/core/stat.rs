@@ -17,6 +17,8 @@ use crate::day::Day;
 use crate::discovery::list_logfiles;
 use crate::error::{Error, Result};
 use crate::files::{days_in, OwnFiles};
+use crate::history::History;
+use crate::log::Log;
 use crate::pattern::Pattern;
 use crate::sys::FileExt;
 
@@ -98,6 +100,43 @@ pub fn stat(pattern: &Pattern, today: Day) -> Result<Vec<DayStat>> {
     }
     days.sort_by_key(|d| d.day);
     Ok(days)
+}
+
+/// Adds to `days` (a `stat` of the log of `history`) the days its archive holds that `days`
+/// does not: listed from the store, each counted by its object's line-count metadata (a
+/// request per day not counted before). Days `days` has but not as archived are marked with
+/// their object.
+pub fn add_archived(days: &mut Vec<DayStat>, log: &Log, today: Day) -> Result<()> {
+    let history: &History = log.history();
+    let Some(remote) = history.remote() else {
+        return Ok(());
+    };
+    let url = remote.url().to_string();
+    let failed = |e: io::Error| crate::remote::failure::classify(&remote.config, &e);
+    remote.ensure_listed(&history.catalog).map_err(failed)?;
+    for entry in history.catalog.days(None) {
+        let Some(archived) = &entry.archived else {
+            continue;
+        };
+        let object = object_url(&url, &archived.key);
+        if let Some(known) = days.iter_mut().find(|d| d.day == entry.day) {
+            known.archived.get_or_insert(object);
+            continue;
+        }
+        let lines = history.lines_of(&entry)?;
+        days.push(DayStat {
+            day: entry.day,
+            file: object.clone(),
+            archived: Some(object),
+            local: false,
+            lines,
+            bytes: archived.size,
+            torn_bytes: 0,
+            future: entry.day > today,
+        });
+    }
+    days.sort_by_key(|d| d.day);
+    Ok(())
 }
 
 /// `s3://bucket/key` of an object, from its archive's URL (`s3://bucket/prefix`) and its key

@@ -2,10 +2,13 @@
 //! `eventlog.verify()` and the CLI's `eventlog verify`. A line is judged by the same rule as
 //! readers follow (`line.rs`).
 
+use crate::catalog::DayEntry;
 use crate::day::Day;
 use crate::discovery::list_logfiles;
 use crate::error::{Error, Result};
+use crate::history::History;
 use crate::line::{is_event, judge, Judged};
+use crate::log::Log;
 use crate::pattern::Pattern;
 use crate::position::encode;
 use crate::reader::{LineReader, Stop};
@@ -67,71 +70,112 @@ impl Report {
 
 /// Scans every logfile of `pattern`, oldest first.
 pub fn verify(pattern: &Pattern, today: Day) -> Result<Report> {
+    verify_with(pattern, today, None)
+}
+
+/// `verify`, and with a log with an archive, the days only the archive holds too (read from
+/// the store, shown by their object's URL), all oldest first.
+pub fn verify_with(pattern: &Pattern, today: Day, log: Option<&Log>) -> Result<Report> {
+    let history: Option<&History> = log.map(|l| l.history().as_ref());
     let mut report = Report::default();
     let files =
         list_logfiles(pattern, None).map_err(|e| Error::read("list", pattern.base_path(), e))?;
-    for f in files {
-        report.files += 1;
+    // Each day: its name as shown, and where to read it (a local path, or the archive).
+    let mut days: Vec<(Day, String, Result<String, DayEntry>)> = files
+        .into_iter()
         // The file as the user's pattern names it (on Windows, with the user's separators).
-        let shown = pattern.name_for(f.day);
-        if f.day > today {
+        .map(|f| (f.day, pattern.name_for(f.day), Ok(f.path)))
+        .collect();
+    if let Some((history, remote)) = history.and_then(|h| Some((h, h.remote()?))) {
+        let failed = |e: std::io::Error| crate::remote::failure::classify(&remote.config, &e);
+        remote.ensure_listed(&history.catalog).map_err(failed)?;
+        let entries = history
+            .catalog
+            .refresh(None)
+            .map_err(|e| Error::read("list", pattern.base_path(), e))?;
+        for entry in entries {
+            let Some(archived) = &entry.archived else {
+                continue;
+            };
+            if days.iter().any(|(d, _, _)| *d == entry.day) {
+                continue;
+            }
+            let bucket = &remote.config.bucket;
+            let shown = format!("s3://{bucket}/{}", archived.key);
+            days.push((entry.day, shown, Err(entry)));
+        }
+        days.sort_by_key(|(d, _, _)| *d);
+    }
+    for (day, shown, archived) in days {
+        report.files += 1;
+        if day > today {
             report.add(Problem {
                 kind: ProblemKind::FutureDay,
                 file: shown.clone(),
                 line: 0,
-                pos: encode(f.day, 0),
-                detail: format!(
-                    "dated {}, after today ({today}); readers skip it until then",
-                    f.day
-                ),
+                pos: encode(day, 0),
+                detail: format!("dated {day}, after today ({today}); readers skip it until then"),
             });
         }
-        let mut reader = LineReader::open(&f.path).map_err(|e| Error::read("open", &f.path, e))?;
-        let mut corrupt = Vec::new();
-        loop {
-            let mut n = reader.lines();
-            let stop = reader
-                .read_lines(64 * 1024, 64 << 20, |line| {
-                    if !is_event(line) {
-                        let why = match judge(line) {
-                            Judged::Corrupt(why) => why,
-                            Judged::Event { .. } => String::new(),
-                        };
-                        let start = String::from_utf8_lossy(&line[..line.len().min(80)]);
-                        corrupt.push((n, format!("{why}: {start:?}")));
-                    }
-                    n += 1;
-                })
-                .map_err(|e| Error::read("read", &f.path, e))?;
-            if stop == Stop::EndOfFile {
-                break;
-            }
-        }
-        report.lines += reader.lines();
-        report.events += reader.lines() - corrupt.len() as u64;
-        for (n, start) in corrupt {
-            report.add(Problem {
-                kind: ProblemKind::CorruptLine,
-                file: shown.clone(),
-                line: n + 1,
-                pos: encode(f.day, n),
-                detail: start,
-            });
-        }
-        if reader.partial_tail() > 0 {
-            report.add(Problem {
-                kind: ProblemKind::TornTail,
-                file: shown.clone(),
-                line: reader.lines() + 1,
-                pos: encode(f.day, reader.lines()),
-                detail: format!(
-                    "{} bytes without a newline at the end",
-                    reader.partial_tail()
-                ),
-            });
-        }
+        let reader = match (&archived, history) {
+            (Ok(path), _) => LineReader::open(path).map_err(|e| Error::read("open", path, e))?,
+            (Err(entry), Some(h)) => h
+                .open(entry)
+                .map(|source| LineReader::new(&shown, source))
+                .map_err(|e| Error::read("open", &shown, e))?,
+            (Err(_), None) => continue,
+        };
+        scan_day(&mut report, day, &shown, reader)?;
     }
     Ok(report)
+}
+
+/// Reads one day to its end, adding what it holds and its problems to `report`.
+fn scan_day(report: &mut Report, day: Day, shown: &str, mut reader: LineReader) -> Result<()> {
+    let mut corrupt = Vec::new();
+    loop {
+        let mut n = reader.lines();
+        let stop = reader
+            .read_lines(64 * 1024, 64 << 20, |line| {
+                if !is_event(line) {
+                    let why = match judge(line) {
+                        Judged::Corrupt(why) => why,
+                        Judged::Event { .. } => String::new(),
+                    };
+                    let start = String::from_utf8_lossy(&line[..line.len().min(80)]);
+                    corrupt.push((n, format!("{why}: {start:?}")));
+                }
+                n += 1;
+            })
+            .map_err(|e| Error::read("read", shown, e))?;
+        if stop == Stop::EndOfFile {
+            break;
+        }
+    }
+    report.lines += reader.lines();
+    report.events += reader.lines() - corrupt.len() as u64;
+    for (n, start) in corrupt {
+        report.add(Problem {
+            kind: ProblemKind::CorruptLine,
+            file: shown.to_string(),
+            line: n + 1,
+            pos: encode(day, n),
+            detail: start,
+        });
+    }
+    if reader.partial_tail() > 0 {
+        report.add(Problem {
+            kind: ProblemKind::TornTail,
+            file: shown.to_string(),
+            line: reader.lines() + 1,
+            pos: encode(day, reader.lines()),
+            detail: format!(
+                "{} bytes without a newline at the end",
+                reader.partial_tail()
+            ),
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -29,7 +29,7 @@ use crate::debug::debug;
 use crate::error::{Error, Result};
 use crate::history::History;
 use crate::lock::open_lock_file;
-use crate::remote::{ArchiveConfig, Remote};
+use crate::remote::{failure, ArchiveConfig, Remote};
 use crate::sys;
 use crate::wake::Wakes;
 use upload::DayUpload;
@@ -40,13 +40,16 @@ pub const STOP_BOUND: Duration = Duration::from_secs(2);
 const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 
 /// What one pass did, by day.
-#[derive(Debug, Default, PartialEq, Eq)]
+#[derive(Debug, Default)]
 pub struct PassReport {
     pub uploaded: Vec<Day>,
     pub pruned: Vec<Day>,
     /// Days that could not be uploaded (they stay local), with why.
-    pub failed: Vec<(Day, String)>,
+    pub failed: Vec<(Day, Error)>,
 }
+
+/// Told why a background pass failed (`Archiver::listen`).
+pub type ErrorListener = Arc<dyn Fn(&Error) + Send + Sync>;
 
 /// Every day uploaded or pruned by this process's passes, in order.
 #[derive(Default)]
@@ -74,6 +77,8 @@ struct Ctx {
     done: Mutex<Done>,
     /// Wakes the background loop early (a rollover).
     trigger: Arc<tokio::sync::Notify>,
+    /// Those told when a background pass fails, by the id `listen` gave them.
+    listeners: Mutex<Vec<(u64, ErrorListener)>>,
     closing: watch::Receiver<bool>,
 }
 
@@ -118,6 +123,7 @@ impl Archiver {
             passes: tokio::sync::Mutex::new(()),
             done: Mutex::new(Done::default()),
             trigger: Arc::new(tokio::sync::Notify::new()),
+            listeners: Mutex::default(),
             closing,
         });
         runtime.spawn(background(ctx.clone()));
@@ -138,6 +144,23 @@ impl Archiver {
             *s = Some(sealer);
         }
         self.trigger();
+    }
+
+    /// Tells `listener` why background passes fail from now on (once per distinct failure,
+    /// and again after a pass that succeeded); returns its id for `unlisten`.
+    pub fn listen(&self, listener: ErrorListener) -> u64 {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let id = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if let Ok(mut l) = self.ctx.listeners.lock() {
+            l.push((id, listener));
+        }
+        id
+    }
+
+    pub fn unlisten(&self, id: u64) {
+        if let Ok(mut l) = self.ctx.listeners.lock() {
+            l.retain(|(i, _)| *i != id);
+        }
     }
 
     /// Makes a pass soon (after a rollover).
@@ -204,37 +227,43 @@ async fn background(ctx: Arc<Ctx>) {
     let poll = ctx.remote.config.poll_interval;
     let mut backoff = FIRST_BACKOFF;
     let mut closing = ctx.closing.clone();
+    // The kind of failure last told to the listeners (a lasting one is told once).
+    let mut told: Option<&'static str> = None;
     loop {
         // The listing first: it finds days sealed elsewhere, and it is the pass's test that
         // the store can be reached (a pass is not tried against a store that cannot be).
-        let mut failing = match ctx.remote.list().await {
+        let mut failure = match ctx.remote.list().await {
             Ok(found) => {
                 if ctx.remote.note_listing(&ctx.history.catalog, found) {
                     ctx.wakes.notify(true);
                 }
-                false
+                None
             }
             Err(e) => {
-                debug!("archive", "could not list {}: {e}", ctx.remote.url());
-                true
+                let e = failure::classify(&ctx.remote.config, &e);
+                debug!("archive", "could not list: {e}");
+                Some(e)
             }
         };
         let writable = ctx.sealer.lock().is_ok_and(|s| s.is_some());
-        if writable && !failing {
+        if writable && failure.is_none() {
             match pass(&ctx, false).await {
-                Ok(Some(r)) if !r.failed.is_empty() => {
-                    failing = true;
+                Ok(Some(mut r)) if !r.failed.is_empty() => {
                     for (day, why) in &r.failed {
                         debug!("archive", "could not upload {day}: {why}");
                     }
+                    failure = Some(r.failed.swap_remove(0).1);
                 }
                 Ok(_) => {}
+                Err(Error::Stopped) => break,
                 Err(e) => {
-                    failing = true;
                     debug!("archive", "pass failed: {e}");
+                    failure = Some(e);
                 }
             }
         }
+        let failing = failure.is_some();
+        tell(&ctx, failure, &mut told);
         let wait = if failing {
             let w = backoff;
             backoff = (backoff * 2).min(poll);
@@ -248,6 +277,28 @@ async fn background(ctx: Arc<Ctx>) {
             _ = ctx.trigger.notified() => {}
             _ = closing.wait_for(|c| *c) => break,
         }
+    }
+}
+
+/// Tells the listeners of a failure unless one of its kind (its code) was told last; a
+/// success (`None`) makes the next failure news again. (Messages differ from one try to the
+/// next in little things, such as how long a request took.)
+fn tell(ctx: &Ctx, failure: Option<Error>, told: &mut Option<&'static str>) {
+    let Some(e) = failure else {
+        *told = None;
+        return;
+    };
+    if *told == Some(e.code()) {
+        return;
+    }
+    *told = Some(e.code());
+    let listeners: Vec<ErrorListener> = ctx
+        .listeners
+        .lock()
+        .map(|l| l.iter().map(|(_, f)| f.clone()).collect())
+        .unwrap_or_default();
+    for listener in listeners {
+        listener(&e);
     }
 }
 
@@ -315,19 +366,16 @@ async fn pass_locked(
     // background pass follows a listing that just succeeded.)
     let prefix = &ctx.remote.config.prefix;
     let prefix = (!prefix.as_ref().is_empty()).then_some(prefix);
-    let unreachable = if explicit {
-        ctx.remote.store.list_with_delimiter(prefix).await.err()
-    } else {
-        None
-    };
-    if let Some(e) = unreachable {
-        return Err(Error::Archive {
-            url: url.to_string(),
-            detail: format!(
-                "could not reach the store within the retry window ({} ms): {e}",
-                ctx.remote.config.retry_timeout.as_millis()
-            ),
-        });
+    // Its retries end within the retry window; a store that takes the connection and never
+    // answers is given as long again (then the answer is a timeout of ours).
+    if explicit {
+        let config = &ctx.remote.config;
+        let bound = config.retry_timeout * 2 + Duration::from_secs(1);
+        match tokio::time::timeout(bound, ctx.remote.store.list_with_delimiter(prefix)).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => return Err(failure::classify(config, &e)),
+            Err(_) => return Err(failure::timed_out(config, bound)),
+        }
     }
     let history = ctx.history.clone();
     let today = history.clock.today();
@@ -374,8 +422,8 @@ async fn pass_locked(
         let uploaded = match job {
             Ok(job) => upload::upload(&ctx.remote, files, job)
                 .await
-                .map_err(|e| e.to_string()),
-            Err(e) => Err(e.to_string()),
+                .map_err(|e| failure::classify(&ctx.remote.config, &e)),
+            Err(e) => Err(e),
         };
         match uploaded {
             Ok(archived) => {
@@ -400,7 +448,7 @@ async fn pass_locked(
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => report
                     .failed
-                    .push((*day, format!("uploaded, but could not delete {path}: {e}"))),
+                    .push((*day, Error::write("delete the uploaded logfile", path, e))),
             }
         }
     }

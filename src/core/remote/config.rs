@@ -8,11 +8,12 @@ use std::fmt;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use object_store::aws::{AmazonS3, AmazonS3Builder};
+use object_store::aws::{AmazonS3, AmazonS3Builder, AmazonS3ConfigKey, AwsCredential};
 use object_store::path::Path as KeyPath;
-use object_store::{BackoffConfig, ClientOptions, RetryConfig};
+use object_store::{BackoffConfig, ClientOptions, CredentialProvider, RetryConfig};
 
 use crate::error::{Error, Result};
+use crate::remote::failure::NoCredentials;
 
 /// Defaults of the optional fields.
 pub const DEFAULT_RETRY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -202,9 +203,48 @@ impl ArchiveConfig {
         key.strip_prefix(prefix)?.strip_prefix('/')
     }
 
+    /// The region requests are signed for: the option, else `AWS_REGION`, else
+    /// `AWS_DEFAULT_REGION`, else us-east-1.
+    pub fn region(&self) -> String {
+        self.options
+            .region
+            .clone()
+            .or_else(|| std::env::var("AWS_REGION").ok())
+            .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok())
+            .unwrap_or_else(|| "us-east-1".to_string())
+    }
+
     /// The client for the store. Credentials and region default to the standard AWS
-    /// environment variables.
+    /// environment variables; with none, the EC2 instance metadata service is asked, as AWS
+    /// SDKs do, unless `AWS_EC2_METADATA_DISABLED` is `true` (then every request fails at once
+    /// with `ArchiveCredentials`, and nothing is sent to 169.254.169.254).
     pub fn build_store(&self) -> Result<Arc<AmazonS3>> {
+        let b = self.builder();
+        let build = |b: AmazonS3Builder| {
+            b.build().map(Arc::new).map_err(|e| {
+                // The builder's messages name settings, never their secret values.
+                invalid("url", format!("the store cannot be set up: {e}"))
+            })
+        };
+        if has_credentials(&b) {
+            return build(b);
+        }
+        if metadata_disabled() {
+            return build(b.with_credentials(Arc::new(NoCredentialChain { metadata: None })));
+        }
+        // The instance metadata service: object_store asks it; its failures are marked as
+        // failures to find credentials (they are not the store's).
+        let asked = b
+            .get_config_value(&AmazonS3ConfigKey::MetadataEndpoint)
+            .unwrap_or_else(|| "http://169.254.169.254".to_string());
+        let chain = build(b.clone())?.credentials().clone();
+        build(b.with_credentials(Arc::new(NoCredentialChain {
+            metadata: Some((asked, chain)),
+        })))
+    }
+
+    /// The builder of the client, before credentials are chosen.
+    fn builder(&self) -> AmazonS3Builder {
         install_crypto_provider();
         let o = &self.options;
         // Client options first: they replace what `with_allow_http` sets.
@@ -215,13 +255,7 @@ impl ArchiveConfig {
                     .with_timeout(Duration::from_secs(120)),
             )
             .with_bucket_name(&self.bucket);
-        let region = o
-            .region
-            .clone()
-            .or_else(|| std::env::var("AWS_REGION").ok())
-            .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok())
-            .unwrap_or_else(|| "us-east-1".to_string());
-        b = b.with_region(region);
+        b = b.with_region(self.region());
         if let Some(endpoint) = &o.endpoint {
             b = b
                 .with_endpoint(endpoint)
@@ -244,9 +278,58 @@ impl ArchiveConfig {
             max_retries: self.max_retries,
             retry_timeout: self.retry_timeout,
         });
-        b.build().map(Arc::new).map_err(|e| {
-            // The builder's messages name settings, never their secret values.
-            invalid("url", format!("the store cannot be set up: {e}"))
+        b
+    }
+}
+
+/// Whether the builder has a source of credentials other than the instance metadata service
+/// (object_store's order: keys, a web identity, a container role; or no signing at all).
+fn has_credentials(b: &AmazonS3Builder) -> bool {
+    let set = |key: AmazonS3ConfigKey| b.get_config_value(&key).is_some();
+    let yes = |key: AmazonS3ConfigKey| {
+        b.get_config_value(&key)
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+    };
+    set(AmazonS3ConfigKey::AccessKeyId)
+        || set(AmazonS3ConfigKey::SecretAccessKey)
+        || (set(AmazonS3ConfigKey::WebIdentityTokenFile) && set(AmazonS3ConfigKey::RoleArn))
+        || set(AmazonS3ConfigKey::ContainerCredentialsRelativeUri)
+        || (set(AmazonS3ConfigKey::ContainerCredentialsFullUri)
+            && set(AmazonS3ConfigKey::ContainerAuthorizationTokenFile))
+        || yes(AmazonS3ConfigKey::SkipSignature)
+}
+
+/// `AWS_EC2_METADATA_DISABLED=true` (any case), as AWS SDKs read it.
+fn metadata_disabled() -> bool {
+    std::env::var("AWS_EC2_METADATA_DISABLED").is_ok_and(|v| v.trim().eq_ignore_ascii_case("true"))
+}
+
+/// The credentials when none were given: the instance metadata service's (`metadata`: its
+/// address and object_store's provider for it), or, when it may not be asked, none at all.
+/// Either way a failure is a `NoCredentials`, which `failure.rs` tells from the store's own.
+#[derive(Debug)]
+struct NoCredentialChain {
+    metadata: Option<(
+        String,
+        Arc<dyn CredentialProvider<Credential = AwsCredential>>,
+    )>,
+}
+
+#[async_trait::async_trait]
+impl CredentialProvider for NoCredentialChain {
+    type Credential = AwsCredential;
+
+    async fn get_credential(&self) -> object_store::Result<Arc<AwsCredential>> {
+        let no = |metadata| object_store::Error::Generic {
+            store: "S3",
+            source: Box::new(NoCredentials { metadata }),
+        };
+        let Some((address, provider)) = &self.metadata else {
+            return Err(no(None));
+        };
+        provider.get_credential().await.map_err(|e| {
+            let (_, why) = crate::remote::failure::describe(&e);
+            no(Some(format!("asked at {address}: {why}")))
         })
     }
 }

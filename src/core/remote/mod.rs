@@ -29,6 +29,7 @@ use crate::index::DayIndex;
 use crate::pattern::Pattern;
 
 mod config;
+pub(crate) mod failure;
 pub use config::{ArchiveConfig, ArchiveOptions};
 
 /// Bytes fetched per ranged read.
@@ -226,15 +227,7 @@ pub async fn head_info(store: &AmazonS3, key: &KeyPath) -> io::Result<ObjectInfo
     })
 }
 
-/// An object store error as an I/O error a reader can report (the message names the key and
-/// what failed; object_store never puts credentials in it).
-pub fn to_io(e: object_store::Error) -> io::Error {
-    let kind = match e {
-        object_store::Error::NotFound { .. } => io::ErrorKind::NotFound,
-        _ => io::ErrorKind::Other,
-    };
-    io::Error::new(kind, e.to_string())
-}
+pub use failure::to_io;
 
 type Fetch = mpsc::Receiver<io::Result<Bytes>>;
 
