@@ -41,7 +41,7 @@ export declare class NativeLog {
    * reported. `onArchiveError` is told (`[CODE] message`) when a background archive pass
    * fails, once per distinct failure.
    */
-  constructor(pattern: string, onWritten?: ((arg: Array<WriteResult>) => unknown) | undefined | null, durable?: boolean | undefined | null, archive?: ArchiveOptionsJs | undefined | null, onArchiveError?: ((arg: string) => unknown) | undefined | null)
+  constructor(pattern: string, onWritten?: ((arg: Array<WriteResult>) => unknown) | undefined | null, durable?: boolean | undefined | null, archive?: ArchiveOptionsJs | undefined | null, onArchiveError?: ((arg: NativeError) => unknown) | undefined | null)
   /** The identity of the log within the process: its pattern, absolute. */
   get key(): string
   /** The logfile of a day (`YYYYMMDD`), in the form the pattern was given. */

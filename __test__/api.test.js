@@ -61,7 +61,10 @@ test('a pattern without each of %y %m %d exactly once throws at once, naming the
   for (const bad of ['events.log', 'e-%y-%m.log', 'e-%y-%m-%d-%d.log', '']) {
     assert.throws(
       () => eventlog(bad),
-      (err) => err instanceof eventlog.InvalidPatternError && err.code === 'ERR_INVALID_PATTERN' && err.message.includes(JSON.stringify(bad)),
+      (err) =>
+        err instanceof eventlog.InvalidPatternError &&
+        err.code === 'ERR_INVALID_PATTERN' &&
+        err.message.includes(JSON.stringify(bad)),
     )
   }
   assert.throws(() => eventlog(42), TypeError)
@@ -82,7 +85,10 @@ test('events JSON.stringify cannot encode are refused at once and nothing is wri
   // The log keeps working, and only the good event is on disk.
   const r = log.add({ ok: true })
   await within(5000, r.promise)
-  assert.deepEqual(readLog(r.logfile).map((l) => l.event), [{ ok: true }])
+  assert.deepEqual(
+    readLog(r.logfile).map((l) => l.event),
+    [{ ok: true }],
+  )
 })
 
 test('the line on disk is exactly JSON.stringify({ event, meta: { id } })', async (t) => {
@@ -176,7 +182,10 @@ test('a write failure rejects with a WriteError carrying the OS error, and the l
   fs.writeFileSync(path.join(dir, 'blocked'), 'not a directory')
   const log = eventlog(path.join(dir, 'blocked/e-%y-%m-%d.log'))
   t.after(() => log.stop())
-  await assert.rejects(within(5000, log.add({ n: 1 }).promise), (err) => err instanceof eventlog.WriteError && err.code === 'ERR_WRITE' && /ENOTDIR|EEXIST/.test(err.errno))
+  await assert.rejects(
+    within(5000, log.add({ n: 1 }).promise),
+    (err) => err instanceof eventlog.WriteError && err.code === 'ERR_WRITE' && /ENOTDIR|EEXIST/.test(err.errno),
+  )
   fs.rmSync(path.join(dir, 'blocked'))
   const ok = await within(5000, log.add({ n: 2 }).promise)
   assert.equal(ok.pos % 1e8, 0)
@@ -205,8 +214,9 @@ test('a known option misspelt, or of the wrong type, is a TypeError naming it; n
   const saved = { TMPDIR: process.env.TMPDIR, TEMP: process.env.TEMP, TMP: process.env.TMP }
   Object.assign(process.env, { TMPDIR: tmp, TEMP: tmp, TMP: tmp })
   t.after(() => {
-    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]
-    else process.env[k] = v
+    for (const [k, v] of Object.entries(saved))
+      if (v === undefined) delete process.env[k]
+      else process.env[k] = v
   })
   assert.equal(os.tmpdir(), tmp)
   for (const [options, message] of [
@@ -218,7 +228,11 @@ test('a known option misspelt, or of the wrong type, is a TypeError naming it; n
     [{ filename, durable: 'yes' }, /durable must be true or false, got "yes"/],
     [{ filename, readOnly: 1 }, /readOnly must be true or false, got 1/],
   ]) {
-    assert.throws(() => eventlog(options), (err) => err instanceof TypeError && message.test(err.message), JSON.stringify(options))
+    assert.throws(
+      () => eventlog(options),
+      (err) => err instanceof TypeError && message.test(err.message),
+      JSON.stringify(options),
+    )
   }
   // `{ filname }` made no temporary directory, and nothing was written for the others.
   assert.deepEqual(fs.readdirSync(tmp), [])
@@ -234,11 +248,27 @@ test('consume() and events() refuse what is not a position, and name the positio
     [1e15, /got 1000000000000000; a position is 16 digits/],
     [-1, /got -1/],
   ]) {
-    assert.throws(() => log.consume(() => {}, from), (err) => err instanceof TypeError && message.test(err.message), String(from))
-    assert.throws(() => log.events({ from }), (err) => err instanceof TypeError && message.test(err.message), String(from))
+    assert.throws(
+      () => log.consume(() => {}, from),
+      (err) => err instanceof TypeError && message.test(err.message),
+      String(from),
+    )
+    assert.throws(
+      () => log.events({ from }),
+      (err) => err instanceof TypeError && message.test(err.message),
+      String(from),
+    )
   }
-  assert.throws(() => log.events({ lve: false }), (err) => err instanceof TypeError && /unknown option "lve"; did you mean "live"\?/.test(err.message))
-  assert.throws(() => log.events({ since: 0 }), (err) => err instanceof TypeError && /unknown option "since"\. The options are from, live, name, onError/.test(err.message))
+  assert.throws(
+    () => log.events({ lve: false }),
+    (err) => err instanceof TypeError && /unknown option "lve"; did you mean "live"\?/.test(err.message),
+  )
+  assert.throws(
+    () => log.events({ since: 0 }),
+    (err) =>
+      err instanceof TypeError &&
+      /unknown option "since"\. The options are from, live, name, onError/.test(err.message),
+  )
   // 0 and nothing still mean the beginning.
   log.consume(() => {}, 0).stop()
   log.consume(() => {}).stop()
@@ -248,8 +278,14 @@ test('add() with expectedPrevPos present but undefined is refused, not written u
   const log = eventlog(path.join(tmpdir(t), 'e-%y-%m-%d.log'))
   t.after(() => log.stop())
   let last
-  assert.throws(() => log.add({ n: 1 }, { expectedPrevPos: last }), (err) => err instanceof TypeError && /expectedPrevPos is undefined/.test(err.message))
-  assert.throws(() => log.add({ n: 1 }, { expectedPrevPos: 20261126 }), (err) => err instanceof TypeError && /20261126 is a day, not a position/.test(err.message))
+  assert.throws(
+    () => log.add({ n: 1 }, { expectedPrevPos: last }),
+    (err) => err instanceof TypeError && /expectedPrevPos is undefined/.test(err.message),
+  )
+  assert.throws(
+    () => log.add({ n: 1 }, { expectedPrevPos: 20261126 }),
+    (err) => err instanceof TypeError && /20261126 is a day, not a position/.test(err.message),
+  )
   const { pos } = await log.add({ n: 1 }, {}).promise
   assert.ok(pos > 0)
 })

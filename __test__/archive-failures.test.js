@@ -59,7 +59,9 @@ async function fakeStore(t, answer) {
     const a = answer()
     if (a === 'hang') return
     res.writeHead(a.status, { 'content-type': 'application/xml' })
-    res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${a.code}</Code><Message>no</Message><AWSAccessKeyId>${KEY_ID}</AWSAccessKeyId></Error>`)
+    res.end(
+      `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${a.code}</Code><Message>no</Message><AWSAccessKeyId>${KEY_ID}</AWSAccessKeyId></Error>`,
+    )
   })
   server.on('connection', (s) => {
     sockets.add(s)
@@ -126,7 +128,10 @@ test('access denied, refused credentials, an unreachable store and one that does
   const unreachable = await archiveFailure(t, archive(`http://127.0.0.1:${port}`))
   assert.ok(unreachable instanceof eventlog.ArchiveUnreachableError, unreachable.name)
   assert.equal(unreachable.code, 'ERR_ARCHIVE_UNREACHABLE')
-  assert.match(unreachable.message, new RegExp(`could not connect to the store at http://127\\.0\\.0\\.1:${port} .*check the endpoint`))
+  assert.match(
+    unreachable.message,
+    new RegExp(`could not connect to the store at http://127\\.0\\.0\\.1:${port} .*check the endpoint`),
+  )
 
   store.set(() => 'hang')
   const started = Date.now()
@@ -184,7 +189,10 @@ test('a background pass that fails is told to onArchiveError once per kind of fa
     warnings.map((w) => w.code),
     ['ERR_ARCHIVE_ACCESS_DENIED'],
   )
-  assert.match(warnings[0].message, /^archive s3:\/\/some-bucket\/logs: .*\(background archive pass of .*; pass onArchiveError to handle these\)$/)
+  assert.match(
+    warnings[0].message,
+    /^archive s3:\/\/some-bucket\/logs: .*\(background archive pass of .*; pass onArchiveError to handle these\)$/,
+  )
   assert.ok(!warnings[0].message.includes(SECRET) && !warnings[0].message.includes(KEY_ID), warnings[0].message)
 })
 
@@ -204,8 +212,19 @@ test('the classes of archive failures are ArchiveErrors with stable codes', () =
 })
 
 test('onArchiveError is a function and needs the archive option', () => {
-  assert.throws(() => eventlog({ filename: path.join(tmpdir(), 'e-%y-%m-%d.log'), onArchiveError: () => {} }), /give the archive option too/)
-  assert.throws(() => eventlog({ filename: path.join(tmpdir(), 'e-%y-%m-%d.log'), archive: { url: 's3://b-1/p' }, onArchiveError: 'log' }), TypeError)
+  assert.throws(
+    () => eventlog({ filename: path.join(tmpdir(), 'e-%y-%m-%d.log'), onArchiveError: () => {} }),
+    /give the archive option too/,
+  )
+  assert.throws(
+    () =>
+      eventlog({
+        filename: path.join(tmpdir(), 'e-%y-%m-%d.log'),
+        archive: { url: 's3://b-1/p' },
+        onArchiveError: 'log',
+      }),
+    TypeError,
+  )
 })
 
 // A child that opens a log whose archive has no credentials, makes a pass, and prints what it
@@ -221,8 +240,10 @@ const NO_CREDENTIALS = `
 `
 
 function noCredentials(endpoint) {
-  const { accessKeyId, secretAccessKey, ...rest } = archive(endpoint)
-  return rest
+  const options = archive(endpoint)
+  delete options.accessKeyId
+  delete options.secretAccessKey
+  return options
 }
 
 test('no credentials with AWS_EC2_METADATA_DISABLED=true: fails at once, and the metadata service is never asked', async (t) => {
@@ -241,7 +262,10 @@ test('no credentials with AWS_EC2_METADATA_DISABLED=true: fails at once, and the
     const got = JSON.parse(r.stdout)
     assert.equal(got.code, 'ERR_ARCHIVE_CREDENTIALS', r.stdout)
     assert.equal(got.name, 'ArchiveCredentialsError')
-    assert.match(got.message, /no credentials: none were given .*AWS_ACCESS_KEY_ID.*AWS_EC2_METADATA_DISABLED is set, so the EC2 instance metadata service was not asked; give credentials/)
+    assert.match(
+      got.message,
+      /no credentials: none were given .*AWS_ACCESS_KEY_ID.*AWS_EC2_METADATA_DISABLED is set, so the EC2 instance metadata service was not asked; give credentials/,
+    )
     assert.ok(got.ms < 2000, `took ${got.ms} ms`)
   }
   assert.equal(metadata.requests(), 0, 'the metadata service was asked')
@@ -251,7 +275,10 @@ test('no credentials with AWS_EC2_METADATA_DISABLED=true: fails at once, and the
   assert.equal(r.code, 0, r.stderr)
   const got = JSON.parse(r.stdout)
   assert.equal(got.code, 'ERR_ARCHIVE_CREDENTIALS', r.stdout)
-  assert.match(got.message, new RegExp(`the EC2 instance metadata service gave none \\(asked at ${metadata.endpoint}: .*403`))
+  assert.match(
+    got.message,
+    new RegExp(`the EC2 instance metadata service gave none \\(asked at ${metadata.endpoint}: .*403`),
+  )
   assert.ok(metadata.requests() > 0, 'the metadata service was not asked')
   assert.equal(store.requests(), 0)
 })
@@ -272,7 +299,12 @@ test('no credentials and no AWS_EC2_METADATA_DISABLED: the default chain asks 16
   delete env.AWS_EC2_METADATA_DISABLED
   delete env.AWS_METADATA_ENDPOINT
   let command = process.execPath
-  let args = ['-e', `const eventlog = require(${JSON.stringify(ROOT)});\n${NO_CREDENTIALS}`, pattern, JSON.stringify(noCredentials('http://127.0.0.1:9'))]
+  let args = [
+    '-e',
+    `const eventlog = require(${JSON.stringify(ROOT)});\n${NO_CREDENTIALS}`,
+    pattern,
+    JSON.stringify(noCredentials('http://127.0.0.1:9')),
+  ]
   let address = '169.254.169.254'
   if (canUnshare()) {
     // A new network namespace: only a loopback interface, and it is down. Nothing can leave.
@@ -285,7 +317,9 @@ test('no credentials and no AWS_EC2_METADATA_DISABLED: the default chain asks 16
     env.AWS_METADATA_ENDPOINT = address
   }
   const r = await new Promise((resolve) => {
-    execFile(command, args, { env, cwd: ROOT, timeout: 30000 }, (error, stdout, stderr) => resolve({ error, stdout, stderr }))
+    execFile(command, args, { env, cwd: ROOT, timeout: 30000 }, (error, stdout, stderr) =>
+      resolve({ error, stdout, stderr }),
+    )
   })
   assert.equal(r.error, null, `${r.error}\n${r.stderr}`)
   const got = JSON.parse(r.stdout)

@@ -12,7 +12,16 @@ const { test, before, after } = require('node:test')
 
 const eventlog = require('..')
 const { tmpdir, within, deferred, runNode, startNode, writeLines, DAY_MS } = require('./helpers')
-const { startMoto, createBucket, listKeys, getObject, putObject, deleteObject, startProxy, archiveOptions } = require('./support/s3')
+const {
+  startMoto,
+  createBucket,
+  listKeys,
+  getObject,
+  putObject,
+  deleteObject,
+  startProxy,
+  archiveOptions,
+} = require('./support/s3')
 
 let moto
 before(async () => {
@@ -44,11 +53,18 @@ async function replay(log, from = 0) {
   const got = []
   const errors = []
   const done = deferred()
-  const c = log.consume((event, meta) => got.push([meta.pos, meta.prevPos, meta.id, event]), from, () => done.resolve())
+  const c = log.consume(
+    (event, meta) => got.push([meta.pos, meta.prevPos, meta.id, event]),
+    from,
+    () => done.resolve(),
+  )
   c.liveMeta.on('error', (e) => errors.push(e))
   await within(20000, done.promise, 'replaying to the end')
   c.stop()
-  assert.deepEqual(errors.map((e) => e.message), [])
+  assert.deepEqual(
+    errors.map((e) => e.message),
+    [],
+  )
   return got
 }
 
@@ -136,9 +152,15 @@ test('keepLocalDays deletes only days whose upload is verified; a day that faile
   const report = await within(20000, log.archive())
   const reports = [report]
   // The pass at open may have done part of it; what matters is the state after this one.
-  assert.deepEqual(report.failed.map((f) => f.day), [dayNumber(3)])
+  assert.deepEqual(
+    report.failed.map((f) => f.day),
+    [dayNumber(3)],
+  )
   assert.match(report.failed[0].error, /different object/)
-  const local = fs.readdirSync(dir).filter((f) => f.endsWith('.log')).sort()
+  const local = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.log'))
+    .sort()
   assert.deepEqual(local, [`e-${dayName(3)}.log`, `e-${dayName(1)}.log`, `e-${dayName(0)}.log`].sort())
   assert.equal((await getObject(moto.endpoint, bucket, `logs/e-${dayName(3)}.log`)).body.toString(), 'not our day\n')
   assert.ok(reports.length)
@@ -156,7 +178,8 @@ test('an upload cut off mid-way resumes with the parts done; one whose server di
   const pattern = path.join(dir, 'e-%y-%m-%d.log')
   // A day of ~40 MB goes up in parts of 8 MiB.
   const big = path.join(dir, `e-${dayName(1)}.log`)
-  const line = (i) => JSON.stringify({ event: { i, pad: 'x'.repeat(380) }, meta: { id: `id${String(i).padStart(30, '0')}` } }) + '\n'
+  const line = (i) =>
+    JSON.stringify({ event: { i, pad: 'x'.repeat(380) }, meta: { id: `id${String(i).padStart(30, '0')}` } }) + '\n'
   fs.writeFileSync(big, Array.from({ length: 100000 }, (_, i) => line(i)).join(''))
   const proxy = await startProxy(t, moto.port)
   const child = startNode(
@@ -172,7 +195,12 @@ test('an upload cut off mid-way resumes with the parts done; one whose server di
        })
      })`,
     {
-      args: [pattern, JSON.stringify(archiveOptions(proxy.endpoint, bucket, { pollIntervalMs: 60000, retryTimeoutMs: 1000, maxRetries: 1 }))],
+      args: [
+        pattern,
+        JSON.stringify(
+          archiveOptions(proxy.endpoint, bucket, { pollIntervalMs: 60000, retryTimeoutMs: 1000, maxRetries: 1 }),
+        ),
+      ],
       env: { DEBUG: 'eventlog:archive' },
       timeoutMs: 60000,
     },
@@ -214,10 +242,16 @@ test('the server killed mid-upload: nothing is lost or deleted, and the next pas
   const dir = tmpdir(t)
   const pattern = path.join(dir, 'e-%y-%m-%d.log')
   const big = path.join(dir, `e-${dayName(1)}.log`)
-  const line = (i) => JSON.stringify({ event: { i, pad: 'y'.repeat(380) }, meta: { id: `id${String(i).padStart(30, '0')}` } }) + '\n'
+  const line = (i) =>
+    JSON.stringify({ event: { i, pad: 'y'.repeat(380) }, meta: { id: `id${String(i).padStart(30, '0')}` } }) + '\n'
   fs.writeFileSync(big, Array.from({ length: 100000 }, (_, i) => line(i)).join(''))
   const bigSha = sha256(fs.readFileSync(big))
-  const options = archiveOptions(server.endpoint, bucket, { keepLocalDays: 0, pollIntervalMs: 60000, retryTimeoutMs: 1000, maxRetries: 1 })
+  const options = archiveOptions(server.endpoint, bucket, {
+    keepLocalDays: 0,
+    pollIntervalMs: 60000,
+    retryTimeoutMs: 1000,
+    maxRetries: 1,
+  })
   const log = eventlog({ filename: pattern, archive: options })
   t.after(() => log.stop())
   await log.add({ today: 1 }).promise
@@ -253,7 +287,9 @@ test('a process with only the archive replays it, seeks into it, and picks up ne
   t.after(() => writer.stop())
   await writer.add({ today: true }).promise
   await within(20000, writer.archive())
-  const expected = (await replay(eventlog({ filename: pattern, readOnly: true }))).filter((e) => e[3].today === undefined)
+  const expected = (await replay(eventlog({ filename: pattern, readOnly: true }))).filter(
+    (e) => e[3].today === undefined,
+  )
 
   // Elsewhere: an empty directory, read-only, the archive.
   const elsewhere = path.join(tmpdir(t), 'e-%y-%m-%d.log')
@@ -296,10 +332,17 @@ test('a process with only the archive seeks into a long archived day by its uplo
   // counts what the store sends.
   const seekNearTheEnd = async () => {
     const proxy = await startProxy(t, moto.port)
-    const reader = eventlog({ filename: path.join(tmpdir(t), 'e-%y-%m-%d.log'), readOnly: true, archive: archiveOptions(proxy.endpoint, bucket) })
+    const reader = eventlog({
+      filename: path.join(tmpdir(t), 'e-%y-%m-%d.log'),
+      readOnly: true,
+      archive: archiveOptions(proxy.endpoint, bucket),
+    })
     t.after(() => reader.stop())
     const got = await replay(reader, dayNumber(2) * 1e8 + 299000)
-    assert.deepEqual(got.map((e) => e[3].i), Array.from({ length: 1000 }, (_, k) => 299000 + k))
+    assert.deepEqual(
+      got.map((e) => e[3].i),
+      Array.from({ length: 1000 }, (_, k) => 299000 + k),
+    )
     assert.equal(got[0][1], dayNumber(2) * 1e8 + 298999, 'prevPos of the first event delivered')
     return proxy.received()
   }
@@ -320,7 +363,13 @@ test('replay across pruned days, local days and live events is one sequence, as 
   t.after(() => log.stop())
   await log.add({ today: 0 }).promise
   await within(20000, log.archive())
-  assert.deepEqual(fs.readdirSync(dir).filter((f) => f.endsWith('.log')).sort(), [`e-${dayName(1)}.log`, `e-${dayName(0)}.log`].sort())
+  assert.deepEqual(
+    fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.log'))
+      .sort(),
+    [`e-${dayName(1)}.log`, `e-${dayName(0)}.log`].sort(),
+  )
   const got = []
   const live = deferred()
   const c = log.consume(
@@ -380,7 +429,12 @@ test('a bucket that does not exist: ArchiveNoBucketError naming it, before and d
   await assert.rejects(within(10000, log.archive()), (e) => {
     assert.ok(e instanceof eventlog.ArchiveNoBucketError && e instanceof eventlog.ArchiveError, String(e))
     assert.equal(e.code, 'ERR_ARCHIVE_NO_BUCKET')
-    assert.match(e.message, new RegExp(`^archive s3://no-such-bucket-here/logs: the bucket "no-such-bucket-here" does not exist at ${moto.endpoint}; create it, or correct the url`))
+    assert.match(
+      e.message,
+      new RegExp(
+        `^archive s3://no-such-bucket-here/logs: the bucket "no-such-bucket-here" does not exist at ${moto.endpoint}; create it, or correct the url`,
+      ),
+    )
     assert.doesNotMatch(e.message, /<\?xml|<Error|test-secret-key/)
     return true
   })
@@ -400,7 +454,10 @@ async function pruneAll(t, pattern) {
 test('a log opened without its archive after pruning: one warning naming the archive, and prevPos right across the gap', async (t) => {
   const { dir, pattern } = history(t, { 3: 3, 2: 2 })
   const bucket = await pruneAll(t, pattern)
-  assert.deepEqual(fs.readdirSync(dir).filter((f) => f.endsWith('.log')), [])
+  assert.deepEqual(
+    fs.readdirSync(dir).filter((f) => f.endsWith('.log')),
+    [],
+  )
   const warnings = []
   const onWarning = (w) => w.code === 'EVENTLOG_DAYS_IN_ARCHIVE' && warnings.push(w.message)
   process.on('warning', onWarning)
@@ -414,16 +471,25 @@ test('a log opened without its archive after pruning: one warning naming the arc
   const reader = eventlog({ filename: pattern, readOnly: true })
   t.after(() => reader.stop())
   const got = await replay(reader)
-  assert.deepEqual(got.map(([pos, prev]) => [pos, prev]), [[written.pos, dayNumber(2) * 1e8 + 1]])
+  assert.deepEqual(
+    got.map(([pos, prev]) => [pos, prev]),
+    [[written.pos, dayNumber(2) * 1e8 + 1]],
+  )
   await new Promise((resolve) => setImmediate(resolve))
   assert.equal(warnings.length, 1, warnings.join('\n'))
-  assert.ok(warnings[0].includes(`2 day(s) (${dayName(3)} to ${dayName(2)}) are only in the archive s3://${bucket}/logs`), warnings[0])
+  assert.ok(
+    warnings[0].includes(`2 day(s) (${dayName(3)} to ${dayName(2)}) are only in the archive s3://${bucket}/logs`),
+    warnings[0],
+  )
   assert.match(warnings[0], /--url s3:\/\//)
   // With the archive: everything, and no warning.
   const all = eventlog({ filename: pattern, readOnly: true, archive: archiveOptions(moto.endpoint, bucket) })
   t.after(() => all.stop())
   const everything = await replay(all)
-  assert.deepEqual(everything.map(([pos]) => pos), [...[0, 1, 2].map((i) => dayNumber(3) * 1e8 + i), ...[0, 1].map((i) => dayNumber(2) * 1e8 + i), written.pos])
+  assert.deepEqual(
+    everything.map(([pos]) => pos),
+    [...[0, 1, 2].map((i) => dayNumber(3) * 1e8 + i), ...[0, 1].map((i) => dayNumber(2) * 1e8 + i), written.pos],
+  )
   assert.equal(warnings.length, 1)
 })
 
@@ -434,7 +500,12 @@ test('cat, tail, stat and verify read the days only in the archive with --url (c
     runNode('', {
       file: path.join(__dirname, '..', 'bin', 'eventlog.js'),
       args,
-      env: { AWS_ACCESS_KEY_ID: 'cli-key', AWS_SECRET_ACCESS_KEY: 'cli-secret', AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: moto.endpoint },
+      env: {
+        AWS_ACCESS_KEY_ID: 'cli-key',
+        AWS_SECRET_ACCESS_KEY: 'cli-secret',
+        AWS_REGION: 'us-east-1',
+        AWS_ENDPOINT_URL: moto.endpoint,
+      },
     })
   const before = await cli(['cat', pattern])
   assert.equal(before.code, 0, before.stderr)
@@ -468,7 +539,7 @@ test('cat, tail, stat and verify read the days only in the archive with --url (c
   assert.equal(verify.code, 1, verify.stderr)
   assert.equal(
     verify.stdout,
-    `s3://${bucket}/logs/e-${dayName(2)}.log:3: corrupt-line at ${dayNumber(2) * 1e8 + 2}: not a JSON event: "garbage"\n1 problem(s) in 2 logfiles, 6 lines, 5 events\n`,
+    `s3://${bucket}/logs/e-${dayName(2)}.log:3: corrupt-line at ${dayNumber(2) * 1e8 + 2}: not JSON (expected value): "garbage"\n1 problem(s) in 2 logfiles, 6 lines, 5 events\n`,
   )
   const usage = await cli(['cat', pattern, '--endpoint', moto.endpoint])
   assert.equal(usage.code, 2)
@@ -503,7 +574,11 @@ test('an archived day that cannot be fetched is reported and retried, never skip
   await within(20000, writer.archive())
   const proxy = await startProxy(t, moto.port)
   const elsewhere = path.join(tmpdir(t), 'e-%y-%m-%d.log')
-  const reader = eventlog({ filename: elsewhere, readOnly: true, archive: archiveOptions(proxy.endpoint, bucket, { retryTimeoutMs: 300, maxRetries: 0 }) })
+  const reader = eventlog({
+    filename: elsewhere,
+    readOnly: true,
+    archive: archiveOptions(proxy.endpoint, bucket, { retryTimeoutMs: 300, maxRetries: 0 }),
+  })
   t.after(() => reader.stop())
   // Listed while the store answers, then cut off once the first day is being read (each day
   // is fetched when the reader gets to it).
@@ -547,7 +622,10 @@ test('a quiet day is sealed and uploaded after midnight; a writer whose clock is
   // Midnight passes, and nobody writes.
   eventlog.__setTestNow(Date.now() + DAY_MS)
   await within(20000, log.archive())
-  assert.deepEqual(await listKeys(moto.endpoint, bucket), [`logs/e-${dayName(0)}.log`, `logs/e-${dayName(0)}.log.index`])
+  assert.deepEqual(await listKeys(moto.endpoint, bucket), [
+    `logs/e-${dayName(0)}.log`,
+    `logs/e-${dayName(0)}.log.index`,
+  ])
   // A process whose clock still says yesterday appends after the sealed day, not into it.
   const r = await runNode(
     `eventlog(process.argv[1]).add({ late: true }).promise.then((w) => console.log(w.pos, w.prevPos))`,
@@ -590,7 +668,16 @@ test('DEBUG output and error messages never hold credentials', async (t) => {
     `const log = eventlog({ filename: process.argv[1], archive: JSON.parse(process.argv[2]) })
      log.add(1).promise.then(() => log.archive()).then((r) => { console.log(JSON.stringify(r)); log.stop() })`,
     {
-      args: [pattern, JSON.stringify(archiveOptions(moto.endpoint, bucket, { accessKeyId: 'AKIDSECRETID42', secretAccessKey: secret, sessionToken: 'tok-3141' }))],
+      args: [
+        pattern,
+        JSON.stringify(
+          archiveOptions(moto.endpoint, bucket, {
+            accessKeyId: 'AKIDSECRETID42',
+            secretAccessKey: secret,
+            sessionToken: 'tok-3141',
+          }),
+        ),
+      ],
       env: { DEBUG: 'eventlog:*' },
     },
   )
@@ -611,12 +698,25 @@ test('eventlog archive: one pass from the command line, credentials from the env
       env: { AWS_ACCESS_KEY_ID: 'cli-key', AWS_SECRET_ACCESS_KEY: 'cli-secret', AWS_REGION: 'us-east-1', ...env },
     })
   await putObject(moto.endpoint, bucket, `logs/e-${dayName(3)}.log`, 'someone else\n')
-  const r = await cli(['archive', pattern, '--url', `s3://${bucket}/logs`, '--endpoint', moto.endpoint, '--keep-local-days', '1', '--json'])
+  const r = await cli([
+    'archive',
+    pattern,
+    '--url',
+    `s3://${bucket}/logs`,
+    '--endpoint',
+    moto.endpoint,
+    '--keep-local-days',
+    '1',
+    '--json',
+  ])
   assert.equal(r.code, 1, r.stderr)
   const report = JSON.parse(r.stdout)
   assert.deepEqual(report.uploaded, [dayNumber(2)])
   assert.deepEqual(report.pruned, [dayNumber(2)])
-  assert.deepEqual(report.failed.map((f) => f.day), [dayNumber(3)])
+  assert.deepEqual(
+    report.failed.map((f) => f.day),
+    [dayNumber(3)],
+  )
   assert.ok(fs.existsSync(path.join(dir, `e-${dayName(3)}.log`)), 'the day that failed stays')
   const again = await cli(['archive', pattern, '--url', `s3://${bucket}/other`, '--endpoint', moto.endpoint])
   assert.equal(again.code, 0, again.stderr)

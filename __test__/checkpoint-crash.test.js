@@ -55,7 +55,10 @@ before(() => {
   ]
   positions = []
   for (const [ms, n] of days) {
-    writeLines(path.join(dir, `e-${dayString(ms)}.log`), Array.from({ length: n }, (_, i) => ({ i, pad: 'x'.repeat(i % 50) })))
+    writeLines(
+      path.join(dir, `e-${dayString(ms)}.log`),
+      Array.from({ length: n }, (_, i) => ({ i, pad: 'x'.repeat(i % 50) })),
+    )
     const base = Number(dayString(ms).replaceAll('-', '')) * 1e8
     for (let i = 0; i < n; i++) positions.push(base + i)
   }
@@ -71,7 +74,9 @@ let runCount = 0
  */
 function startConsumer(name, mode, workUs) {
   const record = path.join(dir, `run-${++runCount}.txt`)
-  const child = spawn(process.execPath, [CONSUMER, pattern, name, mode, String(workUs), record], { stdio: [WINDOWS ? 'pipe' : 'ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [CONSUMER, pattern, name, mode, String(workUs), record], {
+    stdio: [WINDOWS ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+  })
   let out = ''
   let err = ''
   let count = 0
@@ -123,7 +128,11 @@ async function restarts({ name, plan, workUs, rand }) {
   for (let k = 0; k <= plan.length; k++) {
     const step = plan[k] || { mode: rand() < 0.5 ? 'sync' : 'async', signal: null }
     const c = startConsumer(name, step.mode, workUs)
-    await within(30000, c.printed(step.signal === null ? Infinity : 1 + Math.floor(rand() * 3000)), 'the consumer delivering')
+    await within(
+      30000,
+      c.printed(step.signal === null ? Infinity : 1 + Math.floor(rand() * 3000)),
+      'the consumer delivering',
+    )
     if (step.signal !== null) c.kill(step.signal)
     const { code, signal } = await c.exited
     const lines = c.lines()
@@ -156,7 +165,10 @@ function check(runs) {
       assert.ok(idx[0] <= prevLast + 1, `run ${k} starts at event ${idx[0]}, past ${prevLast + 1}: skipped`)
       const again = prevLast - idx[0] + 1
       const graceful = k > 0 && runs[k - 1].signal === 'SIGTERM'
-      assert.ok(again <= (graceful ? 0 : MAX_AGAIN), `run ${k} delivered ${again} events again after a ${runs[k - 1]?.signal}`)
+      assert.ok(
+        again <= (graceful ? 0 : MAX_AGAIN),
+        `run ${k} delivered ${again} events again after a ${runs[k - 1]?.signal}`,
+      )
       if (!graceful) maxAgain = Math.max(maxAgain, again)
       prevLast = idx.at(-1)
     }
@@ -182,61 +194,84 @@ function planFor(rand) {
   }))
 }
 
-test(`a named consumer killed (SIGKILL) or stopped (SIGTERM) at random moments, sync and async callbacks, resumes: nothing skipped, at most 1,000 events again after a kill, none after a stop; ${TRIALS} trial(s)`, { timeout: scaled(60000 + TRIALS * 30000) }, async (t) => {
-  const results = []
-  for (let trial = 1; trial <= TRIALS; trial++) {
-    const seed = trial * 7919
-    const rand = random(seed)
-    const plan = planFor(rand)
-    let runs
-    try {
-      runs = await restarts({ name: `t${seed}`, plan, workUs: FULL ? 10 : 2, rand })
-      const maxAgain = check(runs)
-      const count = (signal) => runs.filter((r) => r.signal === signal).length
-      results.push({ seed, kills: count('SIGKILL'), stops: count('SIGTERM'), delivered: runs.reduce((n, r) => n + r.positions.length, 0), maxAgain })
-    } catch (err) {
-      const index = new Map(positions.map((p, i) => [p, i]))
-      const shown = (runs || []).map((r) => ({ mode: r.mode, signal: r.signal, from: index.get(r.positions[0]), to: index.get(r.positions.at(-1)), synced: r.synced }))
-      err.message = `trial with seed ${seed}: ${err.message}\nruns: ${JSON.stringify(shown)}`
-      throw err
+test(
+  `a named consumer killed (SIGKILL) or stopped (SIGTERM) at random moments, sync and async callbacks, resumes: nothing skipped, at most 1,000 events again after a kill, none after a stop; ${TRIALS} trial(s)`,
+  { timeout: scaled(60000 + TRIALS * 30000) },
+  async (t) => {
+    const results = []
+    for (let trial = 1; trial <= TRIALS; trial++) {
+      const seed = trial * 7919
+      const rand = random(seed)
+      const plan = planFor(rand)
+      let runs
+      try {
+        runs = await restarts({ name: `t${seed}`, plan, workUs: FULL ? 10 : 2, rand })
+        const maxAgain = check(runs)
+        const count = (signal) => runs.filter((r) => r.signal === signal).length
+        results.push({
+          seed,
+          kills: count('SIGKILL'),
+          stops: count('SIGTERM'),
+          delivered: runs.reduce((n, r) => n + r.positions.length, 0),
+          maxAgain,
+        })
+      } catch (err) {
+        const index = new Map(positions.map((p, i) => [p, i]))
+        const shown = (runs || []).map((r) => ({
+          mode: r.mode,
+          signal: r.signal,
+          from: index.get(r.positions[0]),
+          to: index.get(r.positions.at(-1)),
+          synced: r.synced,
+        }))
+        err.message = `trial with seed ${seed}: ${err.message}\nruns: ${JSON.stringify(shown)}`
+        throw err
+      }
+      const reader = eventlog({ filename: pattern, readOnly: true })
+      assert.equal(reader.checkpoint(`t${seed}`), positions.at(-1), 'the checkpoint is the last event')
+      reader.stop()
     }
-    const reader = eventlog({ filename: pattern, readOnly: true })
-    assert.equal(reader.checkpoint(`t${seed}`), positions.at(-1), 'the checkpoint is the last event')
-    reader.stop()
-  }
-  const sum = (key) => results.reduce((n, r) => n + r[key], 0)
-  t.diagnostic(`${TRIALS} trial(s): ${sum('kills')} kills, ${sum('stops')} stops, max ${Math.max(...results.map((r) => r.maxAgain))} delivered again after a kill`)
-  t.diagnostic(`trials: ${JSON.stringify(results)}`)
-})
+    const sum = (key) => results.reduce((n, r) => n + r[key], 0)
+    t.diagnostic(
+      `${TRIALS} trial(s): ${sum('kills')} kills, ${sum('stops')} stops, max ${Math.max(...results.map((r) => r.maxAgain))} delivered again after a kill`,
+    )
+    t.diagnostic(`trials: ${JSON.stringify(results)}`)
+  },
+)
 
-test('two processes running one name at once: its checkpoint never goes backwards', { timeout: scaled(60000) }, async () => {
-  const name = 'shared'
-  const reader = eventlog({ filename: pattern, readOnly: true })
-  // A fast one and a slow one from the same (missing) checkpoint: the slow one's saves are
-  // behind what the fast one stored, and must not move it back.
-  const fast = startConsumer(name, 'sync', 0)
-  const slow = startConsumer(name, 'sync', 15)
-  const samples = []
-  let done = false
-  const both = Promise.all([fast.printed(Infinity), slow.printed(Infinity)]).then(() => (done = true))
-  const sample = () => {
-    samples.push(reader.checkpoint(name) ?? 0)
-    // Sampled, not waited on: a millisecond apart leaves the cores to the two consumers.
-    if (!done) setTimeout(sample, 1)
-  }
-  sample()
-  await within(30000, both, 'both consumers catching up')
-  fast.kill('SIGTERM')
-  slow.kill('SIGTERM')
-  await Promise.all([fast.exited, slow.exited])
-  samples.push(reader.checkpoint(name))
-  reader.stop()
-  for (let i = 1; i < samples.length; i++) assert.ok(samples[i] >= samples[i - 1], `the checkpoint went from ${samples[i - 1]} to ${samples[i]}`)
-  assert.ok(new Set(samples).size > 2, `it moved while sampled (${new Set(samples).size} values)`)
-  assert.equal(samples.at(-1), positions.at(-1))
-  // Each delivered in order up to the end, from wherever the checkpoint was when it started.
-  for (const c of [fast, slow]) {
-    const got = delivered(c.lines())
-    assert.deepEqual(got, positions.slice(positions.length - got.length))
-  }
-})
+test(
+  'two processes running one name at once: its checkpoint never goes backwards',
+  { timeout: scaled(60000) },
+  async () => {
+    const name = 'shared'
+    const reader = eventlog({ filename: pattern, readOnly: true })
+    // A fast one and a slow one from the same (missing) checkpoint: the slow one's saves are
+    // behind what the fast one stored, and must not move it back.
+    const fast = startConsumer(name, 'sync', 0)
+    const slow = startConsumer(name, 'sync', 15)
+    const samples = []
+    let done = false
+    const both = Promise.all([fast.printed(Infinity), slow.printed(Infinity)]).then(() => (done = true))
+    const sample = () => {
+      samples.push(reader.checkpoint(name) ?? 0)
+      // Sampled, not waited on: a millisecond apart leaves the cores to the two consumers.
+      if (!done) setTimeout(sample, 1)
+    }
+    sample()
+    await within(30000, both, 'both consumers catching up')
+    fast.kill('SIGTERM')
+    slow.kill('SIGTERM')
+    await Promise.all([fast.exited, slow.exited])
+    samples.push(reader.checkpoint(name))
+    reader.stop()
+    for (let i = 1; i < samples.length; i++)
+      assert.ok(samples[i] >= samples[i - 1], `the checkpoint went from ${samples[i - 1]} to ${samples[i]}`)
+    assert.ok(new Set(samples).size > 2, `it moved while sampled (${new Set(samples).size} values)`)
+    assert.equal(samples.at(-1), positions.at(-1))
+    // Each delivered in order up to the end, from wherever the checkpoint was when it started.
+    for (const c of [fast, slow]) {
+      const got = delivered(c.lines())
+      assert.deepEqual(got, positions.slice(positions.length - got.length))
+    }
+  },
+)

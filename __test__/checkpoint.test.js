@@ -23,7 +23,11 @@ function dayString(ms) {
 async function logWith(t, n, options = {}) {
   const dir = tmpdir(t)
   const pattern = path.join(dir, 'e-%y-%m-%d.log')
-  if (n > 0) writeLines(path.join(dir, `e-${dayString(Date.now())}.log`), Array.from({ length: n }, (_, i) => ({ i })))
+  if (n > 0)
+    writeLines(
+      path.join(dir, `e-${dayString(Date.now())}.log`),
+      Array.from({ length: n }, (_, i) => ({ i })),
+    )
   const log = eventlog({ filename: pattern, ...options })
   t.after(() => log.stop())
   const base = Number(dayString(Date.now()).replaceAll('-', '')) * 1e8
@@ -119,7 +123,10 @@ test('promise-returning callbacks: an event counts once its promise settles, eve
   )
   c.liveMeta.on('error', (err) => errors.push(err.code))
   await within(5000, sync.promise)
-  assert.deepEqual(seen, Array.from({ length: 39 }, (_, k) => 11 + k))
+  assert.deepEqual(
+    seen,
+    Array.from({ length: 39 }, (_, k) => 11 + k),
+  )
   assert.deepEqual(errors, ['ERR_CALLBACK'])
   assert.equal(next.checkpoint('async'), pos(49))
 })
@@ -165,7 +172,8 @@ test('from applies only while there is no checkpoint; a reset moves it anywhere,
   assert.deepEqual(d.seen, [18, 19])
   assert.deepEqual(log.checkpoints(), [{ name: 'f', pos: pos(19), error: undefined }])
   // Only positions; the core checks their dates.
-  for (const bad of [0, -1, 1.5, '2026112600000000', 2n, 5]) assert.throws(() => log.resetCheckpoint('f', bad), TypeError, String(bad))
+  for (const bad of [0, -1, 1.5, '2026112600000000', 2n, 5])
+    assert.throws(() => log.resetCheckpoint('f', bad), TypeError, String(bad))
   assert.throws(() => log.resetCheckpoint('f', 2026113100000000), eventlog.InvalidDayError)
   assert.equal(log.checkpoint('f'), pos(19))
 })
@@ -188,7 +196,20 @@ test('a checkpoint on the last line a day can hold moves on to the next day', as
 
 test('names are encoded: ../x, /, ., NUL and the like stay in our directory, each its own file', async (t) => {
   const { dir, log, pos } = await logWith(t, 3)
-  const names = ['../x', '/', '.', '..', '../../../etc/passwd', 'a\0b', 'a', 'A', 'é', 'e\u0301', 'x'.repeat(80), 'ü'.repeat(40)]
+  const names = [
+    '../x',
+    '/',
+    '.',
+    '..',
+    '../../../etc/passwd',
+    'a\0b',
+    'a',
+    'A',
+    'é',
+    'e\u0301',
+    'x'.repeat(80),
+    'ü'.repeat(40),
+  ]
   for (const [k, name] of names.entries()) log.resetCheckpoint(name, pos(k % 3))
   const files = fs.readdirSync(path.join(dir, CONSUMERS))
   assert.equal(files.length, names.length)
@@ -222,7 +243,10 @@ test('bad names and options are TypeErrors naming the option, thrown before anyt
     [{ name: 'é'.repeat(41) }, /at most 80 bytes of UTF-8, got 82/],
     [{ name: 'a\uD800' }, /well-formed/],
     [{ from: 'yesterday' }, /from must be a position: got "yesterday"/],
-    [{ from: 20261126 }, /from must be a position: 20261126 is a day, not a position; the day's first position is 2026112600000000/],
+    [
+      { from: 20261126 },
+      /from must be a position: 20261126 is a day, not a position; the day's first position is 2026112600000000/,
+    ],
     [{ from: 123 }, /from must be a position: got 123; a position is 16 digits/],
     [{ from: -1 }, /from must be a position/],
     [{ from: 1.5 }, /from must be a position/],
@@ -231,7 +255,11 @@ test('bad names and options are TypeErrors naming the option, thrown before anyt
     [{ onSync: 'x' }, /onSync must be a function/],
   ]
   for (const [options, message] of cases) {
-    assert.throws(() => log.consume(cb, options), (err) => err instanceof TypeError && message.test(err.message), JSON.stringify(options))
+    assert.throws(
+      () => log.consume(cb, options),
+      (err) => err instanceof TypeError && message.test(err.message),
+      JSON.stringify(options),
+    )
   }
   assert.throws(() => log.consume(cb, [0]), /position or an options object .* got an array/)
   assert.throws(() => log.consume(cb, { onSync: cb }, cb), /give onSync once/)
@@ -250,7 +278,10 @@ test('a read-only log reads checkpoints and creates nothing: a named consumer an
   const { dir, pattern, pos, log: ro } = await logWith(t, 3, { readOnly: true })
   assert.equal(ro.checkpoint('x'), undefined)
   assert.deepEqual(ro.checkpoints(), [])
-  assert.throws(() => ro.consume(() => {}, { name: 'x' }), (err) => err instanceof eventlog.ReadOnlyError && /open the log without readOnly/.test(err.message))
+  assert.throws(
+    () => ro.consume(() => {}, { name: 'x' }),
+    (err) => err instanceof eventlog.ReadOnlyError && /open the log without readOnly/.test(err.message),
+  )
   assert.throws(() => ro.resetCheckpoint('x', pos(1)), eventlog.ReadOnlyError)
   await assert.rejects(ro.events({ name: 'x' }).next(), eventlog.ReadOnlyError)
   assert.deepEqual(fs.readdirSync(dir), [`e-${dayString(Date.now())}.log`], 'nothing created')
@@ -265,7 +296,13 @@ test('a damaged checkpoint is reported, treated as missing, and repaired by the 
   const { dir, log, pos } = await logWith(t, 5)
   fs.mkdirSync(path.join(dir, CONSUMERS), { recursive: true })
   fs.writeFileSync(path.join(dir, CONSUMERS, 'broken.checkpoint'), 'garbage')
-  assert.throws(() => log.checkpoint('broken'), (err) => err instanceof eventlog.CheckpointError && /damaged: it holds 7 bytes/.test(err.message) && /--reset/.test(err.message))
+  assert.throws(
+    () => log.checkpoint('broken'),
+    (err) =>
+      err instanceof eventlog.CheckpointError &&
+      /damaged: it holds 7 bytes/.test(err.message) &&
+      /--reset/.test(err.message),
+  )
   const listed = log.checkpoints()
   assert.equal(listed.length, 1)
   assert.ok(listed[0].error instanceof eventlog.CheckpointError)
@@ -293,7 +330,13 @@ test('events({ name }): a loop that breaks resumes after the last event it finis
   assert.equal(log.checkpoint('it'), pos(3))
   const rest = []
   for await (const { event } of log.events({ name: 'it', live: false })) rest.push(event.i)
-  assert.deepEqual([first, rest], [[0, 1, 2, 3], [4, 5, 6, 7, 8, 9]])
+  assert.deepEqual(
+    [first, rest],
+    [
+      [0, 1, 2, 3],
+      [4, 5, 6, 7, 8, 9],
+    ],
+  )
   assert.equal(log.checkpoint('it'), pos(9))
   assert.deepEqual(Object.keys(log).sort(), ['add', 'consume', 'filename', 'stop'])
 })

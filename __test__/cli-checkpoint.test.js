@@ -23,7 +23,10 @@ function setUp(t) {
   const dir = tmpdir(t)
   const pattern = path.join(dir, 'e-%y-%m-%d.log')
   const day = new Date().toISOString().slice(0, 10)
-  writeLines(path.join(dir, `e-${day}.log`), Array.from({ length: 10 }, (_, i) => ({ i })))
+  writeLines(
+    path.join(dir, `e-${day}.log`),
+    Array.from({ length: 10 }, (_, i) => ({ i })),
+  )
   const base = Number(day.replaceAll('-', '')) * 1e8
   const log = eventlog(pattern)
   log.resetCheckpoint('orders', base + 3)
@@ -51,7 +54,13 @@ test('checkpoint lists named consumers, shows one, and --json; how far behind ea
   assert.equal(one.code, 0, one.stderr)
   assert.deepEqual(JSON.parse(one.stdout), { name: 'orders', pos: pos(3), behind: 6, error: null })
   const list = JSON.parse(listed.stdout)
-  assert.deepEqual(list.map((c) => [c.name, c.pos]), [['Billing/v2', pos(9)], ['orders', pos(3)]])
+  assert.deepEqual(
+    list.map((c) => [c.name, c.pos]),
+    [
+      ['Billing/v2', pos(9)],
+      ['orders', pos(3)],
+    ],
+  )
   assert.deepEqual(JSON.parse(none.stdout), { name: 'nobody', pos: null, behind: null, error: null })
   assert.deepEqual([empty.code, empty.stdout], [0, ''])
   assert.match(empty.stderr, /^eventlog: no named consumer has a checkpoint in /)
@@ -76,11 +85,17 @@ test('checkpoint --reset past the end of the log is refused (the consumer would 
   const past = await cli(['checkpoint', pattern, 'orders', '--reset', String(pos(10))])
   assert.equal(past.code, 1)
   assert.equal(past.stdout, '')
-  assert.match(past.stderr, new RegExp(`${pos(10)} is past the end of the log \\(the log ends at ${pos(9)}\\).*--force`))
+  assert.match(
+    past.stderr,
+    new RegExp(`${pos(10)} is past the end of the log \\(the log ends at ${pos(9)}\\).*--force`),
+  )
   const log = eventlog(pattern)
   t.after(() => log.stop())
   assert.equal(log.checkpoint('orders'), pos(3), 'unchanged')
-  assert.throws(() => log.resetCheckpoint('orders', pos(50)), (err) => err instanceof eventlog.CheckpointError && /past the end/.test(err.message))
+  assert.throws(
+    () => log.resetCheckpoint('orders', pos(50)),
+    (err) => err instanceof eventlog.CheckpointError && /past the end/.test(err.message),
+  )
   assert.throws(() => log.resetCheckpoint('orders', pos(5), { forse: true }), /unknown option "forse"/)
   assert.equal(log.resetCheckpoint('orders', pos(9)), pos(3), 'the last event is within the log')
   const forced = await cli(['checkpoint', pattern, 'orders', '--reset', String(pos(10)), '--force'])
@@ -99,7 +114,10 @@ test('checkpoint: a damaged file exits 1 with what to do; --reset repairs it', a
   const r = await cli(['checkpoint', pattern, 'orders'])
   assert.equal(r.code, 1)
   assert.match(r.stdout, /^orders +- +damaged +-$/m)
-  assert.match(r.stderr, /^eventlog: the checkpoint of "orders" in .*orders\.checkpoint: the file is damaged: it holds 4 bytes \("junk"\).*--reset/)
+  assert.match(
+    r.stderr,
+    /^eventlog: the checkpoint of "orders" in .*orders\.checkpoint: the file is damaged: it holds 4 bytes \("junk"\).*--reset/,
+  )
   assert.equal(await runHere([pattern]), 1, 'the listing exits 1 too')
   const fixed = await cli(['checkpoint', pattern, 'orders', '--reset', String(pos(2))])
   assert.equal(fixed.code, 0, fixed.stderr)
@@ -125,7 +143,10 @@ test('checkpoint usage errors name the mistake and change nothing; spawned, they
     [[pattern, 'orders', '--reset', '12'], /^bad position '12' for --reset: give the 16-digit position/],
     [[pattern, 'orders', '--reset', '2026-11-26'], /^bad position '2026-11-26' for --reset/],
     [[pattern, 'orders', '--reset', '2026113100000000'], /20261131 is not a real date/],
-    [[pattern, 'orders', '2026112600000000'], /^unexpected argument '2026112600000000' \(a position goes after --reset\)/],
+    [
+      [pattern, 'orders', '2026112600000000'],
+      /^unexpected argument '2026112600000000' \(a position goes after --reset\)/,
+    ],
     [[pattern, '--reset'], /^--reset needs a NAME/],
     [[pattern, '', '--reset'], /^bad NAME: a name must be a non-empty string/],
     [[pattern, 'x'.repeat(81), '--reset'], /^bad NAME: a name must be at most 80 bytes of UTF-8, got 81/],
@@ -134,7 +155,11 @@ test('checkpoint usage errors name the mistake and change nothing; spawned, they
     [[pattern, '--bogus'], /^unknown option --bogus/],
   ]
   for (const [argv, message] of cases) {
-    await assert.rejects(runHere(argv), (err) => err instanceof UsageError && err.command === 'checkpoint' && message.test(err.message), argv.join(' '))
+    await assert.rejects(
+      runHere(argv),
+      (err) => err instanceof UsageError && err.command === 'checkpoint' && message.test(err.message),
+      argv.join(' '),
+    )
   }
   const after = fs.readdirSync(consumers).map((f) => [f, fs.readFileSync(path.join(consumers, f), 'utf8')])
   assert.deepEqual(after, before, 'usage errors change nothing')

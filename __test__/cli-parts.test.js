@@ -51,7 +51,10 @@ test('counts and choices', () => {
   assert.match(usage(() => parseCount('ten', '--lines', 'tail')).message, /^bad number 'ten' for --lines/)
   assert.match(usage(() => parseCount('-1', '--lines', 'tail')).message, /^bad number '-1'/)
   assert.equal(parseChoice('pretty', '--format', ['jsonl', 'pretty'], 'cat'), 'pretty')
-  assert.match(usage(() => parseChoice('xml', '--format', ['jsonl', 'pretty'], 'cat')).message, /^bad value 'xml' for --format: use jsonl or pretty$/)
+  assert.match(
+    usage(() => parseChoice('xml', '--format', ['jsonl', 'pretty'], 'cat')).message,
+    /^bad value 'xml' for --format: use jsonl or pretty$/,
+  )
 })
 
 test('command lines: one pattern, known flags with their values, --help', () => {
@@ -130,7 +133,10 @@ test('progress line: bar, percent, events/s and the time left, within the width'
   const line = progressLine({ label: 'cat', done: 50000, total: 100000, elapsedMs: 500, width: 100 })
   assert.match(line, /^cat [█░]+ {2}50% {2}50,000\/100,000 events {2}100,000 ev\/s {2}ETA 500 ms$/)
   assert.ok(progressLine({ label: 'cat', done: 1, total: 10, elapsedMs: 1, width: 30 }).length <= 30)
-  assert.equal(progressLine({ label: 'verify: 5 logfiles, 15 MiB', done: 0, total: undefined, elapsedMs: 2500, width: 80 }), 'verify: 5 logfiles, 15 MiB  2.5 s')
+  assert.equal(
+    progressLine({ label: 'verify: 5 logfiles, 15 MiB', done: 0, total: undefined, elapsedMs: 2500, width: 80 }),
+    'verify: 5 logfiles, 15 MiB  2.5 s',
+  )
 })
 
 const report = {
@@ -159,6 +165,9 @@ test('progress totals count the events between two positions', () => {
 })
 
 test('formats: a JSON line always has pos, prevPos, id and event; positions read as day and line', () => {
-  assert.equal(jsonLine({ a: 1 }, { pos: 2026112600000000, prevPos: undefined, id: 'x' }), '{"pos":2026112600000000,"prevPos":null,"id":"x","event":{"a":1}}\n')
+  assert.equal(
+    jsonLine({ a: 1 }, { pos: 2026112600000000, prevPos: undefined, id: 'x' }),
+    '{"pos":2026112600000000,"prevPos":null,"id":"x","event":{"a":1}}\n',
+  )
   assert.equal(describePosition(2026112600000042), '2026-11-26 #42')
 })

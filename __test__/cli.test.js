@@ -31,7 +31,14 @@ async function consumeAsJsonLines(pattern) {
   const synced = deferred()
   log.consume(
     (event, meta) => {
-      lines.push(JSON.stringify({ pos: meta.pos, prevPos: meta.prevPos === undefined ? null : meta.prevPos, id: meta.id, event }) + '\n')
+      lines.push(
+        JSON.stringify({
+          pos: meta.pos,
+          prevPos: meta.prevPos === undefined ? null : meta.prevPos,
+          id: meta.id,
+          event,
+        }) + '\n',
+      )
     },
     0,
     () => synced.resolve(),
@@ -49,7 +56,12 @@ before(async () => {
   pattern = path.join(big, 'events-%y-%m-%d.log')
   const types = ['opened', 'deposited', 'withdrawn', 'transferred']
   for (let d = 0; d < DAYS; d++) {
-    const events = Array.from({ length: PER_DAY_EVENTS }, (_, i) => ({ type: types[i % 4], account: `acc-${i % 97}`, amount: (i * 7) % 500, d }))
+    const events = Array.from({ length: PER_DAY_EVENTS }, (_, i) => ({
+      type: types[i % 4],
+      account: `acc-${i % 97}`,
+      amount: (i * 7) % 500,
+      d,
+    }))
     writeLines(path.join(big, `events-${dayString(Date.now() - (DAYS - d) * DAY_MS)}.log`), events)
   }
   expected = await consumeAsJsonLines(pattern)
@@ -119,7 +131,10 @@ test('cat --format pretty prints a header line and the event, without colours in
   const first = JSON.parse(expected[5])
   const day = dayString(posToMs(from))
   assert.equal(lines[0], `${from}  ${day} #5  prev ${from - 1}  id ${first.id}`)
-  assert.equal(lines[1], `  { type: '${first.event.type}', account: '${first.event.account}', amount: ${first.event.amount}, d: 0 }`)
+  assert.equal(
+    lines[1],
+    `  { type: '${first.event.type}', account: '${first.event.account}', amount: ${first.event.amount}, d: 0 }`,
+  )
   assert.match(lines[2], new RegExp(`^${from + 1}  ${day} #6  prev ${from}  id `))
   assert.ok(!r.stdout.includes('\x1b['), 'no ANSI escapes when stdout is not a terminal')
 })
@@ -158,13 +173,22 @@ test('tail prints the history, then follows an event added by another process; S
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })))
   t.after(() => child.kill('SIGKILL'))
   await within(10000, lines.promise, 'the last two events')
-  assert.deepEqual(out.trim().split('\n').map((l) => JSON.parse(l).event), ['b', 'c'])
+  assert.deepEqual(
+    out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).event),
+    ['b', 'c'],
+  )
 
   const caught = deferred()
   want = 3
   lines.promise = caught.promise
   lines.resolve = caught.resolve
-  const writer = await runNode(`eventlog(process.argv[1]).add({ live: true }).promise.then((r) => console.log(r.pos))`, { args: [small] })
+  const writer = await runNode(
+    `eventlog(process.argv[1]).add({ live: true }).promise.then((r) => console.log(r.pos))`,
+    { args: [small] },
+  )
   assert.equal(writer.code, 0, writer.stderr)
   await within(10000, caught.promise, 'the live event')
   const live = JSON.parse(out.trim().split('\n')[2])
@@ -202,17 +226,31 @@ test('stat --json counts days, events, bytes, positions and each day', async () 
   assert.equal(r.code, 0, r.stderr)
   assert.equal(r.stderr, '')
   const s = JSON.parse(r.stdout)
-  const files = fs.readdirSync(big).filter((f) => f.endsWith('.log')).sort()
+  const files = fs
+    .readdirSync(big)
+    .filter((f) => f.endsWith('.log'))
+    .sort()
   const bytes = files.map((f) => fs.statSync(path.join(big, f)).size)
   assert.equal(s.days, DAYS)
   assert.equal(s.events, DAYS * PER_DAY_EVENTS)
-  assert.equal(s.bytes, bytes.reduce((a, b) => a + b))
+  assert.equal(
+    s.bytes,
+    bytes.reduce((a, b) => a + b),
+  )
   assert.equal(s.firstPos, posOf(0))
   assert.equal(s.lastPos, posOf(expected.length - 1))
   assert.deepEqual(s.tornTails, [])
   assert.deepEqual(
     s.perDay.map((d) => [path.basename(d.file), d.events, d.bytes, d.firstPos, d.lastPos, d.tornBytes, d.future]),
-    files.map((f, i) => [f, PER_DAY_EVENTS, bytes[i], posOf(i * PER_DAY_EVENTS), posOf((i + 1) * PER_DAY_EVENTS - 1), 0, false]),
+    files.map((f, i) => [
+      f,
+      PER_DAY_EVENTS,
+      bytes[i],
+      posOf(i * PER_DAY_EVENTS),
+      posOf((i + 1) * PER_DAY_EVENTS - 1),
+      0,
+      false,
+    ]),
   )
 
   const human = await cli(['stat', pattern])
@@ -264,8 +302,17 @@ test('verify exits 0 on a clean log; 1 with a planted corrupt line and torn tail
   assert.equal(s.events, 3)
   const c = await cli(['cat', bad])
   assert.equal(c.code, 0)
-  assert.deepEqual(c.stdout.trim().split('\n').map((l) => JSON.parse(l).event), ['a', 'b'])
-  assert.equal(c.stderr, `eventlog: the line at position ${base + 1} (${file}, line 2) is not an event and was skipped: not JSON (expected value) ('eventlog verify' lists every problem)\n`)
+  assert.deepEqual(
+    c.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).event),
+    ['a', 'b'],
+  )
+  assert.equal(
+    c.stderr,
+    `eventlog: the line at position ${base + 1} (${file}, line 2) is not an event and was skipped: not JSON (expected value) ('eventlog verify' lists every problem)\n`,
+  )
 })
 
 test('usage errors exit 2 with one line and a hint to --help; nothing on stdout', async () => {
@@ -275,7 +322,10 @@ test('usage errors exit 2 with one line and a hint to --help; nothing on stdout'
     [['bogus'], /unknown command 'bogus'.*'eventlog --help'/],
     [['cat'], /missing PATTERN.*'eventlog cat --help'/],
     [['cat', pattern, '--bogus'], /unknown option --bogus.*'eventlog cat --help'/],
-    [['cat', pattern, '--from', '2026133100000000'], /bad position 2026133100000000 for --from: 20261331 is not a real date/],
+    [
+      ['cat', pattern, '--from', '2026133100000000'],
+      /bad position 2026133100000000 for --from: 20261331 is not a real date/,
+    ],
     [['cat', 'events.log'], /invalid filename pattern "events.log".*'eventlog cat --help'/],
     [['tail', pattern, '--from', '0', '-n', '3'], /give --from or --lines, not both.*'eventlog tail --help'/],
     [['stat', pattern, '--json=yes'], /--json/],
@@ -311,10 +361,13 @@ test('failures are one line on stderr and exit 1, never a stack trace', async (t
   // /dev/null, and says so in its own words (ERROR_DIRECTORY; Wine: ERROR_INVALID_NAME).
   const file = process.platform === 'win32' ? path.join(tmpdir(t), 'file') : '/dev/null'
   if (process.platform === 'win32') fs.writeFileSync(file, 'not a directory')
-  const results = await Promise.all(['cat', 'tail', 'stat', 'verify'].map((c) => cli([c, path.join(file, 'e-%y-%m-%d.log')])))
+  const results = await Promise.all(
+    ['cat', 'tail', 'stat', 'verify'].map((c) => cli([c, path.join(file, 'e-%y-%m-%d.log')])),
+  )
   for (const r of results) {
     assert.equal(r.code, 1, r.stderr)
-    if (process.platform === 'win32') assert.match(r.stderr, /^eventlog: could not list \S*file: [^\n]+ \(os error \d+\)\n$/)
+    if (process.platform === 'win32')
+      assert.match(r.stderr, /^eventlog: could not list \S*file: [^\n]+ \(os error \d+\)\n$/)
     else assert.equal(r.stderr, 'eventlog: could not list /dev/null: Not a directory (os error 20)\n')
     assert.equal(r.stdout, '')
   }

@@ -45,10 +45,13 @@ test('at midnight the writer moves to the new day and a live consumer follows', 
   assert.deepEqual([rb.pos, rb.prevPos], [2020022900000000, ra.pos])
 
   await within(5000, two.promise)
-  assert.deepEqual(seen.map((s) => [s.event, s.pos, s.prevPos]), [
-    ['before midnight', ra.pos, undefined],
-    ['after midnight', rb.pos, ra.pos],
-  ])
+  assert.deepEqual(
+    seen.map((s) => [s.event, s.pos, s.prevPos]),
+    [
+      ['before midnight', ra.pos, undefined],
+      ['after midnight', rb.pos, ra.pos],
+    ],
+  )
   assert.deepEqual(opened, ['e-2020-02-28.log', 'e-2020-02-29.log'])
 })
 
@@ -99,7 +102,11 @@ test('readers ignore logfiles dated after their today', async (t) => {
   t.after(() => log.stop())
   const seen = []
   const sync = deferred()
-  log.consume((e) => seen.push(e), 0, () => sync.resolve())
+  log.consume(
+    (e) => seen.push(e),
+    0,
+    () => sync.resolve(),
+  )
   await within(5000, sync.promise)
   assert.deepEqual(seen, ['today'])
 })

@@ -16,7 +16,11 @@ function open(t, options = {}) {
   return log
 }
 
-const settle = (p) => p.then((v) => ({ ok: v }), (e) => ({ err: e }))
+const settle = (p) =>
+  p.then(
+    (v) => ({ ok: v }),
+    (e) => ({ err: e }),
+  )
 
 test('null means "only into an empty log"; within one tick each event is checked against the ones before it', async (t) => {
   const log = open(t)
@@ -108,7 +112,10 @@ test('bad options throw a TypeError naming the option, and nothing is written', 
     [{ expectPrevPos: null }, /unknown option "expectPrevPos"/],
     ['yes', /options must be an object/],
   ]) {
-    assert.throws(() => log.add('no', options), (e) => e instanceof TypeError && message.test(e.message))
+    assert.throws(
+      () => log.add('no', options),
+      (e) => e instanceof TypeError && message.test(e.message),
+    )
   }
   const r = await within(5000, log.add('yes').promise)
   assert.equal(r.prevPos, undefined, 'nothing was written before')

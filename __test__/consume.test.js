@@ -35,7 +35,10 @@ test('replays history in order, then delivers new events live', async (t) => {
     () => synced.resolve(),
   )
   await within(5000, synced.promise, 'first sync')
-  assert.deepEqual(seen, first.map((r, i) => [i + 1, r.pos, r.id]))
+  assert.deepEqual(
+    seen,
+    first.map((r, i) => [i + 1, r.pos, r.id]),
+  )
   const r4 = await within(5000, log.add({ n: 4 }).promise)
   const meta = await within(5000, four.promise, 'live event')
   assert.deepEqual(meta, { id: r4.id, pos: r4.pos, prevPos: first[2].pos })
@@ -120,12 +123,18 @@ test('fromPosition starts mid-day, and in a day without a file starts at the nex
   t.after(() => log.stop())
 
   const mid = await collect(log, 3, { from: posOf(now - 5 * DAY_MS, 1) })
-  assert.deepEqual(mid.map((e) => e.event), ['a1', 'a2', 'b0'])
+  assert.deepEqual(
+    mid.map((e) => e.event),
+    ['a1', 'a2', 'b0'],
+  )
   assert.equal(mid[0].meta.prevPos, posOf(now - 5 * DAY_MS, 0))
   assert.equal(mid[2].meta.prevPos, posOf(now - 5 * DAY_MS, 2), 'prevPos crosses days')
 
   const gap = await collect(log, 2, { from: posOf(now - 4 * DAY_MS, 0) })
-  assert.deepEqual(gap.map((e) => e.event), ['b0', 'b1'])
+  assert.deepEqual(
+    gap.map((e) => e.event),
+    ['b0', 'b1'],
+  )
   assert.equal(gap[0].meta.pos, posOf(now - 2 * DAY_MS, 0))
   assert.equal(gap[0].meta.prevPos, posOf(now - 5 * DAY_MS, 2), 'prevPos of a start in a later day')
 })
@@ -136,7 +145,11 @@ test('with no logfile yet, the consumer syncs and waits for the first event', as
   t.after(() => log.stop())
   const sync = deferred()
   const got = deferred()
-  log.consume((event) => got.resolve(event), 0, (info) => sync.resolve(info))
+  log.consume(
+    (event) => got.resolve(event),
+    0,
+    (info) => sync.resolve(info),
+  )
   const info = await within(5000, sync.promise)
   assert.equal(info.rows, 0)
   log.add('first')
@@ -160,7 +173,10 @@ test('prevPos is the true previous event across days and restarts (add and consu
   const r2 = await within(5000, again.add('after restart').promise)
   assert.equal(r2.prevPos, r.pos)
   const events = await collect(again, 4)
-  assert.deepEqual(events.map((e) => e.meta.prevPos), [undefined, posOf(now - 3 * DAY_MS, 0), posOf(now - 3 * DAY_MS, 1), r.pos])
+  assert.deepEqual(
+    events.map((e) => e.meta.prevPos),
+    [undefined, posOf(now - 3 * DAY_MS, 0), posOf(now - 3 * DAY_MS, 1), r.pos],
+  )
 })
 
 test('a corrupt line is skipped but counts as a position, and is reported', async (t) => {
@@ -180,7 +196,13 @@ test('a corrupt line is skipped but counts as a position, and is reported', asyn
   })
   c.liveMeta.on('error', (err) => errors.push(err))
   await within(5000, done.promise)
-  assert.deepEqual(seen.map((s) => s.slice(0, 2)), [['a', 0], ['c', 2]])
+  assert.deepEqual(
+    seen.map((s) => s.slice(0, 2)),
+    [
+      ['a', 0],
+      ['c', 2],
+    ],
+  )
   assert.equal(seen[1][2], 1, 'prevPos of the line after a corrupt one is the corrupt line')
   assert.equal(errors.length, 1)
   assert.ok(errors[0] instanceof eventlog.CorruptLineError)
@@ -195,7 +217,11 @@ test('a last line without its newline is never delivered', async (t) => {
   t.after(() => log.stop())
   const seen = []
   const sync = deferred()
-  log.consume((event) => seen.push(event), 0, () => sync.resolve())
+  log.consume(
+    (event) => seen.push(event),
+    0,
+    () => sync.resolve(),
+  )
   await within(5000, sync.promise)
   assert.deepEqual(seen, ['whole'])
   // Once the writer completes the line, it is delivered whole.
@@ -217,7 +243,11 @@ test('liveMeta emits open and close as the consumer moves through days', async (
   t.after(() => log.stop())
   const seen = []
   const sync = deferred()
-  const c = log.consume((e) => seen.push(`event ${e}`), 0, () => sync.resolve())
+  const c = log.consume(
+    (e) => seen.push(`event ${e}`),
+    0,
+    () => sync.resolve(),
+  )
   c.liveMeta.on('open', (f) => seen.push(`open ${f}`))
   c.liveMeta.on('close', (f) => seen.push(`close ${f}`))
   await within(5000, sync.promise)
@@ -251,7 +281,10 @@ test('events of every size are delivered whole, including ones over 1 MiB', asyn
   const adds = sizes.map((n) => log.add({ s: 'x'.repeat(n) }).promise)
   await within(10000, Promise.all(adds))
   const events = await collect(log, sizes.length)
-  assert.deepEqual(events.map((e) => e.event.s.length), sizes)
+  assert.deepEqual(
+    events.map((e) => e.event.s.length),
+    sizes,
+  )
 })
 
 test('a replay at full speed lets timers run: a 10 ms interval keeps ticking throughout', async (t) => {
@@ -259,7 +292,10 @@ test('a replay at full speed lets timers run: a 10 ms interval keeps ticking thr
   const N = 300000
   for (const ago of [3, 2, 1]) {
     const day = new Date(Date.now() - ago * DAY_MS).toISOString().slice(0, 10)
-    writeLines(path.join(dir, `e-${day}.log`), Array.from({ length: N / 3 }, (_, i) => ({ i, type: 'deposited', amount: i % 97 })))
+    writeLines(
+      path.join(dir, `e-${day}.log`),
+      Array.from({ length: N / 3 }, (_, i) => ({ i, type: 'deposited', amount: i % 97 })),
+    )
   }
   const log = eventlog({ filename: path.join(dir, 'e-%y-%m-%d.log'), readOnly: true })
   t.after(() => log.stop())
@@ -284,5 +320,8 @@ test('a replay at full speed lets timers run: a 10 ms interval keeps ticking thr
   // Timing on a shared machine is noisy: the bound here is generous (the benchmark measures
   // the real lateness); a replay that held the loop would show one gap as long as itself.
   assert.ok(ticksDuringReplay >= Math.floor(ms / 10 / 4), `${ticksDuringReplay} ticks in a ${ms.toFixed(0)} ms replay`)
-  assert.ok(worstGap < Math.max(60, ms / 3), `the interval waited ${worstGap.toFixed(1)} ms at worst during a ${ms.toFixed(0)} ms replay`)
+  assert.ok(
+    worstGap < Math.max(60, ms / 3),
+    `the interval waited ${worstGap.toFixed(1)} ms at worst during a ${ms.toFixed(0)} ms replay`,
+  )
 })

@@ -11,7 +11,11 @@ const ts = require('typescript')
 const eventlog = require('..')
 const { tmpdir } = require('./helpers')
 
-const source = ts.createSourceFile('index.d.ts', fs.readFileSync(path.join(__dirname, '..', 'index.d.ts'), 'utf8'), ts.ScriptTarget.Latest)
+const source = ts.createSourceFile(
+  'index.d.ts',
+  fs.readFileSync(path.join(__dirname, '..', 'index.d.ts'), 'utf8'),
+  ts.ScriptTarget.Latest,
+)
 
 /** The member names of `interface name` anywhere in index.d.ts. */
 function membersOf(name) {

@@ -49,7 +49,9 @@ for (const target of BUILT_HERE) {
       assert.ok(compareVersions(info.minos, OLDEST_MACOS) <= 0, `minos ${info.minos}`)
       assert.ok(info.libraries.includes('/usr/lib/libSystem.B.dylib'), info.libraries.join())
     }
-    t.diagnostic(`${path.basename(tarball)}: ${(fs.statSync(tarball).size / 1024).toFixed(0)} kB, binary ${(fs.statSync(binary).size / 1048576).toFixed(1)} MiB, ${info.format}/${info.cpu}${info.minos ? `, macOS ≥ ${info.minos}` : ''}`)
+    t.diagnostic(
+      `${path.basename(tarball)}: ${(fs.statSync(tarball).size / 1024).toFixed(0)} kB, binary ${(fs.statSync(binary).size / 1048576).toFixed(1)} MiB, ${info.format}/${info.cpu}${info.minos ? `, macOS ≥ ${info.minos}` : ''}`,
+    )
   })
 }
 
@@ -81,10 +83,16 @@ int main(int argc, char **argv) {
 }
 
 test("the musl binary loads with musl's dynamic loader, and the glibc one does not", (t) => {
-  const musl = path.join(unpack(t, path.join(DIST, `${pkg.napi.binaryName}-linux-x64-musl-${pkg.version}.tgz`)), 'eventlog.linux-x64-musl.node')
+  const musl = path.join(
+    unpack(t, path.join(DIST, `${pkg.napi.binaryName}-linux-x64-musl-${pkg.version}.tgz`)),
+    'eventlog.linux-x64-musl.node',
+  )
   const loaded = loadWithMusl(t, musl)
   assert.equal(loaded.status, 0, loaded.stderr)
-  const gnu = path.join(unpack(t, path.join(DIST, `${pkg.napi.binaryName}-linux-x64-gnu-${pkg.version}.tgz`)), 'eventlog.linux-x64-gnu.node')
+  const gnu = path.join(
+    unpack(t, path.join(DIST, `${pkg.napi.binaryName}-linux-x64-gnu-${pkg.version}.tgz`)),
+    'eventlog.linux-x64-gnu.node',
+  )
   const refused = loadWithMusl(t, gnu)
   assert.equal(refused.status, 1)
   assert.match(refused.stderr, /Error loading shared library/)
@@ -93,8 +101,16 @@ test("the musl binary loads with musl's dynamic loader, and the glibc one does n
 test('dist holds the main package: no binary in it, every platform package an optional dependency', (t) => {
   const dir = unpack(t, path.join(DIST, `${pkg.name}-${pkg.version}.tgz`))
   const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'))
-  for (const target of BUILT_HERE) assert.equal(manifest.optionalDependencies[`${pkg.napi.binaryName}-${target.platform}`], pkg.version, target.platform)
+  for (const target of BUILT_HERE)
+    assert.equal(
+      manifest.optionalDependencies[`${pkg.napi.binaryName}-${target.platform}`],
+      pkg.version,
+      target.platform,
+    )
   assert.equal(manifest.scripts, undefined)
   const files = fs.readdirSync(dir, { recursive: true })
-  assert.deepEqual(files.filter((f) => f.endsWith('.node')), [])
+  assert.deepEqual(
+    files.filter((f) => f.endsWith('.node')),
+    [],
+  )
 })

@@ -27,13 +27,23 @@ test('events() is not enumerable: Object.keys(log) stays the original four', (t)
 
 test('yields what consume delivers, in the same order, and live: false ends at the current end', async (t) => {
   const dir = tmpdir(t)
-  writeLines(dayFile(dir, Date.now() - 2 * DAY_MS), Array.from({ length: 700 }, (_, i) => ({ i })))
-  writeLines(dayFile(dir, Date.now() - DAY_MS), Array.from({ length: 600 }, (_, i) => ({ i: 700 + i })))
+  writeLines(
+    dayFile(dir, Date.now() - 2 * DAY_MS),
+    Array.from({ length: 700 }, (_, i) => ({ i })),
+  )
+  writeLines(
+    dayFile(dir, Date.now() - DAY_MS),
+    Array.from({ length: 600 }, (_, i) => ({ i: 700 + i })),
+  )
   const log = eventlog({ filename: path.join(dir, 'e-%y-%m-%d.log'), readOnly: true })
   t.after(() => log.stop())
   const consumed = []
   const synced = deferred()
-  const c = log.consume((event, meta) => consumed.push({ event, meta }), 0, () => synced.resolve())
+  const c = log.consume(
+    (event, meta) => consumed.push({ event, meta }),
+    0,
+    () => synced.resolve(),
+  )
   await within(5000, synced.promise)
   c.stop()
   const iterated = []
@@ -50,16 +60,22 @@ test('yields what consume delivers, in the same order, and live: false ends at t
   const from = consumed[650].meta.pos
   const tail = []
   for await (const { meta } of log.events({ from, live: false })) tail.push(meta.pos)
-  assert.deepEqual(tail, consumed.slice(650).map((r) => r.meta.pos))
+  assert.deepEqual(
+    tail,
+    consumed.slice(650).map((r) => r.meta.pos),
+  )
 })
 
 test('live: false on a log with no logfile yet ends at once', async (t) => {
   const log = eventlog({ filename: path.join(tmpdir(t), 'none/e-%y-%m-%d.log'), readOnly: true })
   t.after(() => log.stop())
   const seen = []
-  await within(5000, (async () => {
-    for await (const record of log.events({ live: false })) seen.push(record)
-  })())
+  await within(
+    5000,
+    (async () => {
+      for await (const record of log.events({ live: false })) seen.push(record)
+    })(),
+  )
   assert.deepEqual(seen, [])
 })
 
@@ -136,12 +152,18 @@ test('a slow loop body holds back delivery: nothing is lost or reordered, live e
     inBody--
     if (seen.length === 60) break
   }
-  assert.deepEqual(seen, Array.from({ length: 60 }, (_, n) => n))
+  assert.deepEqual(
+    seen,
+    Array.from({ length: 60 }, (_, n) => n),
+  )
 })
 
 test('break stops the consumer: a process that breaks out of a replay exits by itself', async (t) => {
   const dir = tmpdir(t)
-  writeLines(dayFile(dir, Date.now() - DAY_MS), Array.from({ length: 50000 }, (_, i) => i))
+  writeLines(
+    dayFile(dir, Date.now() - DAY_MS),
+    Array.from({ length: 50000 }, (_, i) => i),
+  )
   const r = await runNode(
     `(async () => {
        const log = eventlog({ filename: process.argv[1], readOnly: true })
@@ -193,7 +215,14 @@ for (const esm of [false, true]) {
     })
     // The child has replayed the history and waits for the next event: it must still be there
     // for this one, added by another process.
-    await within(15000, Promise.race([seenFirst.promise, run.then((r) => assert.fail(`exited before the first event: ${JSON.stringify(r)}`))]), 'the first event')
+    await within(
+      15000,
+      Promise.race([
+        seenFirst.promise,
+        run.then((r) => assert.fail(`exited before the first event: ${JSON.stringify(r)}`)),
+      ]),
+      'the first event',
+    )
     await log.add({ n: 2 }).promise
     const r = await run
     assert.equal(r.code, 0, r.stderr)
@@ -242,6 +271,9 @@ test('errors: a ReadError ends the iteration by throwing from the loop', async (
       if (event === 3) fs.truncateSync(file, 10)
     }
   })()
-  await assert.rejects(within(5000, loop, 'the read error'), (err) => err instanceof eventlog.ReadError && /shrank/.test(err.message))
+  await assert.rejects(
+    within(5000, loop, 'the read error'),
+    (err) => err instanceof eventlog.ReadError && /shrank/.test(err.message),
+  )
   assert.deepEqual(seen, [1, 2, 3])
 })

@@ -72,7 +72,11 @@ async function readAll(pattern) {
   c.liveMeta.on('error', (e) => errors.push(e))
   await within(30000, sync.promise, 'reading the log after the crash')
   log.stop()
-  assert.deepEqual(errors.map((e) => e.message), [], 'no corrupt or torn line was met')
+  assert.deepEqual(
+    errors.map((e) => e.message),
+    [],
+    'no corrupt or torn line was met',
+  )
   return seen
 }
 
@@ -114,19 +118,23 @@ async function crashTrial(t, durable, seed) {
 }
 
 for (const durable of [false, true]) {
-  test(`kill -9 of 1-4 writers mid-append (${durable ? 'durable' : 'default'}): ${TRIALS} trials`, { timeout: scaled(60000 + TRIALS * 20000) }, async (t) => {
-    const results = []
-    for (let trial = 1; trial <= TRIALS; trial++) {
-      const seed = trial * 7919 + (durable ? 1 : 0)
-      try {
-        results.push(await crashTrial(t, durable, seed))
-      } catch (err) {
-        err.message = `trial with seed ${seed}: ${err.message}`
-        throw err
+  test(
+    `kill -9 of 1-4 writers mid-append (${durable ? 'durable' : 'default'}): ${TRIALS} trials`,
+    { timeout: scaled(60000 + TRIALS * 20000) },
+    async (t) => {
+      const results = []
+      for (let trial = 1; trial <= TRIALS; trial++) {
+        const seed = trial * 7919 + (durable ? 1 : 0)
+        try {
+          results.push(await crashTrial(t, durable, seed))
+        } catch (err) {
+          err.message = `trial with seed ${seed}: ${err.message}`
+          throw err
+        }
       }
-    }
-    t.diagnostic(`trials: ${JSON.stringify(results)}`)
-  })
+      t.diagnostic(`trials: ${JSON.stringify(results)}`)
+    },
+  )
 }
 
 test('a file size limit (ulimit -f) fails writes cleanly: every promise settles, no partial line', async (t) => {
@@ -148,7 +156,9 @@ test('a file size limit (ulimit -f) fails writes cleanly: every promise settles,
   `
   // SIGXFSZ ignored: writes past the limit fail with EFBIG instead of killing the process.
   const r = await new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-c', `trap '' XFSZ; ulimit -f 64; exec "${process.execPath}" -e "$0"`, script], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn('bash', ['-c', `trap '' XFSZ; ulimit -f 64; exec "${process.execPath}" -e "$0"`, script], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let out = ''
     let err = ''
     child.stdout.on('data', (d) => (out += d))
@@ -176,10 +186,13 @@ test('a file size limit (ulimit -f) fails writes cleanly: every promise settles,
   const lines = text.slice(0, -1).split('\n')
   assert.equal(lines.length, ok.length)
   lines.forEach((l) => JSON.parse(l))
-  assert.deepEqual(ok.map((x) => x.ok % 1e8), lines.map((_, i) => i))
+  assert.deepEqual(
+    ok.map((x) => x.ok % 1e8),
+    lines.map((_, i) => i),
+  )
 })
 
-test('a torn fragment planted in today\'s logfile: the next add resolves, is delivered, and is not glued on', async (t) => {
+test("a torn fragment planted in today's logfile: the next add resolves, is delivered, and is not glued on", async (t) => {
   const dir = tmpdir(t)
   const pattern = path.join(dir, 'e-%y-%m-%d.log')
   const file = path.join(dir, `e-${new Date().toISOString().slice(0, 10)}.log`)
@@ -190,9 +203,16 @@ test('a torn fragment planted in today\'s logfile: the next add resolves, is del
   assert.equal(r.pos % 1e8, 1)
   const seen = []
   const sync = deferred()
-  log.consume((e, m) => seen.push([e, m.pos % 1e8]), 0, () => sync.resolve())
+  log.consume(
+    (e, m) => seen.push([e, m.pos % 1e8]),
+    0,
+    () => sync.resolve(),
+  )
   await within(5000, sync.promise)
-  assert.deepEqual(seen, [['whole', 0], ['next', 1]])
+  assert.deepEqual(seen, [
+    ['whole', 0],
+    ['next', 1],
+  ])
   const kept = fs.readdirSync(path.join(dir, '.eventlog/torn'))
   assert.equal(kept.length, 1)
   assert.equal(fs.readFileSync(path.join(dir, '.eventlog/torn', kept[0]), 'utf8'), '{"event":"torn","me')
@@ -206,10 +226,17 @@ test('a logfile truncated under a running reader gives a clear error, not a hang
   const written = await within(5000, Promise.all([1, 2, 3].map((n) => log.add(n).promise)))
   const errors = deferred()
   const sync = deferred()
-  const c = log.consume(() => {}, 0, () => sync.resolve())
+  const c = log.consume(
+    () => {},
+    0,
+    () => sync.resolve(),
+  )
   c.liveMeta.on('error', (e) => errors.resolve(e))
   await within(5000, sync.promise)
-  fs.truncateSync(path.join(dir, `e-${String(Math.floor(written[0].pos / 1e8)).replace(/(\d{4})(\d{2})(\d{2})/, '$1-$2-$3')}.log`), 10)
+  fs.truncateSync(
+    path.join(dir, `e-${String(Math.floor(written[0].pos / 1e8)).replace(/(\d{4})(\d{2})(\d{2})/, '$1-$2-$3')}.log`),
+    10,
+  )
   const err = await within(5000, errors.promise, 'the truncation error')
   assert.ok(err instanceof eventlog.ReadError)
   assert.match(err.message, /shrank/)
@@ -245,7 +272,11 @@ test('a logfile deleted under a running reader gives a clear error, not a hang',
   const r = await within(5000, log.add(1).promise)
   const errors = deferred()
   const sync = deferred()
-  const c = log.consume(() => {}, 0, () => sync.resolve())
+  const c = log.consume(
+    () => {},
+    0,
+    () => sync.resolve(),
+  )
   c.liveMeta.on('error', (e) => errors.resolve(e))
   await within(5000, sync.promise)
   fs.rmSync(path.join(dir, `e-${String(Math.floor(r.pos / 1e8)).replace(/(\d{4})(\d{2})(\d{2})/, '$1-$2-$3')}.log`))

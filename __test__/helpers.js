@@ -186,7 +186,8 @@ function startNode(script, { timeoutMs = 20000, cwd = ROOT, env = {}, args = [] 
     // 'close': all of its output read (see runNode).
     child.on('close', (code, signal) => {
       clearTimeout(timer)
-      for (const w of waiters.splice(0)) w.reject(new Error(`child exited before printing ${w.re}\nstdout: ${out.stdout}\nstderr: ${out.stderr}`))
+      for (const w of waiters.splice(0))
+        w.reject(new Error(`child exited before printing ${w.re}\nstdout: ${out.stdout}\nstderr: ${out.stderr}`))
       resolve({ code, signal, stdout: out.stdout, stderr: out.stderr, ms: Date.now() - started })
     })
   })
@@ -219,7 +220,9 @@ function readLog(file) {
 /** Writes logfile lines in the on-disk format. */
 function writeLines(file, events) {
   fs.mkdirSync(path.dirname(file), { recursive: true })
-  const text = events.map((event, i) => JSON.stringify({ event, meta: { id: `id${String(i).padStart(30, '0')}` } }) + '\n')
+  const text = events.map(
+    (event, i) => JSON.stringify({ event, meta: { id: `id${String(i).padStart(30, '0')}` } }) + '\n',
+  )
   fs.appendFileSync(file, text.join(''))
 }
 

@@ -26,7 +26,10 @@ function machO(cpu, commands) {
   header.writeUInt32LE(cpu, 4)
   header.writeUInt32LE(6, 12) // MH_DYLIB
   header.writeUInt32LE(bodies.length, 16)
-  header.writeUInt32LE(bodies.reduce((n, b) => n + b.length, 0), 20)
+  header.writeUInt32LE(
+    bodies.reduce((n, b) => n + b.length, 0),
+    20,
+  )
   return Buffer.concat([header, ...bodies])
 }
 
@@ -49,7 +52,9 @@ function loadDylib(name) {
 
 test("this machine's binary: its format, CPU and C library as the packaging reads them", () => {
   // The binary this suite tests (on Windows x64 it may be the GNU build).
-  const platform = loadablePlatforms().find((p) => fs.existsSync(path.join(__dirname, '..', `eventlog.${p}.node`))) || currentPlatform()
+  const platform =
+    loadablePlatforms().find((p) => fs.existsSync(path.join(__dirname, '..', `eventlog.${p}.node`))) ||
+    currentPlatform()
   const info = inspectBinary(fs.readFileSync(path.join(__dirname, '..', `eventlog.${platform}.node`)))
   assert.equal(info.format, { linux: 'elf', darwin: 'macho', win32: 'pe' }[process.platform])
   assert.equal(info.cpu, process.arch)
@@ -105,7 +110,10 @@ test('a Windows binary must import no node DLL: N-API is found in the loading pr
   const ok = inspectBinary(pe(['KERNEL32.dll', 'bcrypt.dll']))
   assert.deepEqual(ok, { format: 'pe', cpu: 'x64', libraries: ['kernel32.dll', 'bcrypt.dll'] })
   assert.deepEqual(problems('win32-x64-gnu', ok), [])
-  assert.match(problems('win32-x64-gnu', inspectBinary(pe(['KERNEL32.dll', 'libnode.dll']))).join(), /imports libnode\.dll/)
+  assert.match(
+    problems('win32-x64-gnu', inspectBinary(pe(['KERNEL32.dll', 'libnode.dll']))).join(),
+    /imports libnode\.dll/,
+  )
   assert.match(problems('win32-x64-msvc', inspectBinary(pe(['node.exe']))).join(), /imports node\.exe/)
 })
 

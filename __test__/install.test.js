@@ -16,7 +16,9 @@ const { currentPlatform, loadablePlatforms, platformOfTriple } = require('../lib
 
 const PKG = require('../package.json')
 // The binary the rest of the suite tests: on Windows x64 that may be the GNU build.
-const PLATFORM = loadablePlatforms().find((p) => fs.existsSync(path.join(ROOT, `${PKG.napi.binaryName}.${p}.node`))) || currentPlatform()
+const PLATFORM =
+  loadablePlatforms().find((p) => fs.existsSync(path.join(ROOT, `${PKG.napi.binaryName}.${p}.node`))) ||
+  currentPlatform()
 const PLATFORM_PACKAGE = `${PKG.napi.binaryName}-${PLATFORM}`
 const BINARY = `${PKG.napi.binaryName}.${PLATFORM}.node`
 
@@ -28,7 +30,11 @@ before(
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'eventlog-install-'))
     const dist = path.join(work, 'dist')
     // The binary the rest of the suite tests, packed as a release packs it.
-    await ok(process.execPath, [path.join(ROOT, 'scripts', 'package.js'), '--no-build', '--out', dist], { cwd: ROOT, timeoutMs: 120000, env: cleanEnv(npmEnv()) })
+    await ok(process.execPath, [path.join(ROOT, 'scripts', 'package.js'), '--no-build', '--out', dist], {
+      cwd: ROOT,
+      timeoutMs: 120000,
+      env: cleanEnv(npmEnv()),
+    })
     registry = await startRegistry(path.join(work, 'registry'))
     const publisher = freshApp(path.join(work, 'publisher'), registry.url)
     // Platform packages first, as a release does: the main package depends on them.
@@ -90,7 +96,10 @@ test('npm install eventlog: a require() app adds and consumes an event and exits
 test('the binary comes from the platform package; the main package ships none and runs no install script', async () => {
   const app = await installedApp()
   const modules = path.join(app.dir, 'node_modules')
-  const r = await app.node('which.js', "require('eventlog')\nconsole.log(JSON.stringify(Object.keys(require.cache).filter((f) => f.endsWith('.node'))))\n")
+  const r = await app.node(
+    'which.js',
+    "require('eventlog')\nconsole.log(JSON.stringify(Object.keys(require.cache).filter((f) => f.endsWith('.node'))))\n",
+  )
   assert.equal(r.code, 0, r.stderr)
   assert.deepEqual(JSON.parse(r.stdout), [fs.realpathSync(path.join(modules, PLATFORM_PACKAGE, BINARY))])
 
@@ -99,10 +108,18 @@ test('the binary comes from the platform package; the main package ships none an
   for (const script of ['preinstall', 'install', 'postinstall', 'prepare']) {
     assert.equal(published.scripts?.[script], undefined, `the published package has a ${script} script`)
   }
-  const expected = Object.fromEntries(PKG.napi.targets.map((t) => [`${PKG.napi.binaryName}-${platformOfTriple(t)}`, PKG.version]))
+  const expected = Object.fromEntries(
+    PKG.napi.targets.map((t) => [`${PKG.napi.binaryName}-${platformOfTriple(t)}`, PKG.version]),
+  )
   assert.deepEqual(published.optionalDependencies, expected)
   // npm fetched the one platform package that fits, and nothing else.
-  assert.deepEqual(fs.readdirSync(modules).filter((f) => !f.startsWith('.')).sort(), ['eventlog', PLATFORM_PACKAGE].sort())
+  assert.deepEqual(
+    fs
+      .readdirSync(modules)
+      .filter((f) => !f.startsWith('.'))
+      .sort(),
+    ['eventlog', PLATFORM_PACKAGE].sort(),
+  )
 })
 
 // index.mjs and the `exports` map's "import" entry make this work.
@@ -154,7 +171,9 @@ test('npm install @rymdtiden/eventlog@npm:eventlog runs an app written for the o
   await app.npm(['install', '@rymdtiden/eventlog@npm:eventlog'])
   // The original's README app, as an app of the original has it: requiring the package by the
   // name it was installed under.
-  const source = fs.readFileSync(path.join(ROOT, 'examples', 'readme-app.js'), 'utf8').replace('require("eventlog")', 'require("@rymdtiden/eventlog")')
+  const source = fs
+    .readFileSync(path.join(ROOT, 'examples', 'readme-app.js'), 'utf8')
+    .replace('require("eventlog")', 'require("@rymdtiden/eventlog")')
   assert.match(source, /require\("@rymdtiden\/eventlog"\)/)
   const r = await app.node('readme-app.js', source)
   assert.equal(r.code, 0, r.stderr)
@@ -172,14 +191,23 @@ test(
     const failed = await app.node('app.js', ADD_AND_CONSUME)
     assert.notEqual(failed.code, 0)
     assert.match(failed.stderr, /ERR_NATIVE_BINDING_NOT_FOUND/)
-    assert.ok(failed.stderr.includes(`no native binary for this platform, ${process.platform}-${process.arch}`), failed.stderr)
+    assert.ok(
+      failed.stderr.includes(`no native binary for this platform, ${process.platform}-${process.arch}`),
+      failed.stderr,
+    )
     assert.ok(failed.stderr.includes(`the package ${PLATFORM_PACKAGE}`), failed.stderr)
-    assert.ok(failed.stderr.includes(`Prebuilt binaries exist for ${PKG.napi.targets.map(platformOfTriple).join(', ')}.`), failed.stderr)
+    assert.ok(
+      failed.stderr.includes(`Prebuilt binaries exist for ${PKG.napi.targets.map(platformOfTriple).join(', ')}.`),
+      failed.stderr,
+    )
     assert.ok(failed.stderr.includes('run `npx eventlog-build`'), failed.stderr)
 
     // A debug build, into the repository's own target directory: its compiled dependencies
     // (from cargo test) are reused, so only the two crates of the package compile.
-    const build = await app.npx(['eventlog-build', '--debug'], { extraEnv: { CARGO_TARGET_DIR: path.join(ROOT, 'target') }, timeoutMs: 280000 })
+    const build = await app.npx(['eventlog-build', '--debug'], {
+      extraEnv: { CARGO_TARGET_DIR: path.join(ROOT, 'target') },
+      timeoutMs: 280000,
+    })
     assert.equal(build.code, 0, build.stderr)
     assert.match(build.stdout, /built .*eventlog\.[a-z0-9-]+\.node in \d+ s/)
     t.diagnostic(`npx eventlog-build --debug took ${(build.ms / 1000).toFixed(1)} s`)

@@ -21,7 +21,9 @@ function readWithOriginal(pattern, n) {
     seen.push({ event, meta })
     if (seen.length === n) done.resolve()
   })
-  return within(10000, done.promise, 'the original reading').finally(() => log.stop()).then(() => seen)
+  return within(10000, done.promise, 'the original reading')
+    .finally(() => log.stop())
+    .then(() => seen)
 }
 
 test('the original reads what we write, at the positions we reported', async (t) => {
@@ -34,8 +36,14 @@ test('the original reads what we write, at the positions we reported', async (t)
   // Our lock file sits in .eventlog/, which the original must not take for a logfile.
   assert.ok(fs.existsSync(path.join(dir, '.eventlog')))
   const seen = await readWithOriginal(pattern, events.length)
-  assert.deepEqual(seen.map((s) => s.event), events)
-  assert.deepEqual(seen.map((s) => [s.meta.id, s.meta.pos]), written.map((w) => [w.id, w.pos]))
+  assert.deepEqual(
+    seen.map((s) => s.event),
+    events,
+  )
+  assert.deepEqual(
+    seen.map((s) => [s.meta.id, s.meta.pos]),
+    written.map((w) => [w.id, w.pos]),
+  )
 })
 
 test('we read what the original writes, at the positions it reported', async (t) => {
@@ -55,8 +63,14 @@ test('we read what the original writes, at the positions it reported', async (t)
     if (seen.length === events.length) done.resolve()
   })
   await within(5000, done.promise)
-  assert.deepEqual(seen.map((s) => s.event), events)
-  assert.deepEqual(seen.map((s) => [s.meta.id, s.meta.pos]), written.map((w) => [w.id, w.pos]))
+  assert.deepEqual(
+    seen.map((s) => s.event),
+    events,
+  )
+  assert.deepEqual(
+    seen.map((s) => [s.meta.id, s.meta.pos]),
+    written.map((w) => [w.id, w.pos]),
+  )
   // Then we append after the original's events, continuing its positions.
   const writer = eventlog(pattern)
   t.after(() => writer.stop())

@@ -74,7 +74,9 @@ test('the ledger takes commands, answers queries, and rebuilds its projection on
 
   // Commands run one at a time against an up-to-date ledger: of 5 concurrent withdrawals of
   // 30 from alice's 70, exactly 2 pass.
-  const racing = await Promise.all(Array.from({ length: 5 }, () => call(base, 'POST', '/accounts/alice/withdraw', { amount: 30 })))
+  const racing = await Promise.all(
+    Array.from({ length: 5 }, () => call(base, 'POST', '/accounts/alice/withdraw', { amount: 30 })),
+  )
   assert.deepEqual(racing.map((r) => r.status).sort(), [201, 201, 409, 409, 409])
 
   const expected = [

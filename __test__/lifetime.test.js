@@ -57,7 +57,10 @@ test('an event added in-process is delivered to a live consumer before the proce
 test('a replay in progress keeps the process alive until it has caught up', async (t) => {
   const dir = tmpdir(t)
   const yesterday = new Date(Date.now() - 86400000).toISOString().slice(0, 10)
-  writeLines(path.join(dir, `e-${yesterday}.log`), Array.from({ length: 20000 }, (_, i) => i))
+  writeLines(
+    path.join(dir, `e-${yesterday}.log`),
+    Array.from({ length: 20000 }, (_, i) => i),
+  )
   const r = await runNode(`
     const log = eventlog({ filename: ${pattern(dir)}, readOnly: true })
     let n = 0
@@ -109,7 +112,7 @@ test('stop() resolves once every add has settled and the log is closed: the dire
   assert.equal(fs.existsSync(dir), false)
 })
 
-test("stop() of one instance resolves while another instance of the file keeps the log open", async (t) => {
+test('stop() of one instance resolves while another instance of the file keeps the log open', async (t) => {
   const dir = tmpdir(t)
   const file = path.join(dir, 'e-%y-%m-%d.log')
   const first = eventlog(file)

@@ -51,7 +51,11 @@ test('consume() delivers exactly the lines that are objects with an event key, a
   const seen = []
   const reported = []
   const synced = deferred()
-  const c = log.consume((event, meta) => seen.push({ event, ...meta }), 0, () => synced.resolve())
+  const c = log.consume(
+    (event, meta) => seen.push({ event, ...meta }),
+    0,
+    () => synced.resolve(),
+  )
   c.liveMeta.on('error', (err) => reported.push(err))
   await within(5000, synced.promise)
   assert.deepEqual(
@@ -80,7 +84,10 @@ test('the CLI: cat prints the same events, verify lists the same lines', async (
   const { pattern, base } = plant(t)
   const cat = await runNode(undefined, { file: BIN, args: ['cat', pattern], timeoutMs: 30000 })
   assert.equal(cat.code, 0, cat.stderr)
-  const printed = cat.stdout.trim().split('\n').map((l) => JSON.parse(l))
+  const printed = cat.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
   assert.deepEqual(
     printed.map((p) => [p.pos, p.event]),
     EVENTS.map(([n, [, event]]) => [base + n, event]),
@@ -100,7 +107,10 @@ test('errors cross as codes: every code of the core has a class, thrown and hand
     assert.equal(eventlog[cls.name], cls, `${cls.name} is exported`)
   }
   // Thrown by the binding: the class of its code, no message parsing.
-  await assert.rejects(eventlog.verify('no-placeholders.log'), (err) => err instanceof eventlog.InvalidPatternError && err.code === 'ERR_INVALID_PATTERN')
+  await assert.rejects(
+    eventlog.verify('no-placeholders.log'),
+    (err) => err instanceof eventlog.InvalidPatternError && err.code === 'ERR_INVALID_PATTERN',
+  )
   // A position refused by the core itself (below the JavaScript checks).
   const dir = tmpdir(t)
   const raw = new native.NativeLog(path.join(dir, 'e-%y-%m-%d.log'), undefined, false, undefined)
@@ -126,5 +136,6 @@ test('errors cross as codes: every code of the core has a class, thrown and hand
 test('the position rule is the same on both sides (the cases the core is tested on)', () => {
   const { positionProblem } = require('../lib/position')
   const cases = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'positions.json'), 'utf8'))
-  for (const c of cases) assert.equal(positionProblem(c.n, { start: c.start, dates: c.dates }), c.problem, JSON.stringify(c))
+  for (const c of cases)
+    assert.equal(positionProblem(c.n, { start: c.start, dates: c.dates }), c.problem, JSON.stringify(c))
 })

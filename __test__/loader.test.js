@@ -52,7 +52,10 @@ const common = {
 test('the error for a platform with a prebuilt binary says the optional dependency is missing', () => {
   const message = bindingErrorMessage({ ...common, platform: 'linux-x64-gnu', found: null })
   assert.match(message, /no native binary for this platform, \S+ with glibc/)
-  assert.match(message, /looked for the package eventlog-linux-x64-gnu and the file \/app\/node_modules\/eventlog\/eventlog\.linux-x64-gnu\.node/)
+  assert.match(
+    message,
+    /looked for the package eventlog-linux-x64-gnu and the file \/app\/node_modules\/eventlog\/eventlog\.linux-x64-gnu\.node/,
+  )
   assert.match(message, /Prebuilt binaries exist for linux-x64-gnu, darwin-arm64\./)
   assert.match(message, /optional dependency eventlog-linux-x64-gnu, which is missing here/)
   assert.match(message, /run `npx eventlog-build` in your app's directory\.$/)
@@ -60,7 +63,10 @@ test('the error for a platform with a prebuilt binary says the optional dependen
 
 test('the error for a platform without one says to build from source', () => {
   const message = bindingErrorMessage({ ...common, platform: 'linux-riscv64-gnu', found: null })
-  assert.match(message, /Prebuilt binaries exist for linux-x64-gnu, darwin-arm64\. None fits this machine: build it from source/)
+  assert.match(
+    message,
+    /Prebuilt binaries exist for linux-x64-gnu, darwin-arm64\. None fits this machine: build it from source/,
+  )
   assert.doesNotMatch(message, /optional dependency/)
 })
 
@@ -68,7 +74,10 @@ test('the error for a binary that is there but does not load gives the reason', 
   const found = '/app/node_modules/eventlog-linux-x64-gnu/eventlog.linux-x64-gnu.node'
   const cause = new Error('/lib/x86_64-linux-gnu/libc.so.6: version `GLIBC_2.99` not found\nmore detail')
   const message = bindingErrorMessage({ ...common, platform: 'linux-x64-gnu', found, cause })
-  assert.match(message, /found its native binary for \S+ with glibc at \/app\/node_modules\/eventlog-linux-x64-gnu\/eventlog\.linux-x64-gnu\.node but could not load it \(\/lib\/x86_64-linux-gnu\/libc\.so\.6: version `GLIBC_2\.99` not found\)\./)
+  assert.match(
+    message,
+    /found its native binary for \S+ with glibc at \/app\/node_modules\/eventlog-linux-x64-gnu\/eventlog\.linux-x64-gnu\.node but could not load it \(\/lib\/x86_64-linux-gnu\/libc\.so\.6: version `GLIBC_2\.99` not found\)\./,
+  )
   assert.match(message, /npx eventlog-build/)
 })
 
@@ -76,11 +85,15 @@ test('a binary that does not load is reported by require with the reason', async
   // A copy of the package whose binary is not a shared library.
   const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'eventlog-loader-'))
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }))
-  for (const entry of ['package.json', 'index.js', 'native.js', 'lib']) fs.cpSync(path.join(ROOT, entry), path.join(dir, entry), { recursive: true })
+  for (const entry of ['package.json', 'index.js', 'native.js', 'lib'])
+    fs.cpSync(path.join(ROOT, entry), path.join(dir, entry), { recursive: true })
   fs.writeFileSync(path.join(dir, `eventlog.${currentPlatform()}.node`), 'not a binary')
   const r = await run(process.execPath, ['-e', `require(${JSON.stringify(dir)})`], { timeoutMs: 20000 })
   assert.notEqual(r.code, 0)
-  assert.match(r.stderr, /eventlog found its native binary for .* but could not load it \(.+\)\. Reinstall eventlog, or build it from source/)
+  assert.match(
+    r.stderr,
+    /eventlog found its native binary for .* but could not load it \(.+\)\. Reinstall eventlog, or build it from source/,
+  )
   assert.match(r.stderr, /code: 'ERR_NATIVE_BINDING_NOT_FOUND'/)
 })
 
@@ -91,11 +104,16 @@ test('eventlog-build without cargo says how to get it', async () => {
     timeoutMs: 20000,
   })
   assert.equal(r.code, 1)
-  assert.match(r.stderr, /^eventlog-build: cargo was not found \(ENOENT\)\. Install Rust from https:\/\/rustup\.rs, then run npx eventlog-build again\.\n$/)
+  assert.match(
+    r.stderr,
+    /^eventlog-build: cargo was not found \(ENOENT\)\. Install Rust from https:\/\/rustup\.rs, then run npx eventlog-build again\.\n$/,
+  )
 })
 
 test('eventlog-build refuses an unknown argument with its usage', async () => {
-  const r = await run(process.execPath, [path.join(ROOT, 'scripts', 'build-from-source.js'), '--relase'], { timeoutMs: 20000 })
+  const r = await run(process.execPath, [path.join(ROOT, 'scripts', 'build-from-source.js'), '--relase'], {
+    timeoutMs: 20000,
+  })
   assert.equal(r.code, 2)
   assert.match(r.stderr, /unknown argument --relase\n\nUsage: npx eventlog-build \[--debug\]/)
 })

@@ -31,7 +31,9 @@ test('4 processes and 2 in-process instances append concurrently; positions agre
   const dir = tmpdir(t)
   const pattern = path.join(dir, 'e-%y-%m-%d.log')
   const PER_WRITER = 60
-  const writers = Array.from({ length: 4 }, () => runNode(WRITER, { args: [pattern, String(PER_WRITER)], timeoutMs: 60000 }))
+  const writers = Array.from({ length: 4 }, () =>
+    runNode(WRITER, { args: [pattern, String(PER_WRITER)], timeoutMs: 60000 }),
+  )
   const a = eventlog(pattern)
   const b = eventlog(pattern)
   t.after(() => {

@@ -68,7 +68,10 @@ for (const snippet of snippets()) {
       // It wrote what it says, in the original's line format.
       const data = path.join(dir, 'data')
       const [logfile] = fs.readdirSync(data).filter((f) => f.startsWith('events-'))
-      assert.match(fs.readFileSync(path.join(data, logfile), 'utf8'), /^\{"event":\{"type":"deposited","account":"a-1","amount":100\},"meta":\{"id":"[0-9A-Za-z]{32}"\}\}\n/)
+      assert.match(
+        fs.readFileSync(path.join(data, logfile), 'utf8'),
+        /^\{"event":\{"type":"deposited","account":"a-1","amount":100\},"meta":\{"id":"[0-9A-Za-z]{32}"\}\}\n/,
+      )
     }
   })
 }

@@ -67,8 +67,14 @@ test('stat() refuses a bad pattern with InvalidPatternError, a non-pattern with 
     // No /dev/null there: a file where the directory should be, in Windows' words.
     const file = path.join(tmpdir(t), 'file')
     fs.writeFileSync(file, 'not a directory')
-    await assert.rejects(eventlog.stat(path.join(file, 'e-%y-%m-%d.log')), (err) => err instanceof eventlog.ReadError && /could not list .*file: .+\(os error \d+\)/.test(err.message))
+    await assert.rejects(
+      eventlog.stat(path.join(file, 'e-%y-%m-%d.log')),
+      (err) => err instanceof eventlog.ReadError && /could not list .*file: .+\(os error \d+\)/.test(err.message),
+    )
   } else {
-    await assert.rejects(eventlog.stat('/dev/null/e-%y-%m-%d.log'), (err) => err instanceof eventlog.ReadError && /Not a directory/.test(err.message))
+    await assert.rejects(
+      eventlog.stat('/dev/null/e-%y-%m-%d.log'),
+      (err) => err instanceof eventlog.ReadError && /Not a directory/.test(err.message),
+    )
   }
 })

@@ -26,7 +26,10 @@ test('a promise read after the add was written resolves as an awaited one does, 
   )
   assert.equal(events[50].meta.id, id)
   assert.equal(awaited.prevPos, events[50].meta.pos)
-  assert.deepEqual(Object.keys(unread[0]).filter((k) => !k.startsWith('_')), ['id', 'logfile'])
+  assert.deepEqual(
+    Object.keys(unread[0]).filter((k) => !k.startsWith('_')),
+    ['id', 'logfile'],
+  )
 })
 
 test('a failed add whose promise nobody read is an unhandled rejection, as loud as ever', async (t) => {
@@ -45,7 +48,9 @@ test('a failed add whose promise nobody read is an unhandled rejection, as loud 
   // once and handled that late would have been (Node's default then ends the process).
   assert.notEqual(handled.code, 0)
   assert.match(handled.stderr, /WriteError/)
-  const caught = await runNode(`eventlog(${pattern}).add({ read: 'now' }).promise.catch((e) => console.log('caught', e.code))`)
+  const caught = await runNode(
+    `eventlog(${pattern}).add({ read: 'now' }).promise.catch((e) => console.log('caught', e.code))`,
+  )
   assert.equal(caught.code, 0, caught.stderr)
   assert.match(caught.stdout, /caught ERR_WRITE/)
 })

@@ -12,13 +12,26 @@ const { run } = require('./support/commands')
 /** A copy of what the bump reads and writes, plus what cargo needs to check the lockfile. */
 function copyOfRepo(t) {
   const dir = tmpdir(t)
-  for (const entry of ['package.json', 'package-lock.json', 'Cargo.toml', 'Cargo.lock', 'build.rs', 'src', 'npm', 'scripts']) {
-    fs.cpSync(path.join(ROOT, entry), path.join(dir, entry), { recursive: true, filter: (src) => !src.endsWith('.node') })
+  for (const entry of [
+    'package.json',
+    'package-lock.json',
+    'Cargo.toml',
+    'Cargo.lock',
+    'build.rs',
+    'src',
+    'npm',
+    'scripts',
+  ]) {
+    fs.cpSync(path.join(ROOT, entry), path.join(dir, entry), {
+      recursive: true,
+      filter: (src) => !src.endsWith('.node'),
+    })
   }
   return dir
 }
 
-const bump = (dir, ...args) => run(process.execPath, [path.join(dir, 'scripts', 'version-bump.js'), ...args], { cwd: dir, timeoutMs: 20000 })
+const bump = (dir, ...args) =>
+  run(process.execPath, [path.join(dir, 'scripts', 'version-bump.js'), ...args], { cwd: dir, timeoutMs: 20000 })
 const json = (dir, file) => JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'))
 
 test('version:bump sets one version in package.json, package-lock.json, npm/*, Cargo.toml and Cargo.lock', async (t) => {
@@ -35,7 +48,10 @@ test('version:bump sets one version in package.json, package-lock.json, npm/*, C
   for (const p of platforms) assert.equal(json(dir, `npm/${p}/package.json`).version, '0.4.0-rc.1', p)
 
   // Cargo agrees: both crates are at the new version, and the lockfile needs no update.
-  const metadata = await run('cargo', ['metadata', '--locked', '--offline', '--format-version', '1'], { cwd: dir, timeoutMs: 60000 })
+  const metadata = await run('cargo', ['metadata', '--locked', '--offline', '--format-version', '1'], {
+    cwd: dir,
+    timeoutMs: 60000,
+  })
   assert.equal(metadata.code, 0, metadata.stderr)
   const ours = JSON.parse(metadata.stdout).packages.filter((p) => p.source === null)
   assert.deepEqual(ours.map((p) => [p.name, p.version]).sort(), [

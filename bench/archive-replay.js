@@ -17,14 +17,39 @@ const { spawn, execFileSync } = require('node:child_process')
 const fs = require('node:fs')
 const path = require('node:path')
 const { writeHistory, spread, fileForDay, PATTERN_NAME, todayNumber } = require('./fixtures')
-const { ROOT, useReleaseBuild, useAlt, tempDir, atExit, runWorkload, resultOf, median, header, layout, fmt, fmtX, saveResults, parseArgs } = require('./common')
+const {
+  ROOT,
+  useReleaseBuild,
+  useAlt,
+  tempDir,
+  atExit,
+  runWorkload,
+  resultOf,
+  median,
+  header,
+  layout,
+  fmt,
+  fmtX,
+  saveResults,
+  parseArgs,
+} = require('./common')
 
-const opts = parseArgs({ events: 200000, days: 5, runs: 5, 'seek-events': 1000000, alt: '', quick: false, 'allow-debug-build': false })
+const opts = parseArgs({
+  events: 200000,
+  days: 5,
+  runs: 5,
+  'seek-events': 1000000,
+  alt: '',
+  quick: false,
+  'allow-debug-build': false,
+})
 if (opts.quick) Object.assign(opts, { events: 5000, days: 3, runs: 1, 'seek-events': 20000 })
 const TIMEOUT_MS = 180000
 const LAUNCHER = path.join(ROOT, '__test__', 'support', 'moto_server.py')
 // moto checks that object requests carry credentials, not their signature.
-const AUTH = { authorization: 'AWS4-HMAC-SHA256 Credential=x/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0' }
+const AUTH = {
+  authorization: 'AWS4-HMAC-SHA256 Credential=x/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0',
+}
 
 /** moto on a free port of 127.0.0.1; resolves { endpoint, pid, stop }. */
 async function startMoto() {
@@ -98,7 +123,13 @@ async function seekSection(eventlog, moto, bucket, archive, n) {
     const ms = []
     for (let k = 0; k < Math.max(3, opts.runs); k++) {
       const empty = tempDir('bench-archive-seek-reader')
-      ms.push(Number(execFileSync(process.execPath, ['-e', child, JSON.stringify({ ...archive, url }), String(target), empty], { timeout: TIMEOUT_MS }).toString()))
+      ms.push(
+        Number(
+          execFileSync(process.execPath, ['-e', child, JSON.stringify({ ...archive, url }), String(target), empty], {
+            timeout: TIMEOUT_MS,
+          }).toString(),
+        ),
+      )
       if (fs.readdirSync(empty).length !== 0) throw new Error('the archive reader created files in its directory')
     }
     return ms
@@ -111,7 +142,9 @@ async function seekSection(eventlog, moto, bucket, archive, n) {
   const rows = [['index', 'open→first ms (median)', 'runs']]
   rows.push(['uploaded beside the day', fmt(median(withIndex), 1), withIndex.map((m) => fmt(m, 1)).join(', ')])
   rows.push(['deleted', fmt(median(without), 1), without.map((m) => fmt(m, 1)).join(', ')])
-  console.log(`\nSeek 1,000 events before the end of an archived day of ${n.toLocaleString('en-US')} events (${(manifest.bytes / 1e6).toFixed(1)} MB), from a process with only the archive:\n\n${layout(rows, 1)}`)
+  console.log(
+    `\nSeek 1,000 events before the end of an archived day of ${n.toLocaleString('en-US')} events (${(manifest.bytes / 1e6).toFixed(1)} MB), from a process with only the archive:\n\n${layout(rows, 1)}`,
+  )
   console.log(`\nwith the index ÷ without, open→first: ${fmtX(median(without) / median(withIndex))} faster`)
   return { events: n, bytes: manifest.bytes, withIndex, without }
 }
@@ -130,13 +163,22 @@ async function main() {
     const bucket = `bench-${Date.now().toString(36)}`
     const res = await fetch(`${moto.endpoint}/${bucket}`, { method: 'PUT', headers: AUTH })
     if (!res.ok) throw new Error(`could not create bucket ${bucket}: ${res.status} ${await res.text()}`)
-    const archive = { url: `s3://${bucket}/prefix`, endpoint: moto.endpoint, region: 'us-east-1', accessKeyId: 'x', secretAccessKey: 'y' }
+    const archive = {
+      url: `s3://${bucket}/prefix`,
+      endpoint: moto.endpoint,
+      region: 'us-east-1',
+      accessKeyId: 'x',
+      secretAccessKey: 'y',
+    }
 
     // The days, written straight in the file format, then uploaded by a writable log. An event
     // today seals them (a later day exists); it is not part of what is replayed.
     const source = tempDir('bench-archive-src')
     const manifest = writeHistory(path.join(source, 'log'), spread(opts.events, opts.days))
-    const names = fs.readdirSync(path.join(source, 'log')).filter((f) => f.endsWith('.log')).sort()
+    const names = fs
+      .readdirSync(path.join(source, 'log'))
+      .filter((f) => f.endsWith('.log'))
+      .sort()
     const t = Date.now()
     const writer = eventlog({ filename: path.join(source, 'log', PATTERN_NAME), archive })
     await writer.add({ today: true }).promise
@@ -145,18 +187,28 @@ async function main() {
     const report = await writer.archive()
     writer.stop()
     if (report.failed.length) throw new Error(`upload failed: ${JSON.stringify(report.failed)}`)
-    const listing = await (await fetch(`${moto.endpoint}/${bucket}?list-type=2&prefix=prefix/`, { headers: AUTH })).text()
-    const stored = new Map([...listing.matchAll(/<Key>([^<]*)<\/Key>.*?<Size>(\d+)<\/Size>/gs)].map((m) => [m[1], Number(m[2])]))
+    const listing = await (
+      await fetch(`${moto.endpoint}/${bucket}?list-type=2&prefix=prefix/`, { headers: AUTH })
+    ).text()
+    const stored = new Map(
+      [...listing.matchAll(/<Key>([^<]*)<\/Key>.*?<Size>(\d+)<\/Size>/gs)].map((m) => [m[1], Number(m[2])]),
+    )
     const todayName = path.basename(fileForDay(path.join(source, 'log'), todayNumber()))
     const pastNames = names.filter((n) => n !== todayName)
     for (const name of pastNames) {
       const size = fs.statSync(path.join(source, 'log', name)).size
-      if (stored.get(`prefix/${name}`) !== size) throw new Error(`the bucket holds ${stored.get(`prefix/${name}`)} bytes of ${name}, not ${size}: ${[...stored.keys()].join(', ')}`)
+      if (stored.get(`prefix/${name}`) !== size)
+        throw new Error(
+          `the bucket holds ${stored.get(`prefix/${name}`)} bytes of ${name}, not ${size}: ${[...stored.keys()].join(', ')}`,
+        )
     }
     // Each day, and its index beside it.
     const dayObjects = [...stored.keys()].filter((k) => !k.endsWith('.index')).length
-    if (pastNames.length !== opts.days || dayObjects !== opts.days) throw new Error(`the bucket holds ${dayObjects} day objects, expected ${opts.days}`)
-    console.log(`uploaded ${pastNames.length} days, ${manifest.count.toLocaleString('en-US')} events, ${(manifest.bytes / 1e6).toFixed(1)} MB in ${((Date.now() - t) / 1000).toFixed(1)} s`)
+    if (pastNames.length !== opts.days || dayObjects !== opts.days)
+      throw new Error(`the bucket holds ${dayObjects} day objects, expected ${opts.days}`)
+    console.log(
+      `uploaded ${pastNames.length} days, ${manifest.count.toLocaleString('en-US')} events, ${(manifest.bytes / 1e6).toFixed(1)} MB in ${((Date.now() - t) / 1000).toFixed(1)} s`,
+    )
 
     // Local: the same day files, nothing else. Archive: an empty directory.
     const local = tempDir('bench-archive-local')
@@ -164,7 +216,8 @@ async function main() {
     for (const name of pastNames) {
       fs.copyFileSync(path.join(source, 'log', name), path.join(local, 'log', name))
     }
-    if (fs.readdirSync(path.join(local, 'log')).length !== opts.days) throw new Error('the local copy does not hold exactly the uploaded days')
+    if (fs.readdirSync(path.join(local, 'log')).length !== opts.days)
+      throw new Error('the local copy does not hold exactly the uploaded days')
     fs.writeFileSync(path.join(local, 'manifest.json'), JSON.stringify(manifest))
     const remote = tempDir('bench-archive-remote')
     fs.mkdirSync(path.join(remote, 'log'))
@@ -192,11 +245,17 @@ async function main() {
     for (let run = 0; run < opts.runs; run++) {
       for (const s of run % 2 ? [...sources].reverse() : sources) {
         for (const impl of impls) {
-          const r = resultOf(await runWorkload(impl, 'replay', s.dir, manifest.count, { timeoutMs: TIMEOUT_MS, env: s.env }), `${impl} ${s.key}`)
+          const r = resultOf(
+            await runWorkload(impl, 'replay', s.dir, manifest.count, { timeoutMs: TIMEOUT_MS, env: s.env }),
+            `${impl} ${s.key}`,
+          )
           if (r instanceof Error) throw r
-          if (s.key === 'archive' && fs.readdirSync(path.join(remote, 'log')).length !== 0) throw new Error('the archive reader created files in its directory')
+          if (s.key === 'archive' && fs.readdirSync(path.join(remote, 'log')).length !== 0)
+            throw new Error('the archive reader created files in its directory')
           results[impl][s.key].push(r)
-          console.log(`run ${run + 1}/${opts.runs}  ${impl.padEnd(4)} ${s.key.padEnd(8)} ${fmt(r.eventsPerSec)} events/s, ${fmt(r.mbPerSec, 1)} MB/s, open→first ${fmt(r.openMs, 1)} ms`)
+          console.log(
+            `run ${run + 1}/${opts.runs}  ${impl.padEnd(4)} ${s.key.padEnd(8)} ${fmt(r.eventsPerSec)} events/s, ${fmt(r.mbPerSec, 1)} MB/s, open→first ${fmt(r.openMs, 1)} ms`,
+          )
         }
       }
     }
@@ -214,17 +273,36 @@ async function main() {
       for (const s of sources) {
         const rs = results[impl][s.key]
         const m = (k) => median(rs.map((r) => r[k]))
-        summary[impl][s.key] = { eventsPerSec: m('eventsPerSec'), mbPerSec: m('mbPerSec'), openMs: m('openMs'), cpuUsPerEvent: m('cpuUsPerEvent'), maxRssMB: m('maxRssMB') }
+        summary[impl][s.key] = {
+          eventsPerSec: m('eventsPerSec'),
+          mbPerSec: m('mbPerSec'),
+          openMs: m('openMs'),
+          cpuUsPerEvent: m('cpuUsPerEvent'),
+          maxRssMB: m('maxRssMB'),
+        }
         const x = summary[impl][s.key]
-        rows.push([impl, s.key, fmt(x.eventsPerSec), fmt(x.mbPerSec, 1), fmt(x.openMs, 1), fmt(x.cpuUsPerEvent, 2), fmt(x.maxRssMB, 1)])
+        rows.push([
+          impl,
+          s.key,
+          fmt(x.eventsPerSec),
+          fmt(x.mbPerSec, 1),
+          fmt(x.openMs, 1),
+          fmt(x.cpuUsPerEvent, 2),
+          fmt(x.maxRssMB, 1),
+        ])
       }
       summary[impl].ratio = summary[impl].archive.eventsPerSec / summary[impl].local.eventsPerSec
     }
-    console.log(`\nMedians of ${opts.runs} run(s), ${manifest.count.toLocaleString('en-US')} events in ${opts.days} days (${(manifest.bytes / 1e6 / opts.days).toFixed(1)} MB each):\n\n${layout(rows, 2)}`)
+    console.log(
+      `\nMedians of ${opts.runs} run(s), ${manifest.count.toLocaleString('en-US')} events in ${opts.days} days (${(manifest.bytes / 1e6 / opts.days).toFixed(1)} MB each):\n\n${layout(rows, 2)}`,
+    )
     const r = summary.ours.ratio
     console.log(`\nGoal: replay from the archive ≥ 0.5× local disk: ${fmtX(r)} — ${r >= 0.5 ? 'met' : 'not met'}`)
-    const seek = opts['seek-events'] > 1000 ? await seekSection(eventlog, moto, bucket, archive, opts['seek-events']) : null
-    console.log(`\nFull results: ${saveResults(opts.quick ? 'archive-replay-quick' : 'archive-replay', { ...info, opts, summary, results, seek })}`)
+    const seek =
+      opts['seek-events'] > 1000 ? await seekSection(eventlog, moto, bucket, archive, opts['seek-events']) : null
+    console.log(
+      `\nFull results: ${saveResults(opts.quick ? 'archive-replay-quick' : 'archive-replay', { ...info, opts, summary, results, seek })}`,
+    )
   } finally {
     await moto.stop()
   }

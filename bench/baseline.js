@@ -324,7 +324,7 @@ let idText = ''
 let idAt = 256
 function pooledId() {
   if (idAt === 256) {
-    for (let k = 0; k < idBytes.length; ) {
+    for (let k = 0; k < idBytes.length;) {
       if (randomAt === randomBytes.length) {
         crypto.randomFillSync(randomBytes)
         randomAt = 0

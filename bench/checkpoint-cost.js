@@ -27,7 +27,10 @@ const ROOT = path.join(__dirname, '..')
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'eventlog-checkpoint-cost-'))
 const pattern = path.join(dir, PATTERN_NAME)
 const fixtures = JSON.stringify(path.join(__dirname, 'fixtures'))
-execFileSync(process.execPath, ['-e', `const f = require(${fixtures}); f.writeHistory(${JSON.stringify(dir)}, f.spread(${n}, 3))`])
+execFileSync(process.execPath, [
+  '-e',
+  `const f = require(${fixtures}); f.writeHistory(${JSON.stringify(dir)}, f.spread(${n}, 3))`,
+])
 
 // One replay: the time from consume() to the first onSync, and a check of what it delivered.
 const child = `
@@ -87,7 +90,11 @@ console.log(`  plain consumer   ${fmt(plain)} events/s   (runs: ${results.plain.
 console.log(`  named consumer   ${fmt(named)} events/s   (runs: ${results.named.map(fmt).join(', ')})`)
 const ratios = results.plain.map((p, r) => results.named[r] / p)
 const cost = (1 - median(ratios)) * 100
-console.log(`  checkpoint cost  ${cost.toFixed(1)} % of events/s (median of the rounds' ratios: ${ratios.map((x) => x.toFixed(3)).join(', ')})`)
+console.log(
+  `  checkpoint cost  ${cost.toFixed(1)} % of events/s (median of the rounds' ratios: ${ratios.map((x) => x.toFixed(3)).join(', ')})`,
+)
 const [cp, cn] = [median(cpu.plain), median(cpu.named)]
 const more = ((cn - cp) / cp) * 100
-console.log(`  CPU µs/event     plain ${cp.toFixed(2)}, named ${cn.toFixed(2)} (${more >= 0 ? '+' : ''}${more.toFixed(1)} %)`)
+console.log(
+  `  CPU µs/event     plain ${cp.toFixed(2)}, named ${cn.toFixed(2)} (${more >= 0 ? '+' : ''}${more.toFixed(1)} %)`,
+)

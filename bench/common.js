@@ -92,7 +92,9 @@ function elfSectionNames(buf) {
  */
 function useReleaseBuild({ allowDebug = false } = {}) {
   if (!fs.existsSync(BINARY)) {
-    console.error(`${path.relative(process.cwd(), BINARY)} is missing: run \`npm run build\` (the release build) first.`)
+    console.error(
+      `${path.relative(process.cwd(), BINARY)} is missing: run \`npm run build\` (the release build) first.`,
+    )
     process.exit(2)
   }
   const bytes = fs.readFileSync(BINARY)
@@ -100,7 +102,9 @@ function useReleaseBuild({ allowDebug = false } = {}) {
   // Benchmarking a debug build would make ours look several times slower than it is.
   const debug = elfSectionNames(bytes).includes('.debug_info')
   if (debug && !allowDebug) {
-    console.error(`${path.basename(BINARY)} looks like a debug build: run \`npm run build\` (release) first, or pass --allow-debug-build.`)
+    console.error(
+      `${path.basename(BINARY)} looks like a debug build: run \`npm run build\` (release) first, or pass --allow-debug-build.`,
+    )
     process.exit(2)
   }
   const stat = fs.statSync(BINARY)
@@ -145,7 +149,11 @@ function useAlt(dir, build) {
  * error }. `onMessage` gets IPC messages (with `ipc: true`); `child` is there to send to;
  * `onLine` each line of stdout (and its JSON, if any), `onStderr` each chunk of stderr.
  */
-function startNode(script, args, { timeoutMs, ipc = false, onMessage, env, nodeArgs = [], onLine, onStderr, spawnAs, cwd } = {}) {
+function startNode(
+  script,
+  args,
+  { timeoutMs, ipc = false, onMessage, env, nodeArgs = [], onLine, onStderr, spawnAs, cwd } = {},
+) {
   if (!(timeoutMs > 0)) throw new Error('startNode: a timeout is required')
   // spawnAs: [command, args], a wrapper (perf) that runs node itself; it gets a process group
   // of its own, so that a timeout kills the wrapper and the node under it together.
@@ -253,16 +261,27 @@ function machine() {
 
 /** Prints what was run, where and when; returns it for the JSON results. */
 function header(title, build) {
-  const command = ['node', ...process.execArgv, path.relative(process.cwd(), process.argv[1]), ...process.argv.slice(2)].join(' ')
+  const command = [
+    'node',
+    ...process.execArgv,
+    path.relative(process.cwd(), process.argv[1]),
+    ...process.argv.slice(2),
+  ].join(' ')
   const info = { title, command, machine: machine(), date: new Date().toISOString(), binarySha256: build?.sha256 }
-  console.log(`${title}\n  command: ${command}\n  machine: ${info.machine}\n  date:    ${info.date}${build ? `\n  binary:  ${path.basename(build.binary)} ${build.mtime} sha256 ${build.sha256.slice(0, 12)}` : ''}\n`)
+  console.log(
+    `${title}\n  command: ${command}\n  machine: ${info.machine}\n  date:    ${info.date}${build ? `\n  binary:  ${path.basename(build.binary)} ${build.mtime} sha256 ${build.sha256.slice(0, 12)}` : ''}\n`,
+  )
   return info
 }
 
 /** Aligned text columns; the first `left` are left-aligned. */
 function layout(rows, left = 1) {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i] ?? '').length)))
-  const line = (r) => r.map((c, i) => (i < left ? String(c ?? '').padEnd(widths[i]) : String(c ?? '').padStart(widths[i]))).join('  ').trimEnd()
+  const line = (r) =>
+    r
+      .map((c, i) => (i < left ? String(c ?? '').padEnd(widths[i]) : String(c ?? '').padStart(widths[i])))
+      .join('  ')
+      .trimEnd()
   return [line(rows[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n')
 }
 
@@ -274,7 +293,8 @@ const fmt = (v, digits) =>
         maximumFractionDigits: digits ?? (Math.abs(v) >= 100 ? 0 : 1),
       })
 
-const fmtX = (r) => (r === null || r === undefined || !Number.isFinite(r) ? '—' : `${r >= 10 ? r.toFixed(0) : r.toFixed(2)}×`)
+const fmtX = (r) =>
+  r === null || r === undefined || !Number.isFinite(r) ? '—' : `${r >= 10 ? r.toFixed(0) : r.toFixed(2)}×`
 
 /** Writes a script's results next to run.js's (bench/results/, not committed). */
 function saveResults(name, data) {
@@ -291,7 +311,11 @@ function parseArgs(known) {
   for (const a of process.argv.slice(2)) {
     const m = /^--([a-z-]+)(?:=(.*))?$/.exec(a)
     if (!m || !(m[1] in known)) {
-      console.error(`unknown argument ${a}; known: ${Object.keys(known).map((k) => `--${k}`).join(' ')}`)
+      console.error(
+        `unknown argument ${a}; known: ${Object.keys(known)
+          .map((k) => `--${k}`)
+          .join(' ')}`,
+      )
       process.exit(2)
     }
     const def = known[m[1]]

@@ -13,9 +13,29 @@
 const fs = require('node:fs')
 const path = require('node:path')
 const { writeHistory } = require('./fixtures')
-const { useReleaseBuild, useAlt, tempDir, runWorkload, resultOf, median, header, layout, fmt, fmtX, saveResults, parseArgs } = require('./common')
+const {
+  useReleaseBuild,
+  useAlt,
+  tempDir,
+  runWorkload,
+  resultOf,
+  median,
+  header,
+  layout,
+  fmt,
+  fmtX,
+  saveResults,
+  parseArgs,
+} = require('./common')
 
-const opts = parseArgs({ runs: 5, original: false, 'original-timeout': 60, alt: '', quick: false, 'allow-debug-build': false })
+const opts = parseArgs({
+  runs: 5,
+  original: false,
+  'original-timeout': 60,
+  alt: '',
+  quick: false,
+  'allow-debug-build': false,
+})
 const HISTORIES = opts.quick
   ? [
       { key: 'days', label: '20 days × 100', counts: new Array(20).fill(100) },
@@ -43,7 +63,9 @@ async function main() {
     const t = Date.now()
     h.manifest = writeHistory(path.join(h.dir, 'log'), h.counts)
     fs.writeFileSync(path.join(h.dir, 'manifest.json'), JSON.stringify(h.manifest))
-    console.log(`history ${h.label}: ${h.manifest.count.toLocaleString('en-US')} events, ${(h.manifest.bytes / 1e6).toFixed(1)} MB, written in ${((Date.now() - t) / 1000).toFixed(1)} s`)
+    console.log(
+      `history ${h.label}: ${h.manifest.count.toLocaleString('en-US')} events, ${(h.manifest.bytes / 1e6).toFixed(1)} MB, written in ${((Date.now() - t) / 1000).toFixed(1)} s`,
+    )
   }
   console.log()
 
@@ -60,14 +82,23 @@ async function main() {
         if (outcome.status === 'timeout' && impl === 'original') {
           // It will not get faster: one timeout per history is the finding.
           skipped.add(`${impl}/${h.key}`)
-          results[impl][h.key].push({ timeout: true, timeoutMs, openMs: outcome.partial?.openMs ?? null, delivered: outcome.partial?.delivered ?? 0 })
-          console.log(`run ${run + 1}/${opts.runs}  ${h.label.padEnd(17)} ${impl.padEnd(8)} killed after ${timeoutMs / 1000} s (${outcome.partial?.delivered ?? 0} events delivered)`)
+          results[impl][h.key].push({
+            timeout: true,
+            timeoutMs,
+            openMs: outcome.partial?.openMs ?? null,
+            delivered: outcome.partial?.delivered ?? 0,
+          })
+          console.log(
+            `run ${run + 1}/${opts.runs}  ${h.label.padEnd(17)} ${impl.padEnd(8)} killed after ${timeoutMs / 1000} s (${outcome.partial?.delivered ?? 0} events delivered)`,
+          )
           continue
         }
         const r = resultOf(outcome, `${impl} ${h.label}`)
         if (r instanceof Error) throw r
         results[impl][h.key].push(r)
-        console.log(`run ${run + 1}/${opts.runs}  ${h.label.padEnd(17)} ${impl.padEnd(8)} open→first ${fmt(r.openMs, 1)} ms, ${fmt(r.eventsPerSec)} events/s`)
+        console.log(
+          `run ${run + 1}/${opts.runs}  ${h.label.padEnd(17)} ${impl.padEnd(8)} open→first ${fmt(r.openMs, 1)} ms, ${fmt(r.eventsPerSec)} events/s`,
+        )
       }
     }
   }
@@ -86,7 +117,8 @@ async function main() {
         timeout: rs.some((r) => r.timeout) ? rs[0].timeoutMs : null,
       }
       ;(summary[impl] = summary[impl] || {})[h.key] = s
-      const rate = s.eventsPerSec !== null ? fmt(s.eventsPerSec) : `< ${fmt(h.manifest.count / (s.timeout / 1000))} (killed)`
+      const rate =
+        s.eventsPerSec !== null ? fmt(s.eventsPerSec) : `< ${fmt(h.manifest.count / (s.timeout / 1000))} (killed)`
       const open = s.openMs !== null ? fmt(s.openMs, 1) : s.timeout ? `> ${fmt(s.timeout, 0)} (killed)` : '—'
       rows.push([h.label, impl, open, rate, fmt(s.cpuUsPerEvent, 2), fmt(s.maxRssMB, 1)])
     }
@@ -95,14 +127,25 @@ async function main() {
   const [days, one, many] = HISTORIES
   const div = (a, b) => (typeof a === 'number' && typeof b === 'number' && b > 0 ? a / b : null)
   const ratioRows = [['', ...impls]]
-  ratioRows.push([`${days.label} ÷ ${one.label}, events/s`, ...impls.map((i) => fmtX(div(summary[i].days.eventsPerSec, summary[i].one.eventsPerSec)))])
-  ratioRows.push([`${many.label} ÷ ${one.label}, events/s`, ...impls.map((i) => fmtX(div(summary[i].many.eventsPerSec, summary[i].one.eventsPerSec)))])
-  ratioRows.push([`open→first, ${many.label} ÷ ${one.label}`, ...impls.map((i) => fmtX(div(summary[i].many.openMs, summary[i].one.openMs)))])
+  ratioRows.push([
+    `${days.label} ÷ ${one.label}, events/s`,
+    ...impls.map((i) => fmtX(div(summary[i].days.eventsPerSec, summary[i].one.eventsPerSec))),
+  ])
+  ratioRows.push([
+    `${many.label} ÷ ${one.label}, events/s`,
+    ...impls.map((i) => fmtX(div(summary[i].many.eventsPerSec, summary[i].one.eventsPerSec))),
+  ])
+  ratioRows.push([
+    `open→first, ${many.label} ÷ ${one.label}`,
+    ...impls.map((i) => fmtX(div(summary[i].many.openMs, summary[i].one.openMs))),
+  ])
   console.log(`\n${layout(ratioRows, 1)}`)
   const o = summary.ours
   const r = o.days.eventsPerSec / o.one.eventsPerSec
   console.log(`\nGoal: replay across ${days.label} ≥ 0.8× one file: ${fmtX(r)} — ${r >= 0.8 ? 'met' : 'not met'}`)
-  console.log(`Open→first event with ${many.label}: ${fmt(o.many.openMs, 1)} ms (baseline ${fmt(summary.baseline.many.openMs, 1)} ms)`)
+  console.log(
+    `Open→first event with ${many.label}: ${fmt(o.many.openMs, 1)} ms (baseline ${fmt(summary.baseline.many.openMs, 1)} ms)`,
+  )
   console.log(`\nFull results: ${saveResults(opts.quick ? 'days-quick' : 'days', { ...info, opts, summary, results })}`)
 }
 

@@ -17,10 +17,31 @@
 const fs = require('node:fs')
 const path = require('node:path')
 const { PER_DAY, todayNumber } = require('./fixtures')
-const { useReleaseBuild, useAlt, tempDir, removeDir, startNode, median, header, layout, fmt, fmtX, saveResults, parseArgs } = require('./common')
+const {
+  useReleaseBuild,
+  useAlt,
+  tempDir,
+  removeDir,
+  startNode,
+  median,
+  header,
+  layout,
+  fmt,
+  fmtX,
+  saveResults,
+  parseArgs,
+} = require('./common')
 
 const WORKLOADS_JS = path.join(__dirname, 'workloads.js')
-const opts = parseArgs({ procs: '1,8', seconds: 3, runs: 3, 'count-syncs': false, alt: '', quick: false, 'allow-debug-build': false })
+const opts = parseArgs({
+  procs: '1,8',
+  seconds: 3,
+  runs: 3,
+  'count-syncs': false,
+  alt: '',
+  quick: false,
+  'allow-debug-build': false,
+})
 if (opts.quick) Object.assign(opts, { procs: '1,2', seconds: 0.5, runs: 1 })
 const counts = String(opts.procs).split(',').map(Number)
 if (counts.some((c) => !(c >= 1 && c <= 64))) {
@@ -47,7 +68,9 @@ async function measure(impl, procs) {
           ipc: true,
           onMessage: (m) => m && m.type === 'ready' && markReady(),
           env: opts['count-syncs'] ? { DEBUG: 'eventlog:writer' } : undefined,
-          onStderr: opts['count-syncs'] ? (chunk) => (syncs += (String(chunk).match(/fdatasync/g) || []).length) : undefined,
+          onStderr: opts['count-syncs']
+            ? (chunk) => (syncs += (String(chunk).match(/fdatasync/g) || []).length)
+            : undefined,
         }),
       )
     }
@@ -57,7 +80,8 @@ async function measure(impl, procs) {
     for (const c of children) c.child.send({ type: 'go', durationMs: opts.seconds * 1000 })
     const outcomes = await Promise.all(children.map((c) => c.done))
     const results = outcomes.map((o, p) => {
-      if (o.status !== 'ok') throw new Error(`process ${p}: ${o.status === 'timeout' ? `killed after ${timeoutMs / 1000} s` : o.error}`)
+      if (o.status !== 'ok')
+        throw new Error(`process ${p}: ${o.status === 'timeout' ? `killed after ${timeoutMs / 1000} s` : o.error}`)
       if (!o.result.ok) throw new Error(`process ${p}: ${o.result.failures.slice(0, 3).join('; ')}`)
       return o.result
     })
@@ -69,13 +93,16 @@ async function measure(impl, procs) {
     const lines = fs.readFileSync(path.join(logDir, names[0]), 'utf8').split('\n')
     if (lines.pop() !== '') throw new Error('the logfile does not end in a newline')
     const total = results.reduce((a, r) => a + r.positions.length, 0)
-    if (lines.length !== total) throw new Error(`the logfile holds ${lines.length} lines, the processes made ${total} adds`)
+    if (lines.length !== total)
+      throw new Error(`the logfile holds ${lines.length} lines, the processes made ${total} adds`)
     for (const r of results) {
       r.positions.forEach((pos, seq) => {
         const k = pos - day * PER_DAY
         const line = k >= 0 && k < lines.length ? JSON.parse(lines[k]) : null
         if (!line || line.event.proc !== r.proc || line.event.seq !== seq) {
-          throw new Error(`process ${r.proc} add #${seq} at ${pos}: the file has ${line ? JSON.stringify(line.event) : 'no such line'} there`)
+          throw new Error(
+            `process ${r.proc} add #${seq} at ${pos}: the file has ${line ? JSON.stringify(line.event) : 'no such line'} there`,
+          )
         }
       })
     }
@@ -90,7 +117,9 @@ async function measure(impl, procs) {
       perProcess: results.map((r) => r.adds),
       syncs: opts['count-syncs'] ? syncs : undefined,
       // From log.stats(), where the implementation has it (ours): fdatasync calls made.
-      flushes: results.every((r) => typeof r.flushes === 'number') ? results.reduce((a, r) => a + r.flushes, 0) : undefined,
+      flushes: results.every((r) => typeof r.flushes === 'number')
+        ? results.reduce((a, r) => a + r.flushes, 0)
+        : undefined,
     }
   } finally {
     removeDir(dir)
@@ -121,7 +150,18 @@ async function main() {
     }
   }
   const summary = {}
-  const rows = [['implementation', 'processes', 'events/s (all)', `÷ ${counts[0]} process(es)`, 'add median µs', 'add p99 µs', 'CPU µs/event', ...(opts['count-syncs'] ? ['fdatasyncs/event'] : [])]]
+  const rows = [
+    [
+      'implementation',
+      'processes',
+      'events/s (all)',
+      `÷ ${counts[0]} process(es)`,
+      'add median µs',
+      'add p99 µs',
+      'CPU µs/event',
+      ...(opts['count-syncs'] ? ['fdatasyncs/event'] : []),
+    ],
+  ]
   for (const impl of impls) {
     summary[impl] = {}
     for (const c of counts) {
@@ -136,15 +176,28 @@ async function main() {
     }
     for (const c of counts) {
       const s = summary[impl][c]
-      rows.push([impl, String(c), fmt(s.eventsPerSec), fmtX(s.eventsPerSec / summary[impl][counts[0]].eventsPerSec), fmt(s.medianLatencyUs), fmt(s.p99LatencyUs), fmt(s.cpuUsPerEvent, 1), ...(opts['count-syncs'] ? [fmt(s.syncsPerEvent, 3)] : [])])
+      rows.push([
+        impl,
+        String(c),
+        fmt(s.eventsPerSec),
+        fmtX(s.eventsPerSec / summary[impl][counts[0]].eventsPerSec),
+        fmt(s.medianLatencyUs),
+        fmt(s.p99LatencyUs),
+        fmt(s.cpuUsPerEvent, 1),
+        ...(opts['count-syncs'] ? [fmt(s.syncsPerEvent, 3)] : []),
+      ])
     }
   }
-  console.log(`\nMedians of ${opts.runs} run(s), ${opts.seconds} s each, durable: true, each process awaiting each add:\n\n${layout(rows, 1)}`)
+  console.log(
+    `\nMedians of ${opts.runs} run(s), ${opts.seconds} s each, durable: true, each process awaiting each add:\n\n${layout(rows, 1)}`,
+  )
   if (counts.includes(1) && counts.includes(8)) {
     const r = summary.ours[8].eventsPerSec / summary.ours[1].eventsPerSec
     console.log(`\nGoal: 8 processes ≥ 4× one: ${fmtX(r)} — ${r >= 4 ? 'met' : 'not met'}`)
   }
-  console.log(`\nFull results: ${saveResults(opts.quick ? 'durable-procs-quick' : 'durable-procs', { ...info, opts, summary, results })}`)
+  console.log(
+    `\nFull results: ${saveResults(opts.quick ? 'durable-procs-quick' : 'durable-procs', { ...info, opts, summary, results })}`,
+  )
 }
 
 main().catch((err) => {

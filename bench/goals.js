@@ -28,7 +28,11 @@ function issue9Goals(workloads, summaries) {
     if (!x) continue
     const s = summaries[name]
     const r = plain(ratio(s.ours, s.baseline, x.m, x.w.events))
-    rows.push([`replay (${what}) ≥ 1.6× the baseline`, r === null ? '—' : `${r.toFixed(3)}×`, r === null ? '—' : r >= 1.6 ? 'met' : 'not met'])
+    rows.push([
+      `replay (${what}) ≥ 1.6× the baseline`,
+      r === null ? '—' : `${r.toFixed(3)}×`,
+      r === null ? '—' : r >= 1.6 ? 'met' : 'not met',
+    ])
   }
   const x = metricOf(workloads, 'add-burst', 'maxRssMB')
   if (x) {
@@ -59,9 +63,10 @@ function againstRecord(workloads, summaries, tolerance = 0.15) {
       const row = [w.name, m.label]
       let lower = false
       for (const other of ['original', 'baseline']) {
-        const then = rec.ours?.[m.key] !== undefined && rec[other]?.[m.key] !== undefined
-          ? plain(ratio({ median: rec.ours }, { median: rec[other] }, m, w.events))
-          : null
+        const then =
+          rec.ours?.[m.key] !== undefined && rec[other]?.[m.key] !== undefined
+            ? plain(ratio({ median: rec.ours }, { median: rec[other] }, m, w.events))
+            : null
         const now = plain(ratio(summaries[w.name].ours, summaries[w.name][other], m, w.events))
         row.push(then === null ? '—' : fmtRatio(then), now === null ? '—' : fmtRatio(now))
         if (other === 'baseline' && then !== null && now !== null && now < then * (1 - tolerance)) lower = true
@@ -76,7 +81,11 @@ function againstRecord(workloads, summaries, tolerance = 0.15) {
 function layout(header, rows) {
   const all = [header, ...rows]
   const widths = header.map((_, i) => Math.max(...all.map((r) => String(r[i]).length)))
-  const line = (r) => r.map((c, i) => (i < 2 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ').trimEnd()
+  const line = (r) =>
+    r
+      .map((c, i) => (i < 2 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i])))
+      .join('  ')
+      .trimEnd()
   return [line(header), widths.map((x) => '-'.repeat(x)).join('  '), ...rows.map(line)].join('\n')
 }
 

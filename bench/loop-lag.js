@@ -14,9 +14,31 @@
 
 const path = require('node:path')
 const { writeHistory, spread } = require('./fixtures')
-const { useReleaseBuild, useAlt, tempDir, runWorkload, resultOf, median, header, layout, fmt, fmtX, saveResults, parseArgs } = require('./common')
+const {
+  useReleaseBuild,
+  useAlt,
+  tempDir,
+  runWorkload,
+  resultOf,
+  median,
+  header,
+  layout,
+  fmt,
+  fmtX,
+  saveResults,
+  parseArgs,
+} = require('./common')
 
-const opts = parseArgs({ events: 2000000, runs: 3, 'original-events': 200000, 'no-original': false, 'no-baseline': false, alt: '', quick: false, 'allow-debug-build': false })
+const opts = parseArgs({
+  events: 2000000,
+  runs: 3,
+  'original-events': 200000,
+  'no-original': false,
+  'no-baseline': false,
+  alt: '',
+  quick: false,
+  'allow-debug-build': false,
+})
 if (opts.quick) Object.assign(opts, { events: 20000, runs: 1, 'original-events': 5000 })
 const TIMEOUT_MS = 180000
 
@@ -40,7 +62,9 @@ async function main() {
     const t = Date.now()
     const manifest = writeHistory(path.join(dir, 'log'), spread(events, 3))
     require('node:fs').writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest))
-    console.log(`history: ${events.toLocaleString('en-US')} events in 3 day files, ${(manifest.bytes / 1e6).toFixed(0)} MB, written in ${((Date.now() - t) / 1000).toFixed(1)} s`)
+    console.log(
+      `history: ${events.toLocaleString('en-US')} events in 3 day files, ${(manifest.bytes / 1e6).toFixed(0)} MB, written in ${((Date.now() - t) / 1000).toFixed(1)} s`,
+    )
     fixtures.set(events, dir)
   }
 
@@ -48,20 +72,38 @@ async function main() {
   for (let run = 0; run < opts.runs; run++) {
     for (const { impl, events } of impls) {
       // Alternate which goes first, so drift does not favour one.
-      const order = (run + impls.findIndex((x) => x.impl === impl)) % 2 ? ['replay-lag', 'replay'] : ['replay', 'replay-lag']
+      const order =
+        (run + impls.findIndex((x) => x.impl === impl)) % 2 ? ['replay-lag', 'replay'] : ['replay', 'replay-lag']
       for (const workload of order) {
-        const r = resultOf(await runWorkload(impl, workload, fixtures.get(events), events, { timeoutMs: TIMEOUT_MS }), `${impl} ${workload}`)
+        const r = resultOf(
+          await runWorkload(impl, workload, fixtures.get(events), events, { timeoutMs: TIMEOUT_MS }),
+          `${impl} ${workload}`,
+        )
         if (r instanceof Error) throw r
         results[impl][workload === 'replay' ? 'plain' : 'lag'].push(r)
         console.log(
           `run ${run + 1}/${opts.runs}  ${impl.padEnd(8)} ${workload.padEnd(10)} ${fmt(r.eventsPerSec)} events/s` +
-            (r.ticks !== undefined ? `, interval late by max ${r.maxLateMs.toFixed(1)} ms, p99 ${r.p99LateMs.toFixed(1)} ms (${r.ticks} calls)` : ''),
+            (r.ticks !== undefined
+              ? `, interval late by max ${r.maxLateMs.toFixed(1)} ms, p99 ${r.p99LateMs.toFixed(1)} ms (${r.ticks} calls)`
+              : ''),
         )
       }
     }
   }
 
-  const rows = [['implementation', 'events', 'events/s without', 'events/s with', 'with ÷ without', 'max late ms (worst run)', 'max late ms (median run)', 'p99 late ms', 'calls > 15 ms late']]
+  const rows = [
+    [
+      'implementation',
+      'events',
+      'events/s without',
+      'events/s with',
+      'with ÷ without',
+      'max late ms (worst run)',
+      'max late ms (median run)',
+      'p99 late ms',
+      'calls > 15 ms late',
+    ],
+  ]
   const summary = {}
   for (const { impl, events } of impls) {
     const { plain, lag } = results[impl]
@@ -79,7 +121,17 @@ async function main() {
       ticks: lag.reduce((a, r) => a + r.ticks, 0),
     }
     summary[impl] = s
-    rows.push([impl, events.toLocaleString('en-US'), fmt(without), fmt(withTimer), fmtX(s.rateRatio), fmt(s.worstMaxLateMs, 1), fmt(s.medianMaxLateMs, 1), fmt(s.medianP99LateMs, 1), `${s.over15ms} of ${s.ticks}`])
+    rows.push([
+      impl,
+      events.toLocaleString('en-US'),
+      fmt(without),
+      fmt(withTimer),
+      fmtX(s.rateRatio),
+      fmt(s.worstMaxLateMs, 1),
+      fmt(s.medianMaxLateMs, 1),
+      fmt(s.medianP99LateMs, 1),
+      `${s.over15ms} of ${s.ticks}`,
+    ])
   }
   console.log(`\nMedians of ${opts.runs} run(s) each (fresh process per run):\n\n${layout(rows)}`)
   const o = summary.ours
@@ -87,7 +139,9 @@ async function main() {
     `\nGoals (ours): interval never > 15 ms late: worst ${o.worstMaxLateMs.toFixed(1)} ms — ${o.worstMaxLateMs <= 15 ? 'met' : 'not met'}; ` +
       `rate with the interval ≥ 0.85× without: ${fmtX(o.rateRatio)} — ${o.rateRatio >= 0.85 ? 'met' : 'not met'}`,
   )
-  console.log(`\nFull results: ${saveResults(opts.quick ? 'loop-lag-quick' : 'loop-lag', { ...info, opts, summary, results })}`)
+  console.log(
+    `\nFull results: ${saveResults(opts.quick ? 'loop-lag-quick' : 'loop-lag', { ...info, opts, summary, results })}`,
+  )
 }
 
 main().catch((err) => {

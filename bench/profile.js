@@ -32,10 +32,32 @@ const { useReleaseBuild, useAlt, tempDir, startNode, resultOf, header, layout, f
 const workload = process.argv[2]
 const givenArgs = process.argv.slice(2)
 process.argv.splice(2, 1)
-const opts = parseArgs({ n: 0, days: 3, impl: 'ours', perf: false, interval: 200, top: 25, keep: false, alt: '', freq: 1999, 'allow-debug-build': false })
-const DEFAULT_N = { replay: 200000, 'replay-async': 200000, 'add-burst': 20000, 'add-seq': 2000, 'add-unread': 20000, 'add-id-only': 20000, 'add-unread-seq': 2000, durable: 20000 }
+const opts = parseArgs({
+  n: 0,
+  days: 3,
+  impl: 'ours',
+  perf: false,
+  interval: 200,
+  top: 25,
+  keep: false,
+  alt: '',
+  freq: 1999,
+  'allow-debug-build': false,
+})
+const DEFAULT_N = {
+  replay: 200000,
+  'replay-async': 200000,
+  'add-burst': 20000,
+  'add-seq': 2000,
+  'add-unread': 20000,
+  'add-id-only': 20000,
+  'add-unread-seq': 2000,
+  durable: 20000,
+}
 if (!(workload in DEFAULT_N)) {
-  console.error(`usage: node bench/profile.js <${Object.keys(DEFAULT_N).join(' | ')}> [--n=N] [--impl=ours] [--perf] [--interval=µs] [--top=N] [--keep]`)
+  console.error(
+    `usage: node bench/profile.js <${Object.keys(DEFAULT_N).join(' | ')}> [--n=N] [--impl=ours] [--perf] [--interval=µs] [--top=N] [--keep]`,
+  )
   process.exit(2)
 }
 const n = opts.n || DEFAULT_N[workload]
@@ -54,7 +76,13 @@ function v8Summary(file, window) {
     const dt = p.timeDeltas[i + 1] ?? 0
     if (t < window.startUs || t > window.endUs) continue
     const f = byId.get(p.samples[i]).callFrame
-    const where = f.url ? `${f.url.replace(/^file:\/\//, '').split('/').slice(-2).join('/')}:${f.lineNumber + 1}` : ''
+    const where = f.url
+      ? `${f.url
+          .replace(/^file:\/\//, '')
+          .split('/')
+          .slice(-2)
+          .join('/')}:${f.lineNumber + 1}`
+      : ''
     const key = `${f.functionName || '(anonymous)'} ${where}`.trim()
     self.set(key, (self.get(key) || 0) + dt)
     total += dt
@@ -66,7 +94,11 @@ function v8Summary(file, window) {
 
 const CATEGORIES = [
   // Matched against a whole call chain first: a collection started from anywhere is GC.
-  { name: 'GC', anywhere: true, re: /Heap::CollectGarbage|Heap::PerformGarbageCollection|Scavenger|ScavengeJob|MarkCompactCollector|MinorMarkSweep|ConcurrentMarking|IncrementalMarking|Sweeper::|MemoryReducer|Heap::Scavenge/ },
+  {
+    name: 'GC',
+    anywhere: true,
+    re: /Heap::CollectGarbage|Heap::PerformGarbageCollection|Scavenger|ScavengeJob|MarkCompactCollector|MinorMarkSweep|ConcurrentMarking|IncrementalMarking|Sweeper::|MemoryReducer|Heap::Scavenge/,
+  },
   // Then frame by frame from the leaf up: the first one that matches.
   { name: 'JSON.parse', re: /JsonParser|Builtin_JsonParse/ },
   { name: 'JSON.stringify', re: /JsonStringifier|Builtin_JsonStringify/ },
@@ -148,17 +180,40 @@ async function main() {
   let outcome
   if (opts.perf) {
     // perf runs node: the workload child is perf's child.
-    const perfArgs = ['record', '-q', '-k', 'CLOCK_MONOTONIC', '-F', String(opts.freq), '-g', '-o', perfData, '--', process.execPath, '--perf-basic-prof', ...nodeArgs, WORKLOADS_JS, opts.impl, workload, runDir, String(n)]
+    const perfArgs = [
+      'record',
+      '-q',
+      '-k',
+      'CLOCK_MONOTONIC',
+      '-F',
+      String(opts.freq),
+      '-g',
+      '-o',
+      perfData,
+      '--',
+      process.execPath,
+      '--perf-basic-prof',
+      ...nodeArgs,
+      WORKLOADS_JS,
+      opts.impl,
+      workload,
+      runDir,
+      String(n),
+    ]
     // In the temporary directory: --perf-basic-prof makes node write isolate-*.log there.
     outcome = await startNode(null, [], { timeoutMs: 300000, spawnAs: ['perf', perfArgs], cwd: dir }).done
   } else {
-    outcome = await startNode(WORKLOADS_JS, [opts.impl, workload, runDir, String(n)], { timeoutMs: 300000, nodeArgs }).done
+    outcome = await startNode(WORKLOADS_JS, [opts.impl, workload, runDir, String(n)], { timeoutMs: 300000, nodeArgs })
+      .done
   }
   const r = resultOf(outcome, workload)
   if (r instanceof Error) throw r
   if (!r.window || !r.window.endUs) throw new Error('the workload did not mark what it measured')
   const ms = (r.window.endUs - r.window.startUs) / 1000
-  const headline = ['eventsPerSec', 'cpuUsPerEvent', 'medianUs', 'maxRssMB'].filter((k) => r[k] !== undefined).map((k) => `${k} ${fmt(r[k], 1)}`).join(', ')
+  const headline = ['eventsPerSec', 'cpuUsPerEvent', 'medianUs', 'maxRssMB']
+    .filter((k) => r[k] !== undefined)
+    .map((k) => `${k} ${fmt(r[k], 1)}`)
+    .join(', ')
   console.log(`measured: ${fmt(ms, 1)} ms; ${headline} (profilers on: slower than without)\n`)
 
   if (!opts.perf) printV8(profDir, r.window)
@@ -182,7 +237,14 @@ function printV8(profDir, window) {
     const v = v8.rows.find(([k]) => k === s)?.[1] || 0
     rows.push([s, fmt(v / 1000, 1), pct(v, v8.total)])
   }
-  rows.push(['JavaScript (self time of every function, below)', fmt(js.reduce((a, [, v]) => a + v, 0) / 1000, 1), pct(js.reduce((a, [, v]) => a + v, 0), v8.total)])
+  rows.push([
+    'JavaScript (self time of every function, below)',
+    fmt(js.reduce((a, [, v]) => a + v, 0) / 1000, 1),
+    pct(
+      js.reduce((a, [, v]) => a + v, 0),
+      v8.total,
+    ),
+  ])
   for (const [k, v] of js.slice(0, opts.top)) rows.push([`  ${k}`, fmt(v / 1000, 1), pct(v, v8.total)])
   console.log(layout(rows, 1))
 }
@@ -192,7 +254,13 @@ function printPerf(perfData, r) {
     const p = perfSummary(perfData, r.window, r.pid)
     const t = [['perf, CPU samples of every thread', 'samples', 'share', 'main thread', 'share of main']]
     for (const [k, v] of [...p.byCategory].sort((a, b) => b[1] - a[1])) {
-      t.push([k, String(v), pct(v, p.total), String(p.byCategoryMain.get(k) || 0), pct(p.byCategoryMain.get(k) || 0, p.main)])
+      t.push([
+        k,
+        String(v),
+        pct(v, p.total),
+        String(p.byCategoryMain.get(k) || 0),
+        pct(p.byCategoryMain.get(k) || 0, p.main),
+      ])
     }
     t.push(['all', String(p.total), '100%', String(p.main), '100%'])
     console.log(layout(t, 1) + '\n')
@@ -200,7 +268,8 @@ function printPerf(perfData, r) {
     for (const [k, v] of [...p.byThread].sort((a, b) => b[1] - a[1])) th.push([k, String(v), pct(v, p.total)])
     console.log(layout(th, 1) + '\n')
     const lv = [['hottest leaf frames', 'samples', 'share']]
-    for (const [k, v] of [...p.leaves].sort((a, b) => b[1] - a[1]).slice(0, opts.top)) lv.push([k.slice(0, 140), String(v), pct(v, p.total)])
+    for (const [k, v] of [...p.leaves].sort((a, b) => b[1] - a[1]).slice(0, opts.top))
+      lv.push([k.slice(0, 140), String(v), pct(v, p.total)])
     console.log(layout(lv, 1))
   }
 }

@@ -14,7 +14,10 @@ const n = Number(process.argv[2] || 500000)
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'eventlog-replay-memory-'))
 // Written by another process, so that writing it does not count in this one's peak RSS.
 const fixtures = JSON.stringify(path.join(__dirname, 'fixtures'))
-execFileSync(process.execPath, ['-e', `const f = require(${fixtures}); f.writeHistory(${JSON.stringify(dir)}, f.spread(${n}, 3))`])
+execFileSync(process.execPath, [
+  '-e',
+  `const f = require(${fixtures}); f.writeHistory(${JSON.stringify(dir)}, f.spread(${n}, 3))`,
+])
 const log = eventlog({ filename: path.join(dir, PATTERN_NAME), readOnly: true })
 let events = 0
 log.consume(
@@ -26,7 +29,13 @@ log.consume(
     if (global.gc) global.gc()
     const m = process.memoryUsage()
     const mb = (b) => Math.round(b / 1048576)
-    console.log(JSON.stringify({ events, peakRssMB: mb(process.resourceUsage().maxRSS * 1024), heapUsedAfterGcMB: mb(m.heapUsed) }))
+    console.log(
+      JSON.stringify({
+        events,
+        peakRssMB: mb(process.resourceUsage().maxRSS * 1024),
+        heapUsedAfterGcMB: mb(m.heapUsed),
+      }),
+    )
     log.stop()
     fs.rmSync(dir, { recursive: true, force: true })
   },

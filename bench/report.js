@@ -118,11 +118,14 @@ function notes(workloads, summaries, outcomes) {
       const s = summaries[w.name]?.[impl]
       if (!s) continue
       if (s.na) out.push(`${w.name} / ${impl}: n/a — ${s.na}`)
-      if (s.timeouts) out.push(`${w.name} / ${impl}: ${s.timeouts} of ${s.runs} run(s) killed after ${s.timeoutMs / 1000} s`)
+      if (s.timeouts)
+        out.push(`${w.name} / ${impl}: ${s.timeouts} of ${s.runs} run(s) killed after ${s.timeoutMs / 1000} s`)
       for (const e of new Set(s.errors)) out.push(`${w.name} / ${impl}: ERROR ${e}`)
       if (s.checksFailed) {
         const first = outcomes[w.name][impl].find((o) => o.status === 'ok' && !o.result.ok)
-        out.push(`${w.name} / ${impl}: result check failed in ${s.checksFailed} run(s) ("!"): ${first.result.failures.slice(0, 3).join('; ')}`)
+        out.push(
+          `${w.name} / ${impl}: result check failed in ${s.checksFailed} run(s) ("!"): ${first.result.failures.slice(0, 3).join('; ')}`,
+        )
       }
     }
   }

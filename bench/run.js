@@ -40,7 +40,9 @@ const only = value('only')?.split(',')
 const alt = value('alt')
 const unknown = args.filter((a) => !/^--(quick|retry-timeouts|allow-debug-build|runs=\d+|only=.+|alt=.+)$/.test(a))
 if (unknown.length || !(runs >= 1)) {
-  console.error(`usage: node bench/run.js [--quick] [--runs=N] [--only=workload,…] [--retry-timeouts] [--alt=DIR]\nunknown: ${unknown.join(' ')}`)
+  console.error(
+    `usage: node bench/run.js [--quick] [--runs=N] [--only=workload,…] [--retry-timeouts] [--alt=DIR]\nunknown: ${unknown.join(' ')}`,
+  )
   process.exit(2)
 }
 
@@ -182,7 +184,9 @@ async function main() {
   const build = checkBuild()
   const startedAt = new Date()
   const outcomes = Object.fromEntries(selected.map((w) => [w.name, Object.fromEntries(w.impls.map((i) => [i, []]))]))
-  console.log(`eventlog benchmark: ${runs} run(s)${quick ? ', quick mode (timings are not meaningful)' : ''}; node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model}`)
+  console.log(
+    `eventlog benchmark: ${runs} run(s)${quick ? ', quick mode (timings are not meaningful)' : ''}; node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model}`,
+  )
 
   for (let run = 0; run < runs; run++) {
     for (const w of selected) {
@@ -219,14 +223,19 @@ async function main() {
     summaries[w.name] = {}
     for (const impl of w.impls) summaries[w.name][impl] = summarize(w, outcomes[w.name][impl])
   }
-  console.log(`\nMedians of ${runs} run(s). Ratios > 1 mean ours is better: throughput ours ÷ theirs; latency, CPU, RSS, open time theirs ÷ ours.\n`)
+  console.log(
+    `\nMedians of ${runs} run(s). Ratios > 1 mean ours is better: throughput ours ÷ theirs; latency, CPU, RSS, open time theirs ÷ ours.\n`,
+  )
   console.log(table(selected, summaries))
   const explained = notes(selected, summaries, outcomes)
   for (const w of selected) if (w.notRun) explained.push(`${w.name}: ${w.notRun}`)
   if (selected.some((w) => w.impls.includes('batched'))) {
     explained.push('batched: the baseline with one writeSync per tick for all its adds (bench/baseline-batched.js)')
   }
-  if (alt) explained.push(`alt: ${path.resolve(alt)}${process.env.EVENTLOG_BENCH_ALT_BINARY ? ' (with its own binary)' : " (with ours' binary)"}`)
+  if (alt)
+    explained.push(
+      `alt: ${path.resolve(alt)}${process.env.EVENTLOG_BENCH_ALT_BINARY ? ' (with its own binary)' : " (with ours' binary)"}`,
+    )
   if (explained.length) console.log('\n' + explained.join('\n'))
   const goals = goalsReport(selected, summaries)
   if (goals) console.log(`\n${quick ? '(quick mode: these ratios mean nothing)\n' : ''}${goals}`)

@@ -29,9 +29,29 @@ const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const { writeHistory, PER_DAY, PATTERN_NAME } = require('./fixtures')
-const { useReleaseBuild, useAlt, runWorkload, resultOf, median, header, layout, fmt, saveResults, parseArgs, removeDir } = require('./common')
+const {
+  useReleaseBuild,
+  useAlt,
+  runWorkload,
+  resultOf,
+  median,
+  header,
+  layout,
+  fmt,
+  saveResults,
+  parseArgs,
+  removeDir,
+} = require('./common')
 
-const opts = parseArgs({ events: 10000000, runs: 5, cache: '', keep: false, alt: '', quick: false, 'allow-debug-build': false })
+const opts = parseArgs({
+  events: 10000000,
+  runs: 5,
+  cache: '',
+  keep: false,
+  alt: '',
+  quick: false,
+  'allow-debug-build': false,
+})
 if (opts.quick) Object.assign(opts, { events: 20000, runs: 1 })
 const BEFORE_END = 1000
 const LATER_DAY_EVENTS = 10
@@ -44,7 +64,13 @@ const MODES = [
   { key: 'warm', label: 'warm (index loaded)', expectIndex: true },
   { key: 'warmRo', label: 'warm, read-only (index loaded)', readOnly: true, expectIndex: true },
   { key: 'warmUncached', label: 'warm, logfile not in the page cache', expectIndex: true, dropCache: true },
-  { key: 'coldUncached', label: 'cold, logfile not in the page cache (first run only)', dropIndex: true, dropCache: true, firstRunOnly: true },
+  {
+    key: 'coldUncached',
+    label: 'cold, logfile not in the page cache (first run only)',
+    dropIndex: true,
+    dropCache: true,
+    firstRunOnly: true,
+  },
 ]
 
 function freeBytes(dir) {
@@ -65,7 +91,10 @@ function indexFiles(logDir) {
 /** Pages of `file` in the page cache, by fincore (null when it cannot tell). */
 function cachedBytes(file) {
   try {
-    const out = execFileSync('fincore', ['--bytes', '--noheadings', '--output', 'RES', file], { encoding: 'utf8', timeout: 10000 })
+    const out = execFileSync('fincore', ['--bytes', '--noheadings', '--output', 'RES', file], {
+      encoding: 'utf8',
+      timeout: 10000,
+    })
     return Number(out.trim())
   } catch {
     return null
@@ -92,7 +121,7 @@ function loadIntoPageCache(file) {
   const fd = fs.openSync(file, 'r')
   const buf = Buffer.allocUnsafe(8 << 20)
   try {
-    for (let at = 0; at < size; ) {
+    for (let at = 0; at < size;) {
       const n = fs.readSync(fd, buf, 0, buf.length, at)
       if (n === 0) break
       at += n
@@ -120,9 +149,13 @@ function ensureHistory(cacheDir) {
   const need = opts.events * BYTES_PER_EVENT * 1.2
   const free = freeBytes(cacheDir)
   if (free < need + 2e9) {
-    throw new Error(`${cacheDir}: ${(free / 1e9).toFixed(1)} GB free, the history needs ${(need / 1e9).toFixed(1)} GB and 2 GB are kept spare`)
+    throw new Error(
+      `${cacheDir}: ${(free / 1e9).toFixed(1)} GB free, the history needs ${(need / 1e9).toFixed(1)} GB and 2 GB are kept spare`,
+    )
   }
-  console.log(`history: writing ${opts.events.toLocaleString('en-US')} + ${LATER_DAY_EVENTS} events into ${cacheDir} (${(free / 1e9).toFixed(0)} GB free) …`)
+  console.log(
+    `history: writing ${opts.events.toLocaleString('en-US')} + ${LATER_DAY_EVENTS} events into ${cacheDir} (${(free / 1e9).toFixed(0)} GB free) …`,
+  )
   const t = Date.now()
   const m = writeHistory(path.join(cacheDir, 'log'), [opts.events, LATER_DAY_EVENTS])
   fs.writeFileSync(manifestFile, JSON.stringify(m))
@@ -141,12 +174,19 @@ async function main() {
   const history = ensureHistory(cacheDir)
   const logDir = path.join(cacheDir, 'log')
   const [[bigDay, bigCount]] = history.days
-  const bigFile = path.join(logDir, PATTERN_NAME.replace('%y', String(bigDay).slice(0, 4)).replace('%m', String(bigDay).slice(4, 6)).replace('%d', String(bigDay).slice(6, 8)))
+  const bigFile = path.join(
+    logDir,
+    PATTERN_NAME.replace('%y', String(bigDay).slice(0, 4))
+      .replace('%m', String(bigDay).slice(4, 6))
+      .replace('%d', String(bigDay).slice(6, 8)),
+  )
   if (!fs.existsSync(bigFile)) throw new Error(`${bigFile} is missing`)
   const seekFrom = bigDay * PER_DAY + bigCount - BEFORE_END
   const manifest = { ...history, seekFrom, seekFirst: bigCount - BEFORE_END, seekPrev: seekFrom - 1 }
   fs.writeFileSync(path.join(cacheDir, 'manifest.json'), JSON.stringify(manifest))
-  console.log(`seek: consume(cb, ${seekFrom}), ${BEFORE_END} events before the end of ${bigDay} (${bigCount.toLocaleString('en-US')} events, ${(fs.statSync(bigFile).size / 1e9).toFixed(2)} GB); ${LATER_DAY_EVENTS} events on the day after\n`)
+  console.log(
+    `seek: consume(cb, ${seekFrom}), ${BEFORE_END} events before the end of ${bigDay} (${bigCount.toLocaleString('en-US')} events, ${(fs.statSync(bigFile).size / 1e9).toFixed(2)} GB); ${LATER_DAY_EVENTS} events on the day after\n`,
+  )
 
   const results = {}
   for (const impl of impls) results[impl] = Object.fromEntries(MODES.map((m) => [m.key, []]))
@@ -163,7 +203,10 @@ async function main() {
         else loadIntoPageCache(bigFile)
         const cached = cachedBytes(bigFile)
         const env = { EVENTLOG_BENCH_READONLY: mode.readOnly ? '1' : '0' }
-        const r = resultOf(await runWorkload(impl, 'seek', cacheDir, BEFORE_END, { timeoutMs: TIMEOUT_MS, env }), `${impl} ${mode.key}`)
+        const r = resultOf(
+          await runWorkload(impl, 'seek', cacheDir, BEFORE_END, { timeoutMs: TIMEOUT_MS, env }),
+          `${impl} ${mode.key}`,
+        )
         if (r instanceof Error) throw r
         if (r.events !== BEFORE_END + LATER_DAY_EVENTS) throw new Error(`${mode.key}: ${r.events} events delivered`)
         const savedAfter = indexFiles(logDir).length > 0
@@ -196,9 +239,15 @@ async function main() {
   }
   console.log(`\nTime from eventlog() to the first event, fresh process each:\n\n${layout(rows)}`)
   const o = summary.ours
-  console.log(`\nGoal: seek < 10 ms with the index (warm): ${fmt(o.warm.medianMs, 1)} ms (median; max ${fmt(o.warm.maxMs, 1)}) — ${o.warm.medianMs < 10 ? 'met' : 'not met'}`)
-  console.log(`Without an index (cold, read-only): ${fmt(o.coldRo.medianMs, 0)} ms, ${(o.coldRo.medianMs / o.warm.medianMs).toFixed(0)}× the warm seek`)
-  console.log(`\nFull results: ${saveResults(opts.quick ? 'seek-quick' : 'seek', { ...info, opts, cacheDir, seekFrom, summary, results })}`)
+  console.log(
+    `\nGoal: seek < 10 ms with the index (warm): ${fmt(o.warm.medianMs, 1)} ms (median; max ${fmt(o.warm.maxMs, 1)}) — ${o.warm.medianMs < 10 ? 'met' : 'not met'}`,
+  )
+  console.log(
+    `Without an index (cold, read-only): ${fmt(o.coldRo.medianMs, 0)} ms, ${(o.coldRo.medianMs / o.warm.medianMs).toFixed(0)}× the warm seek`,
+  )
+  console.log(
+    `\nFull results: ${saveResults(opts.quick ? 'seek-quick' : 'seek', { ...info, opts, cacheDir, seekFrom, summary, results })}`,
+  )
   if (opts.keep) console.log(`kept ${cacheDir} (--keep)`)
   else removeDir(cacheDir)
 }

@@ -16,7 +16,21 @@
 //
 //   node bench/unread-adds.js [--n=20000] [--seq-n=20000] [--runs=5] [--alt=DIR]
 
-const { useReleaseBuild, useAlt, tempDir, removeDir, runWorkload, resultOf, median, header, layout, fmt, fmtX, saveResults, parseArgs } = require('./common')
+const {
+  useReleaseBuild,
+  useAlt,
+  tempDir,
+  removeDir,
+  runWorkload,
+  resultOf,
+  median,
+  header,
+  layout,
+  fmt,
+  fmtX,
+  saveResults,
+  parseArgs,
+} = require('./common')
 
 const opts = parseArgs({ n: 20000, 'seq-n': 20000, runs: 5, alt: '', quick: false, 'allow-debug-build': false })
 if (opts.quick) Object.assign(opts, { n: 2000, 'seq-n': 200, runs: 1 })
@@ -26,8 +40,18 @@ const VARIANTS = [
   { key: 'unread', workload: 'add-unread', label: 'unread: log.add(e)', n: () => opts.n },
   { key: 'id', workload: 'add-id-only', label: 'id only: const { id } = log.add(e)', n: () => opts.n },
   { key: 'awaited', workload: 'add-burst', label: 'awaited: await Promise.all(… .promise)', n: () => opts.n },
-  { key: 'unreadSeq', workload: 'add-unread-seq', label: 'unread, one add per tick (nextTick)', n: () => opts['seq-n'] },
-  { key: 'awaitedSeq', workload: 'add-seq', label: 'awaited, sequential: await log.add(e).promise', n: () => opts['seq-n'] },
+  {
+    key: 'unreadSeq',
+    workload: 'add-unread-seq',
+    label: 'unread, one add per tick (nextTick)',
+    n: () => opts['seq-n'],
+  },
+  {
+    key: 'awaitedSeq',
+    workload: 'add-seq',
+    label: 'awaited, sequential: await log.add(e).promise',
+    n: () => opts['seq-n'],
+  },
 ]
 const PAIRS = [
   ['unread', 'awaited', 'unread ÷ awaited (burst)'],
@@ -51,10 +75,15 @@ async function main() {
       for (const impl of run % 2 ? [...impls].reverse() : impls) {
         const dir = tempDir('bench-unread')
         try {
-          const r = resultOf(await runWorkload(impl, v.workload, dir, v.n(), { timeoutMs: TIMEOUT_MS }), `${impl} ${v.workload}`)
+          const r = resultOf(
+            await runWorkload(impl, v.workload, dir, v.n(), { timeoutMs: TIMEOUT_MS }),
+            `${impl} ${v.workload}`,
+          )
           if (r instanceof Error) throw r
           results[impl][v.key].push(r)
-          console.log(`run ${run + 1}/${opts.runs}  ${impl.padEnd(5)} ${v.workload.padEnd(15)} n=${v.n()}  ${r.cpuUsPerEvent.toFixed(2)} CPU µs/add`)
+          console.log(
+            `run ${run + 1}/${opts.runs}  ${impl.padEnd(5)} ${v.workload.padEnd(15)} n=${v.n()}  ${r.cpuUsPerEvent.toFixed(2)} CPU µs/add`,
+          )
         } finally {
           removeDir(dir)
         }
@@ -68,7 +97,8 @@ async function main() {
     for (const v of VARIANTS) s[v.key] = median(results[impl][v.key].map((r) => r.cpuUsPerEvent))
   }
   const rows = [['variant', 'n', ...impls.map((i) => `${i} CPU µs/add`)]]
-  for (const v of VARIANTS) rows.push([v.label, v.n().toLocaleString('en-US'), ...impls.map((i) => fmt(summary[i][v.key], 2))])
+  for (const v of VARIANTS)
+    rows.push([v.label, v.n().toLocaleString('en-US'), ...impls.map((i) => fmt(summary[i][v.key], 2))])
   console.log(`\nMedians of ${opts.runs} run(s) (fresh process each; CPU of all threads):\n\n${layout(rows, 1)}`)
   const ratioRows = [['ratio', ...impls.map((i) => `${i}`), 'goal ≤ 0.7×']]
   for (const [a, b, label] of PAIRS) {
@@ -76,7 +106,9 @@ async function main() {
     ratioRows.push([label, ...rs.map(fmtX), rs[0] <= 0.7 ? 'met' : 'not met'])
   }
   console.log(`\n${layout(ratioRows, 1)}`)
-  console.log(`\nFull results: ${saveResults(opts.quick ? 'unread-adds-quick' : 'unread-adds', { ...info, opts, summary, results })}`)
+  console.log(
+    `\nFull results: ${saveResults(opts.quick ? 'unread-adds-quick' : 'unread-adds', { ...info, opts, summary, results })}`,
+  )
 }
 
 main().catch((err) => {

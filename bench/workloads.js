@@ -30,7 +30,8 @@ const eventlog = (() => {
   if (impl === 'baseline') return require('./baseline')
   if (impl === 'batched') return require('./baseline-batched')
   if (impl === 'alt') {
-    if (process.env.EVENTLOG_BENCH_ALT_BINARY) process.env.NAPI_RS_NATIVE_LIBRARY_PATH = process.env.EVENTLOG_BENCH_ALT_BINARY
+    if (process.env.EVENTLOG_BENCH_ALT_BINARY)
+      process.env.NAPI_RS_NATIVE_LIBRARY_PATH = process.env.EVENTLOG_BENCH_ALT_BINARY
     return require(process.env.EVENTLOG_BENCH_ALT)
   }
   throw new Error(`unknown implementation ${impl}`)
@@ -99,7 +100,10 @@ function checkAdds(ids, results) {
 
 /** The files hold exactly the added events, in add order, in the exact original line format. */
 function checkFiles(ids, events) {
-  const names = fs.readdirSync(logDir).filter((f) => f.endsWith('.log')).sort()
+  const names = fs
+    .readdirSync(logDir)
+    .filter((f) => f.endsWith('.log'))
+    .sort()
   const lines = []
   for (const name of names) {
     const text = fs.readFileSync(path.join(logDir, name), 'utf8')
@@ -109,7 +113,8 @@ function checkFiles(ids, events) {
   check(lines.length === ids.length, `the files hold ${lines.length} lines for ${ids.length} adds`)
   for (let i = 0; i < Math.min(lines.length, ids.length); i++) {
     const expected = JSON.stringify({ event: events[i], meta: { id: ids[i] } })
-    if (!check(lines[i] === expected, `line ${i} is ${lines[i].slice(0, 120)}…, expected ${expected.slice(0, 120)}…`)) break
+    if (!check(lines[i] === expected, `line ${i} is ${lines[i].slice(0, 120)}…, expected ${expected.slice(0, 120)}…`))
+      break
   }
   for (const id of ids) if (!check(ID_RE.test(id), `id ${id} is not 32 characters of [0-9A-Za-z]`)) break
 }
@@ -174,7 +179,13 @@ async function addSequential() {
   log.stop()
   checkAdds(ids, results)
   checkFiles(ids, events)
-  return { n, medianUs: quantile(lat, 0.5), p99Us: quantile(lat, 0.99), cpuUsPerEvent: cpu / n, maxRssMB: measuredRssMB() }
+  return {
+    n,
+    medianUs: quantile(lat, 0.5),
+    p99Us: quantile(lat, 0.99),
+    cpuUsPerEvent: cpu / n,
+    maxRssMB: measuredRssMB(),
+  }
 }
 
 /**
@@ -228,7 +239,8 @@ async function replay({ asyncCallback, lagTimer = false }) {
   const t0 = performance.now()
   markStart()
   const progress = setInterval(
-    () => emit({ partial: { delivered: count, elapsedMs: performance.now() - t0, openMs: tFirst ? tFirst - t0 : null } }),
+    () =>
+      emit({ partial: { delivered: count, elapsedMs: performance.now() - t0, openMs: tFirst ? tFirst - t0 : null } }),
     1000,
   )
   if (lagTimer) {
@@ -266,7 +278,13 @@ async function replay({ asyncCallback, lagTimer = false }) {
   for (let k = 0; k < Math.min(count, total); k++) {
     if (!check(seq[k] === k, `event #${k} is event ${seq[k]} of the history (order)`)) break
     if (!check(pos[k] === want[k], `event #${k} has position ${pos[k]}, expected ${want[k]}`)) break
-    if (!check(prev[k] === (k ? want[k - 1] : -1), `event #${k} has prevPos ${prev[k]}, expected ${k ? want[k - 1] : 'none'}`)) break
+    if (
+      !check(
+        prev[k] === (k ? want[k - 1] : -1),
+        `event #${k} has prevPos ${prev[k]}, expected ${k ? want[k - 1] : 'none'}`,
+      )
+    )
+      break
   }
   log.stop()
   return {
@@ -322,7 +340,8 @@ async function liveInProcess() {
   check(delivered.length === ids.length, `delivered ${delivered.length} events for ${ids.length} adds`)
   for (let i = 0; i < Math.min(delivered.length, ids.length); i++) {
     const d = delivered[i]
-    if (!check(d.seq === i && d.id === ids[i], `delivery #${i} is event ${d.seq} (${d.id}), expected ${i} (${ids[i]})`)) break
+    if (!check(d.seq === i && d.id === ids[i], `delivery #${i} is event ${d.seq} (${d.id}), expected ${i} (${ids[i]})`))
+      break
     if (!check(d.pos === results[i].pos, `delivery #${i} has position ${d.pos}, add() said ${results[i].pos}`)) break
   }
   return { n, medianUs: quantile(lat, 0.5), p99Us: quantile(lat, 0.99), maxRssMB: maxRssMB() }
@@ -435,7 +454,10 @@ async function addUnread(mode) {
   log.stop()
   check(last.pos % PER_DAY === n, `the add after ${n} unread ones has position ${last.pos}, not line ${n}`)
   // Every line is there, in add order, in the exact format; with `id`, with the ids returned.
-  const names = fs.readdirSync(logDir).filter((f) => f.endsWith('.log')).sort()
+  const names = fs
+    .readdirSync(logDir)
+    .filter((f) => f.endsWith('.log'))
+    .sort()
   const lines = names.flatMap((name) => fs.readFileSync(path.join(logDir, name), 'utf8').split('\n').filter(Boolean))
   check(lines.length === n + 1, `the files hold ${lines.length} lines for ${n + 1} adds`)
   for (let i = 0; i < Math.min(lines.length, n); i++) {
@@ -443,7 +465,8 @@ async function addUnread(mode) {
     if (!check(ID_RE.test(id), `line ${i} ends in ${lines[i].slice(-40)}, not a 32-character id`)) break
     if (ids && !check(id === ids[i], `line ${i} has id ${id}, add() returned ${ids[i]}`)) break
     const expected = JSON.stringify({ event: events[i], meta: { id } })
-    if (!check(lines[i] === expected, `line ${i} is ${lines[i].slice(0, 120)}…, expected ${expected.slice(0, 120)}…`)) break
+    if (!check(lines[i] === expected, `line ${i} is ${lines[i].slice(0, 120)}…, expected ${expected.slice(0, 120)}…`))
+      break
   }
   return { n, eventsPerSec: (n / ms) * 1000, cpuUsPerEvent: cpu / n, maxRssMB: measuredRssMB() }
 }
@@ -491,11 +514,24 @@ async function seek() {
   for (let k = 0; k < Math.min(got.length, want.length); k++) {
     const [sq, p, pp] = got[k]
     if (!check(p === want[k], `event #${k} has position ${p}, expected ${want[k]}`)) break
-    if (!check(sq === manifest.seekFirst + k, `event #${k} is event ${sq} of the history, expected ${manifest.seekFirst + k}`)) break
+    if (
+      !check(
+        sq === manifest.seekFirst + k,
+        `event #${k} is event ${sq} of the history, expected ${manifest.seekFirst + k}`,
+      )
+    )
+      break
     const prevWant = k === 0 ? manifest.seekPrev : want[k - 1]
     if (!check(pp === prevWant, `event #${k} has prevPos ${pp}, expected ${prevWant}`)) break
   }
-  return { openToFirstMs: tFirst - t0, totalMs, events: got.length, cpuMs: cpu / 1000, readOnly, maxRssMB: measuredRssMB() }
+  return {
+    openToFirstMs: tFirst - t0,
+    totalMs,
+    events: got.length,
+    cpuMs: cpu / 1000,
+    readOnly,
+    maxRssMB: measuredRssMB(),
+  }
 }
 
 /**
@@ -534,9 +570,25 @@ async function durableProcess() {
   const stats = typeof log.stats === 'function' ? log.stats() : undefined
   log.stop()
   for (let i = 1; i < positions.length; i++) {
-    if (!check(positions[i] > positions[i - 1], `proc ${proc}: add #${i} at ${positions[i]}, not after ${positions[i - 1]}`)) break
+    if (
+      !check(
+        positions[i] > positions[i - 1],
+        `proc ${proc}: add #${i} at ${positions[i]}, not after ${positions[i - 1]}`,
+      )
+    )
+      break
   }
-  return { proc, adds: lat.length, ms, eventsPerSec: (lat.length / ms) * 1000, cpuUs: cpu, medianUs: quantile(lat, 0.5), p99Us: quantile(lat, 0.99), positions, flushes: stats && stats.flushes }
+  return {
+    proc,
+    adds: lat.length,
+    ms,
+    eventsPerSec: (lat.length / ms) * 1000,
+    cpuUs: cpu,
+    medianUs: quantile(lat, 0.5),
+    p99Us: quantile(lat, 0.99),
+    positions,
+    flushes: stats && stats.flushes,
+  }
 }
 
 const workloads = {

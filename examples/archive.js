@@ -35,7 +35,10 @@ async function main() {
   eventlog.__setTestNow(Date.now() + 86400000)
   const report = await log.archive()
   console.log('archive pass:', report)
-  console.log('left on local disk:', fs.readdirSync(dir).filter((f) => f.endsWith('.log')))
+  console.log(
+    'left on local disk:',
+    fs.readdirSync(dir).filter((f) => f.endsWith('.log')),
+  )
   const today = await log.add({ type: 'opened', day: 2 }).promise
   console.log(`a new day's event at ${today.pos}, prevPos ${today.prevPos} (the archived day's last)`)
   log.stop()

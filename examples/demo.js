@@ -11,7 +11,9 @@ async function main() {
   const started = process.hrtime.bigint()
   const adds = []
   for (let i = 0; i < N; i++) {
-    adds.push(log.add({ type: i % 3 ? 'deposited' : 'withdrawn', account: `acc-${i % 10}`, amount: (i % 97) + 1 }).promise)
+    adds.push(
+      log.add({ type: i % 3 ? 'deposited' : 'withdrawn', account: `acc-${i % 10}`, amount: (i % 97) + 1 }).promise,
+    )
   }
   const written = await Promise.all(adds)
   const addMs = Number(process.hrtime.bigint() - started) / 1e6
@@ -40,7 +42,9 @@ async function main() {
         if (caughtUp) return
         caughtUp = true
         const ms = Number(process.hrtime.bigint() - replayStart) / 1e6
-        console.log(`replayed ${replayed} events in ${ms.toFixed(1)} ms; caught up at ${info.rows} rows of ${info.logfile}`)
+        console.log(
+          `replayed ${replayed} events in ${ms.toFixed(1)} ms; caught up at ${info.rows} rows of ${info.logfile}`,
+        )
         log.add({ type: 'deposited', account: 'acc-0', amount: 100 })
       },
     )

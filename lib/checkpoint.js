@@ -31,7 +31,9 @@ function checkName(name, where) {
   }
   const bytes = Buffer.byteLength(name)
   if (bytes > native.CHECKPOINT_NAME_MAX_BYTES) {
-    throw new TypeError(`${where}: name must be at most ${native.CHECKPOINT_NAME_MAX_BYTES} bytes of UTF-8, got ${bytes}`)
+    throw new TypeError(
+      `${where}: name must be at most ${native.CHECKPOINT_NAME_MAX_BYTES} bytes of UTF-8, got ${bytes}`,
+    )
   }
 }
 
@@ -50,7 +52,11 @@ function startAfter(pos) {
 
 /** A checkpoint as the core reports it, with a damaged file's error as a CheckpointError. */
 function fromState(state) {
-  return { name: state.name, pos: state.pos, error: state.damaged === undefined || state.damaged === null ? undefined : fromNative(state.damaged) }
+  return {
+    name: state.name,
+    pos: state.pos,
+    error: state.damaged === undefined || state.damaged === null ? undefined : fromNative(state.damaged),
+  }
 }
 
 function call(fn) {
@@ -76,7 +82,8 @@ function openCheckpoint(key, name) {
 /** `force` from resetCheckpoint's options (`undefined`: none), refusing anything else. */
 function resetOptions(options, where) {
   if (options === undefined) return false
-  if (options === null || typeof options !== 'object') throw new TypeError(`${where}: options must be an object such as { force: true }`)
+  if (options === null || typeof options !== 'object')
+    throw new TypeError(`${where}: options must be an object such as { force: true }`)
   for (const key of Object.keys(options)) {
     if (key !== 'force') throw new TypeError(`${where}: unknown option "${key}"; the option is force`)
   }
@@ -112,7 +119,8 @@ function checkpointMethods(key, readOnly) {
       checkName(name, where)
       if (pos !== undefined && pos !== null) checkPosition(pos, where, 'pos')
       const force = resetOptions(options, where)
-      if (readOnly) throw new ReadOnlyError('this event log is read only; open it without readOnly to reset a checkpoint')
+      if (readOnly)
+        throw new ReadOnlyError('this event log is read only; open it without readOnly to reset a checkpoint')
       return call(() => native.resetCheckpoint(key, name, pos ?? undefined, force)).pos
     },
 

@@ -29,10 +29,16 @@ function parseConsumeArgs(callback, second, third) {
     throw new TypeError('consume(callback, fromPosition, onSync): callback must be a function')
   }
   if (second === null || typeof second !== 'object') {
-    return { from: checkFrom(second, 'fromPosition'), name: undefined, onSync: checkOnSync(third, 'consume(callback, fromPosition, onSync)') }
+    return {
+      from: checkFrom(second, 'fromPosition'),
+      name: undefined,
+      onSync: checkOnSync(third, 'consume(callback, fromPosition, onSync)'),
+    }
   }
   if (Array.isArray(second)) {
-    throw new TypeError('consume(callback, options): the second argument is a position or an options object { from, name, onSync }, got an array')
+    throw new TypeError(
+      'consume(callback, options): the second argument is a position or an options object { from, name, onSync }, got an array',
+    )
   }
   for (const key of Object.keys(second)) {
     if (!OPTIONS.includes(key)) throw new TypeError(unknownOption('consume(callback, options)', key, OPTIONS))
@@ -42,7 +48,8 @@ function parseConsumeArgs(callback, second, third) {
   if (onSync !== undefined && onSync !== null && third !== undefined && third !== null) {
     throw new TypeError('consume(callback, options, onSync): give onSync once, in the options or as the third argument')
   }
-  const where = onSync === undefined || onSync === null ? 'consume(callback, options, onSync)' : 'consume(callback, { onSync })'
+  const where =
+    onSync === undefined || onSync === null ? 'consume(callback, options, onSync)' : 'consume(callback, { onSync })'
   return { from: checkFrom(from, 'from'), name, onSync: checkOnSync(onSync ?? third, where) }
 }
 

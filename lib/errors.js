@@ -36,7 +36,12 @@ function add(name, code, defaultMessage, base) {
 }
 
 // The original package's classes (same names and default messages).
-classes.InvalidPositionError = define('InvalidPositionError', 'ERR_INVALID_POSITION', 'The number is not a position.', InvalidPositionError)
+classes.InvalidPositionError = define(
+  'InvalidPositionError',
+  'ERR_INVALID_POSITION',
+  'The number is not a position.',
+  InvalidPositionError,
+)
 add('InvalidYearError', 'ERR_INVALID_YEAR', 'Year is invalid.')
 add('InvalidMonthError', 'ERR_INVALID_MONTH', 'Month is invalid.')
 add('InvalidDayError', 'ERR_INVALID_DAY', 'Day is invalid.')
@@ -49,14 +54,28 @@ add('InvalidEventError', 'ERR_INVALID_EVENT', 'The event cannot be encoded by JS
 add('DayFullError', 'ERR_DAY_FULL', 'The day already holds 10^8 events.', 'WriteError')
 add('StoppedError', 'ERR_STOPPED', 'The event log is stopped.')
 add('ReadError', 'ERR_READ', 'An error occurred while reading a logfile.')
-add('CorruptLineError', 'ERR_CORRUPT_LINE', 'A logfile line is not a JSON event; it was skipped.')
+add(
+  'CorruptLineError',
+  'ERR_CORRUPT_LINE',
+  'A logfile line is not an event (a JSON object with an "event" key); it was skipped.',
+)
 add('CallbackError', 'ERR_CALLBACK', 'A consume() callback threw or rejected.')
 add('ConflictError', 'ERR_CONFLICT', 'The event does not directly follow the expected position; it was not added.')
 add('InvalidArchiveConfigError', 'ERR_INVALID_ARCHIVE_CONFIG', 'The archive option is malformed.')
 add('ArchiveError', 'ERR_ARCHIVE', 'The archive could not be used.')
-add('ArchiveCredentialsError', 'ERR_ARCHIVE_CREDENTIALS', 'The archive has no credentials, or the store refused them.', 'ArchiveError')
+add(
+  'ArchiveCredentialsError',
+  'ERR_ARCHIVE_CREDENTIALS',
+  'The archive has no credentials, or the store refused them.',
+  'ArchiveError',
+)
 add('ArchiveNoBucketError', 'ERR_ARCHIVE_NO_BUCKET', "The archive's bucket does not exist.", 'ArchiveError')
-add('ArchiveAccessDeniedError', 'ERR_ARCHIVE_ACCESS_DENIED', 'The store denied access: the credentials lack a permission.', 'ArchiveError')
+add(
+  'ArchiveAccessDeniedError',
+  'ERR_ARCHIVE_ACCESS_DENIED',
+  'The store denied access: the credentials lack a permission.',
+  'ArchiveError',
+)
 add('ArchiveUnreachableError', 'ERR_ARCHIVE_UNREACHABLE', 'The store could not be connected to.', 'ArchiveError')
 add('ArchiveTimeoutError', 'ERR_ARCHIVE_TIMEOUT', 'The store did not answer in time.', 'ArchiveError')
 add('ConflictingOptionsError', 'ERR_CONFLICTING_OPTIONS', 'The log is already open in this process with other options.')

@@ -14,7 +14,7 @@ let idAt = IDS_PER_REFILL
 // Ids are made 256 at a time into one string and handed out as slices of it: one allocation
 // per id instead of 32 (add() is the hot path).
 function refillIds() {
-  for (let k = 0; k < idBytes.length; ) {
+  for (let k = 0; k < idBytes.length;) {
     if (randomAt === randomPool.length) {
       crypto.randomFillSync(randomPool)
       randomAt = 0

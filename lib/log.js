@@ -31,17 +31,23 @@ function archiveErrorHandler(filename, onArchiveError) {
         onArchiveError(err)
         return
       } catch (thrown) {
-        process.emitWarning(`eventlog(): onArchiveError threw: ${thrown && thrown.message}`, { type: 'EventlogWarning', code: 'EVENTLOG_CALLBACK_THREW' })
+        process.emitWarning(`eventlog(): onArchiveError threw: ${thrown && thrown.message}`, {
+          type: 'EventlogWarning',
+          code: 'EVENTLOG_CALLBACK_THREW',
+        })
         return
       }
     }
     const key = `${filename}\0${err.code}`
     if (warnedArchive.has(key)) return
     warnedArchive.add(key)
-    process.emitWarning(`${err.message} (background archive pass of ${filename}; pass onArchiveError to handle these)`, {
-      type: 'EventlogWarning',
-      code: err.code,
-    })
+    process.emitWarning(
+      `${err.message} (background archive pass of ${filename}; pass onArchiveError to handle these)`,
+      {
+        type: 'EventlogWarning',
+        code: err.code,
+      },
+    )
   }
 }
 
@@ -59,7 +65,8 @@ function warnUnreadableArchive(nativeLog, filename) {
   if (unreadable.length === 0) return
   warnedUnreadable.add(nativeLog.key)
   const parts = unreadable.map(({ url, days }) => {
-    const range = days.length === 1 ? dayString(days[0]) : `${dayString(days[0])} to ${dayString(days[days.length - 1])}`
+    const range =
+      days.length === 1 ? dayString(days[0]) : `${dayString(days[0])} to ${dayString(days[days.length - 1])}`
     return `${days.length} day(s) (${range}) are only in the archive ${url}`
   })
   const example = unreadable[unreadable.length - 1].url
@@ -155,12 +162,19 @@ function eventlog(arg) {
   /** One archive pass now; resolves `{ uploaded, pruned, failed }` (days as YYYYMMDD). */
   function archivePass() {
     if (stopped) {
-      return Promise.reject(new StoppedError('archive() was called after stop(); open the log again with eventlog(...)'))
+      return Promise.reject(
+        new StoppedError('archive() was called after stop(); open the log again with eventlog(...)'),
+      )
     }
     if (archive === undefined) {
-      return Promise.reject(new ArchiveError('this log has no archive; open it with the archive option, e.g. { archive: { url: "s3://bucket/prefix" } }'))
+      return Promise.reject(
+        new ArchiveError(
+          'this log has no archive; open it with the archive option, e.g. { archive: { url: "s3://bucket/prefix" } }',
+        ),
+      )
     }
-    if (readOnly) return Promise.reject(new ReadOnlyError('this log is read only; only a writable log uploads to its archive'))
+    if (readOnly)
+      return Promise.reject(new ReadOnlyError('this log is read only; only a writable log uploads to its archive'))
     hold()
     return nativeLog.archive().then(
       (report) => {

@@ -44,7 +44,8 @@ function parseArchive(archive) {
         ? typeof value === 'string'
         : Number.isSafeInteger(value) && (type === 'count' ? value >= 0 : value > 0)
     if (!ok) {
-      const wanted = type === 'string' ? 'a string' : type === 'count' ? 'a whole number ≥ 0' : 'a whole number of milliseconds > 0'
+      const wanted =
+        type === 'string' ? 'a string' : type === 'count' ? 'a whole number ≥ 0' : 'a whole number of milliseconds > 0'
       // Never echo what might be a credential.
       const shown = /secret|token|key/i.test(key) ? typeof value : JSON.stringify(value)
       throw new TypeError(`eventlog(): archive.${key} must be ${wanted}, got ${shown}`)
@@ -70,10 +71,10 @@ function checkUnknownOptions(options) {
     if (meantName(key, KNOWN_OPTIONS) !== null) throw new TypeError(unknownOption('eventlog()', key, KNOWN_OPTIONS))
     if (warnedOptions.has(key)) continue
     warnedOptions.add(key)
-    process.emitWarning(
-      `eventlog(): unknown option "${key}" is ignored; the options are ${KNOWN_OPTIONS.join(', ')}`,
-      { type: 'EventlogWarning', code: 'EVENTLOG_UNKNOWN_OPTION' },
-    )
+    process.emitWarning(`eventlog(): unknown option "${key}" is ignored; the options are ${KNOWN_OPTIONS.join(', ')}`, {
+      type: 'EventlogWarning',
+      code: 'EVENTLOG_UNKNOWN_OPTION',
+    })
   }
 }
 
@@ -82,7 +83,9 @@ function flag(options, name) {
   const value = options[name]
   if (value === undefined || value === null) return false
   if (typeof value !== 'boolean') {
-    throw new TypeError(`eventlog(): ${name} must be true or false, got ${typeof value === 'string' ? JSON.stringify(value) : typeof value === 'number' ? value : typeof value}`)
+    throw new TypeError(
+      `eventlog(): ${name} must be true or false, got ${typeof value === 'string' ? JSON.stringify(value) : typeof value === 'number' ? value : typeof value}`,
+    )
   }
   return value
 }
@@ -114,7 +117,9 @@ function parseOptions(arg) {
       throw new TypeError(`eventlog(): onArchiveError must be a function (err) => …, got ${typeof onArchiveError}`)
     }
     if (archive === undefined) {
-      throw new TypeError('eventlog(): onArchiveError is called when a background archive pass fails; give the archive option too, e.g. { archive: { url: "s3://bucket/prefix" } }')
+      throw new TypeError(
+        'eventlog(): onArchiveError is called when a background archive pass fails; give the archive option too, e.g. { archive: { url: "s3://bucket/prefix" } }',
+      )
     }
   }
   if (filename === undefined || filename === null) {

@@ -15,7 +15,11 @@ const FIRST_POSITION = 19700101 * PER_DAY
 function realDay(year, month, day) {
   const date = new Date(Date.UTC(year, month - 1, day))
   const ok =
-    year >= 1970 && year <= 9999 && date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day
+    year >= 1970 &&
+    year <= 9999 &&
+    date.getUTCFullYear() === year &&
+    date.getUTCMonth() === month - 1 &&
+    date.getUTCDate() === day
   return ok ? year * 10000 + month * 100 + day : undefined
 }
 
@@ -44,8 +48,10 @@ function positionProblem(n, { start = false, dates = true } = {}) {
   if (Number.isSafeInteger(n) && n > 0 && isPosition(n * PER_DAY)) {
     return `${n} is a day, not a position; the day's first position is ${n * PER_DAY}`
   }
-  if (Number.isSafeInteger(n) && n >= FIRST_POSITION) return dates ? `${Math.floor(n / PER_DAY)} is not a real date` : null
-  const shown = typeof n === 'number' || typeof n === 'bigint' ? String(n) : typeof n === 'string' ? JSON.stringify(n) : typeof n
+  if (Number.isSafeInteger(n) && n >= FIRST_POSITION)
+    return dates ? `${Math.floor(n / PER_DAY)} is not a real date` : null
+  const shown =
+    typeof n === 'number' || typeof n === 'bigint' ? String(n) : typeof n === 'string' ? JSON.stringify(n) : typeof n
   return `got ${shown}; a position is 16 digits, YYYYMMDD then the line in the day, such as 2026112600000042${start ? ' (0 is the beginning)' : ''}`
 }
 

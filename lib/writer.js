@@ -15,7 +15,6 @@ const { PER_DAY, checkPosition } = require('./position')
 const { newId } = require('./ids')
 const { hold, release } = require('./keepalive')
 
-
 const PENDING = 0
 const WRITTEN = 1
 const FAILED = 2
@@ -109,14 +108,17 @@ function expectationOf(options) {
     throw new TypeError('add(event, options): options must be an object such as { expectedPrevPos: 2026112600000041 }')
   }
   for (const key of Object.keys(options)) {
-    if (key !== 'expectedPrevPos') throw new TypeError(`add(event, options): unknown option "${key}"; the option is expectedPrevPos`)
+    if (key !== 'expectedPrevPos')
+      throw new TypeError(`add(event, options): unknown option "${key}"; the option is expectedPrevPos`)
   }
   if (!('expectedPrevPos' in options)) return undefined
   const expected = options.expectedPrevPos
   // Present but undefined is a mistake (a variable not yet set), not "no check": writing
   // without the check the caller asked for would be the worst reading of it.
   if (expected === undefined) {
-    throw new TypeError('add(event, options): expectedPrevPos is undefined; give a position, null for "only into an empty log", or leave the option out for no check')
+    throw new TypeError(
+      'add(event, options): expectedPrevPos is undefined; give a position, null for "only into an empty log", or leave the option out for no check',
+    )
   }
   if (expected === null) return -1
   checkPosition(expected, 'expectedPrevPos', 'add(event, options)', { dates: true })
@@ -196,7 +198,9 @@ class Writer {
     if (day < this.newestDay) day = this.newestDay
     const logfile = this.logfileFor(day)
     if (this.stopped) {
-      const promise = Promise.reject(new StoppedError('add() was called after stop(); open the log again with eventlog(...)'))
+      const promise = Promise.reject(
+        new StoppedError('add() was called after stop(); open the log again with eventlog(...)'),
+      )
       return { id, logfile, promise }
     }
     const added = new Added(id, logfile)

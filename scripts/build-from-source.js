@@ -83,7 +83,9 @@ function cargoBuild({ debug, target }) {
     child.on('close', (code) => {
       library = artifactOf(rest) || library
       if (code !== 0) {
-        const hint = target ? ` Building for ${target} (the CPU this node runs on) needs \`rustup target add ${target}\` and a linker for it.` : ''
+        const hint = target
+          ? ` Building for ${target} (the CPU this node runs on) needs \`rustup target add ${target}\` and a linker for it.`
+          : ''
         reject(new Error(`cargo build failed (exit code ${code}); its output is above.${hint}`))
       } else if (!library) reject(new Error('cargo build finished but reported no eventlog library.'))
       else resolve(library)
@@ -116,7 +118,9 @@ function install(library, destination) {
     fs.rmSync(partial, { force: true })
     // Windows keeps a loaded DLL's file from being replaced.
     if (process.platform === 'win32' && (err.code === 'EPERM' || err.code === 'EBUSY')) {
-      fail(`could not replace ${destination}: a running Node process has it loaded. Stop the processes that use eventlog, then run npx eventlog-build again.`)
+      fail(
+        `could not replace ${destination}: a running Node process has it loaded. Stop the processes that use eventlog, then run npx eventlog-build again.`,
+      )
     }
     throw err
   }
@@ -126,14 +130,18 @@ async function main() {
   const options = parseArgs(process.argv.slice(2))
   const cargo = spawnSync('cargo', ['--version'], { encoding: 'utf8' })
   if (cargo.error) {
-    fail(`cargo was not found (${cargo.error.code}). Install Rust from https://rustup.rs, then run npx eventlog-build again.`)
+    fail(
+      `cargo was not found (${cargo.error.code}). Install Rust from https://rustup.rs, then run npx eventlog-build again.`,
+    )
   }
   const pkg = require('../package.json')
   const destination = path.join(PACKAGE_DIR, `${pkg.napi.binaryName}.${currentPlatform()}.node`)
   const started = Date.now()
   const target = crossTarget()
   const what = [options.debug ? 'debug' : 'release', ...(target ? [`for ${target}`] : [])].join(', ')
-  process.stderr.write(`eventlog-build: building with ${cargo.stdout.trim()} (${what}); a first build takes a minute or two\n`)
+  process.stderr.write(
+    `eventlog-build: building with ${cargo.stdout.trim()} (${what}); a first build takes a minute or two\n`,
+  )
   let library
   try {
     library = await cargoBuild({ ...options, target })

@@ -46,7 +46,10 @@ function parseArgs(argv) {
     else if (arg === '--only' && argv[i + 1]) options.only = argv[++i].split(',')
     else if (arg === '--artifacts' && argv[i + 1]) options.artifacts = path.resolve(argv[++i])
     else if (arg === '--out' && argv[i + 1]) options.out = path.resolve(argv[++i])
-    else fail(`unknown argument ${arg}; usage: node scripts/package.js [--no-build] [--only PLATFORM,…] [--artifacts DIR] [--out DIR]`)
+    else
+      fail(
+        `unknown argument ${arg}; usage: node scripts/package.js [--no-build] [--only PLATFORM,…] [--artifacts DIR] [--out DIR]`,
+      )
   }
   return options
 }
@@ -54,7 +57,8 @@ function parseArgs(argv) {
 function run(command, args, options = {}) {
   const result = spawnSync(command, args, { cwd: ROOT, encoding: 'utf8', ...options })
   if (result.error) fail(`${command} ${args.join(' ')}: ${result.error.message}`)
-  if (result.status !== 0) fail(`${command} ${args.join(' ')} failed (exit code ${result.status})\n${result.stderr || ''}`)
+  if (result.status !== 0)
+    fail(`${command} ${args.join(' ')} failed (exit code ${result.status})\n${result.stderr || ''}`)
   return result.stdout
 }
 
@@ -72,11 +76,15 @@ function platformPackages(pkg) {
     const platform = platformOfTriple(triple)
     const dir = path.join(ROOT, 'npm', platform)
     const manifestPath = path.join(dir, 'package.json')
-    if (!fs.existsSync(manifestPath)) fail(`${triple} is in napi.targets but ${manifestPath} is missing (npx napi create-npm-dirs)`)
+    if (!fs.existsSync(manifestPath))
+      fail(`${triple} is in napi.targets but ${manifestPath} is missing (npx napi create-npm-dirs)`)
     const manifest = JSON.parse(fs.readFileSync(manifestPath, 'utf8'))
     const binary = `${pkg.napi.binaryName}.${platform}.node`
     if (manifest.name !== `${pkg.napi.binaryName}-${platform}`) fail(`${manifestPath} names ${manifest.name}`)
-    if (manifest.version !== pkg.version) fail(`${manifestPath} is at ${manifest.version}, package.json at ${pkg.version}: run npm run version:bump -- ${pkg.version}`)
+    if (manifest.version !== pkg.version)
+      fail(
+        `${manifestPath} is at ${manifest.version}, package.json at ${pkg.version}: run npm run version:bump -- ${pkg.version}`,
+      )
     return { triple, platform, dir, name: manifest.name, binary }
   })
 }
@@ -89,14 +97,17 @@ function platformPackages(pkg) {
 function npmCommand() {
   const cli = process.env.npm_execpath
   if (cli && /npm-cli\.js$/.test(cli)) return [process.execPath, [cli]]
-  if (process.platform === 'win32') return [process.execPath, [path.join(path.dirname(process.execPath), 'node_modules', 'npm', 'bin', 'npm-cli.js')]]
+  if (process.platform === 'win32')
+    return [process.execPath, [path.join(path.dirname(process.execPath), 'node_modules', 'npm', 'bin', 'npm-cli.js')]]
   return ['npm', []]
 }
 
 /** Packs `dir` into `out`; returns npm's record of the tarball (filename, size, files). */
 function pack(dir, out) {
   const [npm, prefix] = npmCommand()
-  const [record] = JSON.parse(run(npm, [...prefix, 'pack', dir, '--pack-destination', out, '--json', '--ignore-scripts']))
+  const [record] = JSON.parse(
+    run(npm, [...prefix, 'pack', dir, '--pack-destination', out, '--json', '--ignore-scripts']),
+  )
   return record
 }
 
@@ -106,7 +117,10 @@ function stageMain(pkg, platforms, built, stage) {
   fs.mkdirSync(stage, { recursive: true })
   for (const entry of pkg.files) {
     // A .node left in the tree by a developer build must never ship in the main package.
-    fs.cpSync(path.join(ROOT, entry), path.join(stage, entry), { recursive: true, filter: (src) => !src.endsWith('.node') })
+    fs.cpSync(path.join(ROOT, entry), path.join(stage, entry), {
+      recursive: true,
+      filter: (src) => !src.endsWith('.node'),
+    })
   }
   const published = { ...pkg }
   delete published.scripts
@@ -115,15 +129,19 @@ function stageMain(pkg, platforms, built, stage) {
   // Both Windows x64 binaries fit the same machines, so npm would install both; the loader
   // takes the MSVC one (official Node is built with MSVC) and falls back to the GNU one. A
   // release with an MSVC binary depends on it alone.
-  if (built.some((p) => p.platform === 'win32-x64-msvc')) delete published.optionalDependencies[`${pkg.napi.binaryName}-win32-x64-gnu`]
+  if (built.some((p) => p.platform === 'win32-x64-msvc'))
+    delete published.optionalDependencies[`${pkg.napi.binaryName}-win32-x64-gnu`]
   fs.writeFileSync(path.join(stage, 'package.json'), JSON.stringify(published, null, 2) + '\n')
 }
 
 function main() {
   const options = parseArgs(process.argv.slice(2))
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'))
-  const cargoVersion = /\[workspace\.package\][^[]*?\nversion = "([^"]+)"/.exec(fs.readFileSync(path.join(ROOT, 'Cargo.toml'), 'utf8'))
-  if (!cargoVersion || cargoVersion[1] !== pkg.version) fail(`Cargo.toml's workspace version is not ${pkg.version}: run npm run version:bump -- ${pkg.version}`)
+  const cargoVersion = /\[workspace\.package\][^[]*?\nversion = "([^"]+)"/.exec(
+    fs.readFileSync(path.join(ROOT, 'Cargo.toml'), 'utf8'),
+  )
+  if (!cargoVersion || cargoVersion[1] !== pkg.version)
+    fail(`Cargo.toml's workspace version is not ${pkg.version}: run npm run version:bump -- ${pkg.version}`)
   const platforms = platformPackages(pkg)
 
   // Only binaries of this run are packed: stale ones from an earlier build go first.
@@ -131,9 +149,13 @@ function main() {
   if (options.build) {
     const wanted = (p) => !options.only || options.only.includes(p)
     // This machine's own binary through napi, which also writes the loader (native.js).
-    run(path.join(ROOT, 'node_modules', '.bin', 'napi'), ['build', '--platform', '--release', '--js', 'native.js', '--dts', 'native.d.ts'], {
-      stdio: ['ignore', 'inherit', 'inherit'],
-    })
+    run(
+      path.join(ROOT, 'node_modules', '.bin', 'napi'),
+      ['build', '--platform', '--release', '--js', 'native.js', '--dts', 'native.d.ts'],
+      {
+        stdio: ['ignore', 'inherit', 'inherit'],
+      },
+    )
     for (const target of BUILT_HERE) {
       if (target.runsOn === 'native' || !wanted(target.platform)) continue
       try {
@@ -179,7 +201,9 @@ function main() {
   const binarySizes = Object.fromEntries(built.map((p) => [p.name, p.binarySize]))
   for (const t of tarballs) {
     const binary = binarySizes[t.name] ? `, binary ${(binarySizes[t.name] / 1024 / 1024).toFixed(1)} MiB` : ''
-    process.stdout.write(`${path.join(path.relative(process.cwd(), options.out) || '.', t.filename)}  ${(t.size / 1024).toFixed(1)} kB (${t.entryCount} files${binary})\n`)
+    process.stdout.write(
+      `${path.join(path.relative(process.cwd(), options.out) || '.', t.filename)}  ${(t.size / 1024).toFixed(1)} kB (${t.entryCount} files${binary})\n`,
+    )
   }
   if (missing.length > 0) process.stdout.write(`not built here (no binary): ${missing.join(', ')}\n`)
 }

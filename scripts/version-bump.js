@@ -12,7 +12,8 @@ const path = require('node:path')
 
 const ROOT = path.join(__dirname, '..')
 // A semver version: MAJOR.MINOR.PATCH, with an optional pre-release and build suffix.
-const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$/
+const SEMVER =
+  /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$/
 
 function fail(message) {
   process.stderr.write(`version:bump: ${message}\n`)

@@ -63,14 +63,23 @@ function run(command, args, { cwd, env = cleanEnv(), timeoutMs = 60000 } = {}) {
     const [file, argv] = resolveCommand(command, args)
     // detached: a process group of its own on Unix (killGroup); on Windows it would open a new
     // console, and taskkill /T finds the descendants anyway.
-    const child = spawn(file, argv, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: process.platform !== 'win32' })
+    const child = spawn(file, argv, {
+      cwd,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: process.platform !== 'win32',
+    })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d) => (stdout += d))
     child.stderr.on('data', (d) => (stderr += d))
     const timer = setTimeout(() => {
       killGroup(child.pid)
-      reject(new Error(`${command} ${args.join(' ')} did not finish within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`))
+      reject(
+        new Error(
+          `${command} ${args.join(' ')} did not finish within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`,
+        ),
+      )
     }, timeoutMs)
     child.on('error', (err) => {
       clearTimeout(timer)
@@ -89,7 +98,9 @@ function run(command, args, { cwd, env = cleanEnv(), timeoutMs = 60000 } = {}) {
 async function ok(command, args, options) {
   const r = await run(command, args, options)
   if (r.code !== 0) {
-    throw new Error(`${command} ${args.join(' ')} exited with ${r.code ?? r.signal}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`)
+    throw new Error(
+      `${command} ${args.join(' ')} exited with ${r.code ?? r.signal}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`,
+    )
   }
   return r
 }

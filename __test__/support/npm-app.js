@@ -12,7 +12,10 @@ const { ok, run, cleanEnv } = require('./commands')
 function freshApp(dir, registryUrl) {
   const app = path.join(dir, 'app')
   fs.mkdirSync(app, { recursive: true })
-  fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true }, null, 2) + '\n')
+  fs.writeFileSync(
+    path.join(app, 'package.json'),
+    JSON.stringify({ name: 'app', version: '1.0.0', private: true }, null, 2) + '\n',
+  )
   const npmrc = path.join(dir, 'npmrc')
   const host = new URL(registryUrl).host
   fs.writeFileSync(
@@ -35,7 +38,8 @@ function freshApp(dir, registryUrl) {
     /** `npm args` in the app; rejects unless it exits 0. */
     npm: (args, options = {}) => ok('npm', args, { cwd: app, env, timeoutMs: 120000, ...options }),
     /** `npx args` in the app, with `extraEnv`; resolves whatever it exits with. */
-    npx: (args, { extraEnv = {}, timeoutMs = 60000 } = {}) => run('npx', args, { cwd: app, env: { ...env, ...extraEnv }, timeoutMs }),
+    npx: (args, { extraEnv = {}, timeoutMs = 60000 } = {}) =>
+      run('npx', args, { cwd: app, env: { ...env, ...extraEnv }, timeoutMs }),
     /** Writes `source` to `name` in the app and runs it with node; resolves whatever it exits with. */
     node: (name, source, { timeoutMs = 30000 } = {}) => {
       fs.writeFileSync(path.join(app, name), source)

@@ -35,7 +35,8 @@ const NOT_APPLICABLE = [
     file: 'cli.test.js',
     test: 'tail prints the history, then follows an event added by another process; SIGINT exits 0',
     platforms: ['win32'],
-    reason: "no SIGINT can be sent to a process on Windows: child.kill('SIGINT') is TerminateProcess (Ctrl+C comes only from a console)",
+    reason:
+      "no SIGINT can be sent to a process on Windows: child.kill('SIGINT') is TerminateProcess (Ctrl+C comes only from a console)",
   },
   {
     file: 'faults.test.js',
@@ -48,13 +49,15 @@ const NOT_APPLICABLE = [
     file: 'version.test.js',
     test: 'version:bump sets one version in package.json, package-lock.json, npm/*, Cargo.toml and Cargo.lock',
     platforms: ['wine'],
-    reason: 'checks the lockfile with cargo, and under Wine there is no Windows Rust toolchain (node.exe cannot run the Linux cargo)',
+    reason:
+      'checks the lockfile with cargo, and under Wine there is no Windows Rust toolchain (node.exe cannot run the Linux cargo)',
   },
   {
     file: 'install.test.js',
     test: 'without the platform package: require names what is missing and the command, which builds it from source',
     platforms: ['wine'],
-    reason: 'builds from source with cargo, and under Wine there is no Windows Rust toolchain (node.exe cannot run the Linux cargo)',
+    reason:
+      'builds from source with cargo, and under Wine there is no Windows Rust toolchain (node.exe cannot run the Linux cargo)',
   },
   {
     file: 'archive.test.js',
@@ -70,7 +73,10 @@ const NOT_APPLICABLE = [
     reason:
       "Wine refuses to rename over a file another handle holds open (access denied) even when it was opened sharing delete access, as Windows 10's POSIX rename semantics allow; what a refusal costs (an index or record written again later) is retried by sys::rename_over",
   },
-  ...['npx eventlog runs the installed CLI: help, and stat of a log the app wrote', 'npx eventlog-build --help runs the installed bin'].map((test) => ({
+  ...[
+    'npx eventlog runs the installed CLI: help, and stat of a log the app wrote',
+    'npx eventlog-build --help runs the installed bin',
+  ].map((test) => ({
     file: 'install.test.js',
     test,
     platforms: ['wine'],
@@ -81,7 +87,8 @@ const NOT_APPLICABLE = [
     file: 'workflow.test.js',
     test,
     platforms: ['wine'],
-    reason: 'actionlint is installed from PyPI into a Python virtual environment, and under Wine there is no Windows Python (node.exe cannot run the Linux one); the workflow file is the same everywhere',
+    reason:
+      'actionlint is installed from PyPI into a Python virtual environment, and under Wine there is no Windows Python (node.exe cannot run the Linux one); the workflow file is the same everywhere',
   })),
 ]
 

@@ -98,7 +98,10 @@ async function startRegistry(dir) {
     output += d
     if (!announced && /http address/.test(output)) {
       announced = true
-      fetch(`${url}-/ping`).then((res) => (res.ok ? ready.resolve() : ready.reject(new Error(`ping answered ${res.status}`))), ready.reject)
+      fetch(`${url}-/ping`).then(
+        (res) => (res.ok ? ready.resolve() : ready.reject(new Error(`ping answered ${res.status}`))),
+        ready.reject,
+      )
     }
   }
   child.stdout.on('data', onOutput)

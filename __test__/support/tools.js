@@ -52,7 +52,9 @@ function venv({ dir, spec, what }) {
     }
   } catch (err) {
     fs.rmSync(tmp, { recursive: true, force: true })
-    throw new Error(`could not install ${what} (Python 3 with venv and pip, and the PyPI registry, are needed): ${err.message}`)
+    throw new Error(
+      `could not install ${what} (Python 3 with venv and pip, and the PyPI registry, are needed): ${err.message}`,
+    )
   }
   return done
 }

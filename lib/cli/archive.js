@@ -9,8 +9,6 @@ const { count } = require('./format')
 const { progressFor } = require('./progress')
 const { dayString } = require('../position')
 
-
-
 function render(report) {
   const days = (list) => (list.length ? ` (${list.map(dayString).join(', ')})` : '')
   const out = [
@@ -23,7 +21,10 @@ function render(report) {
 
 /** The archive option from the command line; credentials come from the environment only. */
 function archiveOptions(values) {
-  const options = archiveFromFlags(values, 'archive', { required: true, numbers: { 'keep-local-days': 'keepLocalDays' } })
+  const options = archiveFromFlags(values, 'archive', {
+    required: true,
+    numbers: { 'keep-local-days': 'keepLocalDays' },
+  })
   // Only one pass: no background passes while it runs.
   options.pollIntervalMs = 24 * 3600 * 1000
   return options

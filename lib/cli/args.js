@@ -63,7 +63,8 @@ function describeParseError(err) {
  * a date (`2026-11-26`), which means the day's first position, or with `endOfDay` its last.
  */
 function parsePosition(text, flag, command, { endOfDay = false } = {}) {
-  const hint = 'a position has 16 digits, YYYYMMDD then the line in the day (2026112600000042), or give a date (2026-11-26)'
+  const hint =
+    'a position has 16 digits, YYYYMMDD then the line in the day (2026112600000042), or give a date (2026-11-26)'
   const date = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text)
   if (date) {
     const day = realDay(Number(date[1]), Number(date[2]), Number(date[3]))

@@ -12,7 +12,8 @@ function asUsage(fn) {
   try {
     return fn()
   } catch (err) {
-    if (err instanceof TypeError) throw new UsageError(`bad NAME: ${err.message.replace(/^[^:]*: name /, 'a name ')}`, 'checkpoint')
+    if (err instanceof TypeError)
+      throw new UsageError(`bad NAME: ${err.message.replace(/^[^:]*: name /, 'a name ')}`, 'checkpoint')
     throw err
   }
 }
@@ -49,7 +50,11 @@ function render(rows) {
   ])
   const header = ['name', 'checkpoint', 'day #line', 'behind']
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)))
-  const line = (c) => c.map((text, i) => text.padEnd(widths[i])).join('  ').trimEnd()
+  const line = (c) =>
+    c
+      .map((text, i) => text.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd()
   return [line(header), ...cells.map(line)].join('\n') + '\n'
 }
 

@@ -63,7 +63,8 @@ async function run(argv) {
     if (name === undefined) throw new UsageError(`missing COMMAND: ${COMMANDS.map((c) => c.name).join(', ')}`)
     if (name === '--help' || name === '-h' || name === 'help') {
       const about = name === 'help' && rest[0] !== undefined ? COMMANDS.find((c) => c.name === rest[0]) : undefined
-      if (name === 'help' && rest[0] !== undefined && about === undefined) throw new UsageError(`unknown command '${rest[0]}'`)
+      if (name === 'help' && rest[0] !== undefined && about === undefined)
+        throw new UsageError(`unknown command '${rest[0]}'`)
       await writeOut(about ? about.help : HELP)
       return 0
     }
@@ -73,7 +74,9 @@ async function run(argv) {
     }
     command = COMMANDS.find((c) => c.name === name)
     if (command === undefined) {
-      throw new UsageError(name.startsWith('-') ? `unknown option ${name} (a COMMAND comes first)` : `unknown command '${name}'`)
+      throw new UsageError(
+        name.startsWith('-') ? `unknown option ${name} (a COMMAND comes first)` : `unknown command '${name}'`,
+      )
     }
     const parsed = parseCommandLine(command.name, rest, command.options, command.maxArgs)
     if (parsed.help) {

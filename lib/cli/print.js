@@ -48,7 +48,11 @@ function printEvents({ pattern, archive, from, to, follow, format, io, progress 
   return new Promise((resolve, reject) => {
     // With an archive, its background failures (listing it for new days) are said once each.
     const onArchiveError = (err) => io.warn(err.message)
-    const log = api()(archive === undefined ? { filename: pattern, readOnly: true } : { filename: pattern, readOnly: true, archive, onArchiveError })
+    const log = api()(
+      archive === undefined
+        ? { filename: pattern, readOnly: true }
+        : { filename: pattern, readOnly: true, archive, onArchiveError },
+    )
     let printed = 0
     let skipped = 0
     let finished = false
@@ -64,7 +68,8 @@ function printEvents({ pattern, archive, from, to, follow, format, io, progress 
       process.removeListener('SIGINT', onSignal)
       process.removeListener('SIGTERM', onSignal)
       if (progress !== null) progress.stop()
-      if (skipped > MAX_WARNINGS) io.warn(`${count(skipped)} corrupt lines skipped in all; 'eventlog verify' lists them`)
+      if (skipped > MAX_WARNINGS)
+        io.warn(`${count(skipped)} corrupt lines skipped in all; 'eventlog verify' lists them`)
       io.out.end().then(() => (err ? reject(err) : resolve({ printed, skipped })), reject)
     }
     const onSignal = () => finish()
@@ -75,7 +80,8 @@ function printEvents({ pattern, archive, from, to, follow, format, io, progress 
       api()
         .stat({ filename: pattern, archive })
         .then((report) => {
-          if (!finished && report.days === 0) io.warn(`no logfile matches ${pattern} yet; waiting for the first one (Ctrl-C to stop)`)
+          if (!finished && report.days === 0)
+            io.warn(`no logfile matches ${pattern} yet; waiting for the first one (Ctrl-C to stop)`)
         }, finish)
     }
 

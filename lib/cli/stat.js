@@ -24,7 +24,10 @@ function render(report, { bars }) {
   }
   if (report.archivedDays > 0) {
     const only = report.archiveOnlyDays
-    field('archive', `${count(report.archivedDays)} day(s) uploaded${only > 0 ? `, ${count(only)} of them only there (counted from their upload records)` : ''}`)
+    field(
+      'archive',
+      `${count(report.archivedDays)} day(s) uploaded${only > 0 ? `, ${count(only)} of them only there (counted from their upload records)` : ''}`,
+    )
   }
   const future = days.filter((d) => d.future).length
   if (future > 0) field('future', `${future} logfile(s) dated after today, which readers ignore until then`)
@@ -80,7 +83,9 @@ Example:
 `,
   async run({ pattern, values, io }) {
     const report = await api().stat({ filename: pattern, archive: archiveFromFlags(values, 'stat') })
-    io.out.write(values.json ? JSON.stringify(report, null, 2) + '\n' : render(report, { bars: Boolean(process.stdout.isTTY) }))
+    io.out.write(
+      values.json ? JSON.stringify(report, null, 2) + '\n' : render(report, { bars: Boolean(process.stdout.isTTY) }),
+    )
     await io.out.end()
     if (report.days === 0) {
       io.warn(`no logfile matches ${pattern}; is the pattern right (and quoted)?`)

@@ -13,7 +13,9 @@ function render(report) {
     out.push(`${p.file}:${p.line}: ${p.kind} at ${p.pos}: ${p.message}`)
   }
   if (report.problemCount > report.problems.length) {
-    out.push(`… and ${count(report.problemCount - report.problems.length)} more (only the first ${count(report.problems.length)} are listed)`)
+    out.push(
+      `… and ${count(report.problemCount - report.problems.length)} more (only the first ${count(report.problems.length)} are listed)`,
+    )
   }
   const scanned = `${count(report.files)} logfiles, ${count(report.lines)} lines, ${count(report.events)} events`
   if (report.files === 0) out.push('nothing checked: no logfile')
@@ -32,7 +34,7 @@ module.exports = {
 
 Reads every line of every logfile and reports what readers would skip or miss, each with
 its file, line and position:
-  corrupt-line   a line that is not a JSON event (skipped; it still counts as a position)
+  corrupt-line   a line that is not an event (skipped; it still counts as a position)
   torn-tail      a last line without its newline (a crash mid-write; the next writer moves
                  it aside to .eventlog/torn/)
   future-day     a logfile dated after today (readers ignore it until then)

@@ -36,7 +36,9 @@ function build(target, { debug = false, out = ROOT } = {}) {
   const node = path.join(out, `eventlog.${target.platform}.node`)
   fs.mkdirSync(out, { recursive: true })
   fs.copyFileSync(path.join(profileDir, libraryName(target.triple)), node)
-  say(`${path.relative(process.cwd(), node)}: ${(fs.statSync(node).size / 1024).toFixed(0)} KiB, built in ${((Date.now() - started) / 1000).toFixed(0)} s`)
+  say(
+    `${path.relative(process.cwd(), node)}: ${(fs.statSync(node).size / 1024).toFixed(0)} KiB, built in ${((Date.now() - started) / 1000).toFixed(0)} s`,
+  )
   return node
 }
 

@@ -36,7 +36,11 @@ function inspectElf(buf) {
   for (let i = 0; i < phnum; i++) {
     const at = phoff + i * phentsize
     const type = buf.readUInt32LE(at)
-    const segment = { offset: Number(buf.readBigUInt64LE(at + 8)), vaddr: Number(buf.readBigUInt64LE(at + 16)), size: Number(buf.readBigUInt64LE(at + 32)) }
+    const segment = {
+      offset: Number(buf.readBigUInt64LE(at + 8)),
+      vaddr: Number(buf.readBigUInt64LE(at + 16)),
+      size: Number(buf.readBigUInt64LE(at + 32)),
+    }
     if (type === 1) loads.push(segment)
     if (type === 2) dynamic = segment
   }
@@ -143,7 +147,8 @@ function problems(platform, info) {
   if (info.cpu !== cpu) found.push(`is built for ${info.cpu}, not ${cpu}`)
   if (os === 'darwin') {
     if (!info.minos) found.push('names no minimum macOS version')
-    else if (compareVersions(info.minos, OLDEST_MACOS) > 0) found.push(`needs macOS ${info.minos}; it must load on ${OLDEST_MACOS} (set MACOSX_DEPLOYMENT_TARGET)`)
+    else if (compareVersions(info.minos, OLDEST_MACOS) > 0)
+      found.push(`needs macOS ${info.minos}; it must load on ${OLDEST_MACOS} (set MACOSX_DEPLOYMENT_TARGET)`)
     const foreign = info.libraries.filter((l) => !l.startsWith('/usr/lib/') && !l.startsWith('/System/Library/'))
     if (foreign.length) found.push(`links libraries macOS does not have: ${foreign.join(', ')}`)
   }
@@ -166,5 +171,6 @@ module.exports = { inspectBinary, problems, compareVersions, machoVersion, OLDES
 if (require.main === module) {
   // node scripts/platforms/inspect.js FILE…: what each binary says about itself.
   const fs = require('node:fs')
-  for (const file of process.argv.slice(2)) process.stdout.write(`${file}: ${JSON.stringify(inspectBinary(fs.readFileSync(file)))}\n`)
+  for (const file of process.argv.slice(2))
+    process.stdout.write(`${file}: ${JSON.stringify(inspectBinary(fs.readFileSync(file)))}\n`)
 }

