@@ -148,6 +148,14 @@ declare namespace eventlog {
     name?: string
     /** As `consume`'s third argument (give it in one place). */
     onSync?: (info: SyncInfo) => void
+    /**
+     * Deliver only events whose `typeKey` field is one of these strings; the others are
+     * passed over in the core, never parsed in JavaScript. Positions and `prevPos` stay the
+     * log's; a named consumer's checkpoint moves past what was passed over.
+     */
+    types?: string[]
+    /** The field `types` are read from: a name or a dotted path (default `'type'`). */
+    typeKey?: string
   }
 
   /** A named consumer's checkpoint, as `log.checkpoints()` lists it. */
@@ -181,6 +189,10 @@ declare namespace eventlog {
      * warning. A function that throws ends the iteration with what it threw.
      */
     onError?: (err: EventlogError) => void
+    /** As `ConsumeOptions.types`: only events of these types. */
+    types?: string[]
+    /** As `ConsumeOptions.typeKey`. */
+    typeKey?: string
   }
 
   /** What `log.events()` yields. */

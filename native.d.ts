@@ -56,8 +56,12 @@ export declare class NativeLog {
    * (`[index, position or -1 for an empty log, …]`).
    */
   append(day: number, lines: string, count: number, direct: boolean, expect?: Array<number> | undefined | null): number | WriteResult | null
-  /** Starts a consumer at `from` (0: the beginning). */
-  consume(from: number, onDelivery: (arg: NativeDelivery) => unknown): NativeConsumer
+  /**
+   * Starts a consumer at `from` (0: the beginning). With `types`, it is handed only the
+   * events whose field `typeKey` (a name or a dotted path; `type` by default) is one of
+   * them, the others being passed over in the core (checked by `lib/consume-options.js`).
+   */
+  consume(from: number, onDelivery: (arg: NativeDelivery) => unknown, types?: Array<string> | undefined | null, typeKey?: string | undefined | null): NativeConsumer
   /**
    * Days only in an archive this log was not opened with (from the upload records), by
    * archive: what its consumers will not deliver.
@@ -180,6 +184,13 @@ export interface NativeDelivery {
   syncedRows?: number
   syncedNextPos?: number
   error?: NativeError
+  /**
+   * For a filtered consumer: each line's position and the one before it in the log (its
+   * lines are not consecutive), and the last line read, delivered or passed over.
+   */
+  positions?: Array<number>
+  prevPositions?: Array<number | undefined | null>
+  lastPos?: number
 }
 
 /** A core error as data. */

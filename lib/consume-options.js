@@ -8,7 +8,7 @@ const { checkName, shown } = require('./checkpoint')
 const { checkPosition } = require('./position')
 const { unknownOption } = require('./suggest')
 
-const OPTIONS = ['from', 'name', 'onSync']
+const OPTIONS = ['from', 'name', 'onSync', 'types', 'typeKey']
 
 /** `from` (0 when not given): a position, or 0 for the beginning. `where`: the call. */
 function checkFrom(from, what, where = 'consume()') {
@@ -23,7 +23,34 @@ function checkOnSync(onSync, where) {
   return onSync || null
 }
 
-/** `{ from, name, onSync }` (`from` 0 for the beginning, `name` undefined when unnamed). */
+/**
+ * `types` and `typeKey` of a filtered consumer: a non-empty array of strings, and the field
+ * they are read from (a name or a dotted path, `type` by default). Returns
+ * `{ types, typeKey }`, both undefined when not filtered.
+ */
+function checkTypes(types, typeKey, where) {
+  if (types === undefined || types === null) {
+    if (typeKey !== undefined && typeKey !== null) throw new TypeError(`${where}: typeKey goes with types`)
+    return { types: undefined, typeKey: undefined }
+  }
+  if (!Array.isArray(types) || types.length === 0 || !types.every((t) => typeof t === 'string')) {
+    throw new TypeError(
+      `${where}: types must be a non-empty array of strings such as ['deposited'], got ${shown(types)}`,
+    )
+  }
+  const badKey = typeof typeKey !== 'string' || typeKey === '' || typeKey.split('.').includes('')
+  if (typeKey !== undefined && typeKey !== null && badKey) {
+    throw new TypeError(
+      `${where}: typeKey must be a field name or a dotted path such as 'meta.kind', got ${shown(typeKey)}`,
+    )
+  }
+  return { types: [...types], typeKey: typeKey ?? undefined }
+}
+
+/**
+ * `{ from, name, onSync, types, typeKey }` (`from` 0 for the beginning, `name` undefined when
+ * unnamed, `types` undefined when every event is wanted).
+ */
 function parseConsumeArgs(callback, second, third) {
   if (typeof callback !== 'function') {
     throw new TypeError('consume(callback, fromPosition, onSync): callback must be a function')
@@ -33,6 +60,8 @@ function parseConsumeArgs(callback, second, third) {
       from: checkFrom(second, 'fromPosition'),
       name: undefined,
       onSync: checkOnSync(third, 'consume(callback, fromPosition, onSync)'),
+      types: undefined,
+      typeKey: undefined,
     }
   }
   if (Array.isArray(second)) {
@@ -44,13 +73,14 @@ function parseConsumeArgs(callback, second, third) {
     if (!OPTIONS.includes(key)) throw new TypeError(unknownOption('consume(callback, options)', key, OPTIONS))
   }
   const { from, name, onSync } = second
+  const filter = checkTypes(second.types, second.typeKey, 'consume(callback, options)')
   if (name !== undefined) checkName(name, 'consume(callback, { name })')
   if (onSync !== undefined && onSync !== null && third !== undefined && third !== null) {
     throw new TypeError('consume(callback, options, onSync): give onSync once, in the options or as the third argument')
   }
   const where =
     onSync === undefined || onSync === null ? 'consume(callback, options, onSync)' : 'consume(callback, { onSync })'
-  return { from: checkFrom(from, 'from'), name, onSync: checkOnSync(onSync ?? third, where) }
+  return { from: checkFrom(from, 'from'), name, onSync: checkOnSync(onSync ?? third, where), ...filter }
 }
 
-module.exports = { parseConsumeArgs, checkFrom }
+module.exports = { parseConsumeArgs, checkFrom, checkTypes }

@@ -155,10 +155,11 @@ class Consumer {
     }
   }
 
-  start(nativeLog, from) {
+  /** Starts reading at `from`; with `types`, only events of those types (read at `typeKey`). */
+  start(nativeLog, from, types, typeKey) {
     this.shared.consumers.add(this)
     this.updateHold()
-    this.handle = nativeLog.consume(from, (d) => this.onDelivery(d))
+    this.handle = nativeLog.consume(from, (d) => this.onDelivery(d), types, typeKey)
     const damaged = this.checkpoint === null ? undefined : this.checkpoint.error
     // Once the caller has had a chance to listen on liveMeta.
     if (damaged !== undefined) process.nextTick(() => this.stopped || this.report(damaged))
@@ -214,8 +215,15 @@ class Consumer {
         if (this.stopped) return
         const k = this.index++
         while (k === this.segmentEnd && this.segment < last) this.enterSegment(this.segment + 1)
-        const pos = this.segmentPos + (k - this.segmentAt)
-        const prevPos = k === this.segmentAt ? this.segmentPrev : pos - 1
+        // A filtered consumer's lines are not consecutive: the core gives each its positions.
+        const positions = d.positions
+        const pos = positions === undefined ? this.segmentPos + (k - this.segmentAt) : positions[k]
+        const prevPos =
+          positions === undefined
+            ? k === this.segmentAt
+              ? this.segmentPrev
+              : pos - 1
+            : (d.prevPositions[k] ?? undefined)
         let event = values[k]
         let id
         if (regular) {
@@ -280,6 +288,9 @@ class Consumer {
   finishDelivery() {
     if (this.stopped) return
     const d = this.delivery
+    // Lines a filter passed over after the last event handled count as handled too, so a
+    // named consumer's checkpoint moves past them.
+    if (d.lastPos !== undefined && d.lastPos !== null && d.lastPos > this.handledPos) this.handled(d.lastPos)
     if (d.error !== undefined && d.error !== null) this.report(fromNative(d.error))
     if (d.syncedLogfile !== undefined) {
       this.synced = true

@@ -15,11 +15,11 @@
 
 const { ReadError } = require('./errors')
 const { checkName } = require('./checkpoint')
-const { checkFrom } = require('./consume-options')
+const { checkFrom, checkTypes } = require('./consume-options')
 const { hold, release } = require('./keepalive')
 const { unknownOption } = require('./suggest')
 
-const OPTIONS = ['from', 'live', 'name', 'onError']
+const OPTIONS = ['from', 'live', 'name', 'onError', 'types', 'typeKey']
 
 const DONE = Object.freeze({ value: undefined, done: true })
 
@@ -41,6 +41,7 @@ class EventIterator {
     }
     const { from, live = true, name, onError } = options
     checkFrom(from, 'from', 'events()')
+    this.filter = checkTypes(options.types, options.typeKey, 'events(options)')
     if (name !== undefined) checkName(name, 'events({ name })')
     if (onError !== undefined && typeof onError !== 'function') {
       throw new TypeError('events(): onError must be a function')
@@ -120,7 +121,7 @@ class EventIterator {
   start() {
     const consumer = this.consume(
       (event, meta) => this.onEvent(event, meta),
-      this.name === undefined ? this.from : { from: this.from, name: this.name },
+      { from: this.from, name: this.name, ...(this.filter.types === undefined ? {} : this.filter) },
       () => {
         // The first catch-up is "the current end".
         if (!this.live) this.end()

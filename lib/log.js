@@ -118,7 +118,7 @@ function eventlog(arg) {
 
   /** consume(callback, fromPosition, onSync), or consume(callback, { from, name, onSync }). */
   function consume(callback, second, third) {
-    const { from, name, onSync } = parseConsumeArgs(callback, second, third)
+    const { from, name, onSync, types, typeKey } = parseConsumeArgs(callback, second, third)
     if (stopped) throw new StoppedError('consume() was called after stop(); open the log again with eventlog(...)')
     let checkpoint = null
     if (name !== undefined) {
@@ -132,7 +132,8 @@ function eventlog(arg) {
     }
     const consumer = new Consumer(group, callback, onSync, () => consumers.delete(consumer), checkpoint)
     try {
-      consumer.start(nativeLog, checkpoint !== null && checkpoint.pos !== undefined ? startAfter(checkpoint.pos) : from)
+      const start = checkpoint !== null && checkpoint.pos !== undefined ? startAfter(checkpoint.pos) : from
+      consumer.start(nativeLog, start, types, typeKey)
     } catch (err) {
       consumer.stop()
       throw fromNative(err)

@@ -50,6 +50,11 @@ pub struct NativeDelivery {
     pub synced_rows: Option<f64>,
     pub synced_next_pos: Option<f64>,
     pub error: Option<NativeError>,
+    /// For a filtered consumer: each line's position and the one before it in the log (its
+    /// lines are not consecutive), and the last line read, delivered or passed over.
+    pub positions: Option<Vec<f64>>,
+    pub prev_positions: Option<Vec<Option<f64>>>,
+    pub last_pos: Option<f64>,
 }
 
 fn segment(s: Segment) -> NativeSegment {
@@ -92,6 +97,15 @@ impl From<Delivery> for NativeDelivery {
             synced_rows: d.synced.as_ref().map(|s| s.rows as f64),
             synced_next_pos: d.synced.as_ref().map(|s| s.next_pos as f64),
             error: d.error.as_ref().map(NativeError::from),
+            positions: (!d.positions.is_empty())
+                .then(|| d.positions.iter().map(|&p| p as f64).collect()),
+            prev_positions: (!d.prev_positions.is_empty()).then(|| {
+                d.prev_positions
+                    .iter()
+                    .map(|p| p.map(|p| p as f64))
+                    .collect()
+            }),
+            last_pos: d.last_pos.map(|p| p as f64),
         }
     }
 }

@@ -9,7 +9,7 @@ use napi_derive::napi;
 use eventlog_core::Error as CoreError;
 use eventlog_core::{
     parse_start, ArchiveOptions, Completion, Day, Expectation, Lines, Log, OpenOptions, PassReport,
-    Pattern, Reply, WriteRequest, PER_DAY,
+    Pattern, Reply, TypeFilter, WriteRequest, PER_DAY,
 };
 
 use crate::consumer::{DeliverFn, NativeConsumer, NativeDelivery, TsfnSink};
@@ -321,14 +321,19 @@ impl NativeLog {
         Ok(None)
     }
 
-    /// Starts a consumer at `from` (0: the beginning).
+    /// Starts a consumer at `from` (0: the beginning). With `types`, it is handed only the
+    /// events whose field `typeKey` (a name or a dotted path; `type` by default) is one of
+    /// them, the others being passed over in the core (checked by `lib/consume-options.js`).
     #[napi]
     pub fn consume(
         &self,
         env: &Env,
         from: f64,
         on_delivery: Function<'_, NativeDelivery, Unknown<'static>>,
+        types: Option<Vec<String>>,
+        type_key: Option<String>,
     ) -> Result<NativeConsumer> {
+        let filter = types.map(|t| TypeFilter::new(type_key.as_deref().unwrap_or("type"), t));
         let log = self.log(env)?;
         let start = parse_start(from).map_err(|e| throwable(env, e))?;
         let tsfn: DeliverFn = on_delivery
@@ -337,7 +342,7 @@ impl NativeLog {
             .callee_handled::<false>()
             .build_callback(|ctx| Ok(NativeDelivery::from(ctx.value)))?;
         let tailer = log
-            .consume(start, TsfnSink(tsfn))
+            .consume(start, filter, TsfnSink(tsfn))
             .map_err(|e| throwable(env, e))?;
         Ok(NativeConsumer::new(tailer, log.clone()))
     }

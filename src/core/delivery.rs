@@ -9,7 +9,10 @@
 //! line is `null` in the array and its error is in `corrupt`, in order, so it still counts as
 //! a position and is reported, never fatal.
 
+use std::sync::Arc;
+
 use crate::error::Error;
+use crate::filter::TypeFilter;
 pub use crate::line::ID_LEN;
 use crate::line::{judge, split, Judged};
 
@@ -19,6 +22,8 @@ pub const BATCH_LINES: usize = 256;
 pub const BATCH_BYTES: usize = 1 << 20;
 /// Most days one delivery spans (short days go together; empty ones still say open/close).
 pub const BATCH_DAYS: usize = 64;
+/// Most lines a filtered consumer reads for one delivery (most may be passed over).
+pub const SCAN_LINES: usize = 64 * BATCH_LINES;
 
 /// One hand-over to JavaScript, applied in order: each segment's `closed`, `opened` and lines,
 /// then `synced`, then `error`.
@@ -41,6 +46,13 @@ pub struct Delivery {
     pub synced: Option<Synced>,
     /// Something the user should know of; the consumer goes on.
     pub error: Option<Error>,
+    /// For a filtered consumer (their lines are not consecutive), each line's position and
+    /// the position of the line before it in the log; empty otherwise.
+    pub positions: Vec<u64>,
+    pub prev_positions: Vec<Option<u64>>,
+    /// For a filtered consumer, the last line read (delivered or passed over): once the
+    /// delivery is handled, a named consumer's checkpoint moves there.
+    pub last_pos: Option<u64>,
 }
 
 /// The lines of one day within a delivery, from index `at` to the next segment's `at`.
@@ -80,12 +92,32 @@ pub struct Batch {
     segments: Vec<Segment>,
     /// A new day was entered: the next line starts a segment.
     day_changed: bool,
+    /// Only events of these types are delivered; the others are passed over.
+    filter: Option<Arc<TypeFilter>>,
+    positions: Vec<u64>,
+    prev_positions: Vec<Option<u64>>,
+    /// Lines passed over by the filter, and the last line read.
+    pub passed: usize,
+    last_pos: Option<u64>,
 }
 
 impl Batch {
-    pub fn new() -> Batch {
+    /// A batch for a consumer, with its filter if it has one.
+    pub fn new(filter: Option<Arc<TypeFilter>>) -> Batch {
         // Buffers are allocated with the first line: most live wake-ups find nothing new.
-        Batch::default()
+        Batch {
+            filter,
+            ..Batch::default()
+        }
+    }
+
+    /// Whether a filtered batch may read on: it holds few events so far, and has not read
+    /// so many lines that its consumer should hear of them (its checkpoint, a stop).
+    pub fn wants_more(&self) -> bool {
+        self.filter.is_some()
+            && self.count < BATCH_LINES
+            && self.events.len() < BATCH_BYTES
+            && self.consumed < SCAN_LINES
     }
 
     /// Bytes of events so far.
@@ -110,8 +142,18 @@ impl Batch {
     }
 
     /// Adds line `line` (without its newline) at `pos`; `prev_pos` is the line before it,
-    /// `file` the logfile it is in (as shown), for the error of a corrupt line.
+    /// `file` the logfile it is in (as shown), for the error of a corrupt line. A filtered
+    /// batch passes over the events of other types.
     pub fn push(&mut self, line: &[u8], pos: u64, prev_pos: Option<u64>, file: &str) {
+        if let Some(filter) = &self.filter {
+            self.last_pos = Some(pos);
+            if !keeps(filter, line) {
+                self.passed += 1;
+                return;
+            }
+            self.positions.push(pos);
+            self.prev_positions.push(prev_pos);
+        }
         if self.count == 0 {
             self.events.reserve(64 * 1024);
             self.ids.reserve(ID_LEN * BATCH_LINES);
@@ -163,9 +205,10 @@ impl Batch {
         self.count += 1;
     }
 
-    /// Whether there is anything to hand over (lines, or days opened or closed).
+    /// Whether there is anything to hand over (lines, days opened or closed, or lines a
+    /// filter passed over).
     pub fn is_empty(&self) -> bool {
-        self.count == 0 && self.segments.is_empty()
+        self.count == 0 && self.segments.is_empty() && self.passed == 0
     }
 
     pub fn finish(mut self, synced: Option<Synced>) -> Delivery {
@@ -182,7 +225,23 @@ impl Batch {
             segments: self.segments,
             synced,
             error: None,
+            positions: self.positions,
+            prev_positions: self.prev_positions,
+            last_pos: self.last_pos,
         }
+    }
+}
+
+/// Whether a filtered consumer gets this line: an event of one of its types, or a corrupt
+/// line (reported to every consumer, as `verify` would).
+fn keeps(filter: &TypeFilter, line: &[u8]) -> bool {
+    let judged = || match judge(line) {
+        Judged::Event { event, .. } => filter.keeps(event.as_bytes()).unwrap_or(false),
+        Judged::Corrupt(_) => true,
+    };
+    match split(line) {
+        Some((event, _)) => filter.keeps(event).unwrap_or_else(judged),
+        None => judged(),
     }
 }
 
@@ -202,7 +261,7 @@ mod tests {
 
     #[test]
     fn other_lines_are_judged_by_the_rule() {
-        let mut b = Batch::new();
+        let mut b = Batch::new(None);
         b.push(ours("1").as_bytes(), 100, None, "d1");
         b.push(
             br#"{"meta":{"id":"abc"},"event":{"a":2}}"#,
@@ -231,7 +290,7 @@ mod tests {
 
     #[test]
     fn batches_keep_days_apart() {
-        let mut b = Batch::new();
+        let mut b = Batch::new(None);
         b.switch_day(None, Some("d1".into()));
         b.push(ours("1").as_bytes(), 100, None, "d1");
         b.push(b"junk", 101, Some(100), "d1");
@@ -263,5 +322,44 @@ mod tests {
                 (2, Some("d2"), Some("d3"), 300, Some(101)),
             ]
         );
+    }
+
+    #[test]
+    fn a_filtered_batch_passes_over_other_types_and_says_where_each_line_is() {
+        let filter = TypeFilter::new("type", vec!["a".into()]);
+        let mut b = Batch::new(Some(Arc::new(filter)));
+        b.push(ours(r#"{"type":"b"}"#).as_bytes(), 100, None, "d1");
+        b.push(
+            ours(r#"{"type":"a","n":1}"#).as_bytes(),
+            101,
+            Some(100),
+            "d1",
+        );
+        b.push(b"junk", 102, Some(101), "d1");
+        b.push(ours(r#"{"type":"b"}"#).as_bytes(), 103, Some(102), "d1");
+        // Not JSON alone: judged as a whole line, an event of type a.
+        b.push(
+            format!("{{\"event\":{{\"type\":\"a\"}},\"x\":1,\"meta\":{{\"id\":\"{ID}\"}}}}")
+                .as_bytes(),
+            104,
+            Some(103),
+            "d1",
+        );
+        b.push(ours(r#"{"type":"c"}"#).as_bytes(), 105, Some(104), "d1");
+        assert!(!b.is_empty());
+        let d = b.finish(None);
+        assert_eq!(
+            d.count, 3,
+            "two of type a, and the corrupt line (reported to every consumer)"
+        );
+        assert_eq!(d.positions, vec![101, 102, 104]);
+        assert_eq!(d.prev_positions, vec![Some(100), Some(101), Some(103)]);
+        assert_eq!(d.last_pos, Some(105));
+        assert_eq!(d.corrupt.len(), 1);
+        // Only lines passed over: still handed over, so a checkpoint can move.
+        let mut only = Batch::new(Some(Arc::new(TypeFilter::new("type", vec!["z".into()]))));
+        only.push(ours(r#"{"type":"b"}"#).as_bytes(), 200, None, "d1");
+        assert!(!only.is_empty());
+        assert_eq!(only.finish(None).last_pos, Some(200));
     }
 }

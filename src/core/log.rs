@@ -16,6 +16,7 @@ use crate::archive::{Archiver, ErrorListener, PassDone};
 use crate::clock::Clock;
 use crate::day::Day;
 use crate::error::{Error, Result};
+use crate::filter::TypeFilter;
 use crate::history::History;
 use crate::pattern::Pattern;
 use crate::position::Start;
@@ -273,9 +274,15 @@ impl Log {
         self.writer()?.submit(request)
     }
 
-    /// Starts a consumer from `start` (the beginning, for `None`).
-    pub fn consume(&self, start: Option<Start>, sink: impl Sink) -> Result<Tailer> {
-        let tailer = Tailer::spawn(self.history.clone(), &self.wakes, start, sink)
+    /// Starts a consumer from `start` (the beginning, for `None`), of the events `filter`
+    /// keeps (all, for `None`).
+    pub fn consume(
+        &self,
+        start: Option<Start>,
+        filter: Option<TypeFilter>,
+        sink: impl Sink,
+    ) -> Result<Tailer> {
+        let tailer = Tailer::spawn(self.history.clone(), &self.wakes, start, filter, sink)
             .map_err(|e| Error::read("start consumer for", self.history.pattern.given(), e))?;
         let mut consumers = self.consumers.lock().unwrap_or_else(|e| e.into_inner());
         consumers.retain(|ended| !ended.is_set());
@@ -365,7 +372,7 @@ mod tests {
         let given = format!("{}/e-%y-%m-%d.log", tmp.path().display());
         let log = Log::new(Arc::new(Pattern::parse(&given).unwrap()), Clock::system());
         let tailers: Vec<Tailer> = (0..3)
-            .map(|_| log.consume(None, Discard).unwrap())
+            .map(|_| log.consume(None, None, Discard).unwrap())
             .collect();
         let ended: Vec<_> = tailers.iter().map(Tailer::ended).collect();
         for t in &tailers {

@@ -26,6 +26,7 @@ use crate::catalog::DayEntry;
 use crate::debug::debug;
 use crate::delivery::{Batch, Delivery, Synced, BATCH_BYTES, BATCH_DAYS, BATCH_LINES};
 use crate::error::Error;
+use crate::filter::TypeFilter;
 use crate::history::History;
 use crate::position::{encode, Start};
 use crate::reader::{LineReader, Stop};
@@ -121,12 +122,14 @@ impl Tailer {
         history: Arc<History>,
         wakes: &Wakes,
         start: Option<Start>,
+        filter: Option<TypeFilter>,
         sink: impl Sink,
     ) -> std::io::Result<Tailer> {
         let (tx, rx) = channel();
         let state = Arc::new(Mutex::new(State {
             history,
             start,
+            filter: filter.map(Arc::new),
             sink: Box::new(sink),
             wake_tx: tx.clone(),
             days: Vec::new(),
@@ -239,6 +242,8 @@ struct State {
     idle_polls: u32,
     /// The last error reported, so that a lasting one is reported once.
     reported: Option<String>,
+    /// Only events of these types are delivered.
+    filter: Option<Arc<TypeFilter>>,
 }
 
 enum Step {
@@ -304,7 +309,7 @@ impl State {
             self.say_synced(rx);
             return Step::Idle;
         }
-        let mut batch = Batch::new();
+        let mut batch = Batch::new(self.filter.clone());
         let at_end = match self.fill(&mut batch, rx) {
             Ok(at_end) => at_end,
             Err(_) if !batch.is_empty() => {
@@ -339,8 +344,11 @@ impl State {
     /// through complete days. Returns whether everything is (the consumer has caught up).
     fn fill(&mut self, batch: &mut Batch, rx: Option<&Receiver<Signal>>) -> std::io::Result<bool> {
         loop {
-            if self.read_into(batch)? == Stop::Limit {
-                return Ok(false);
+            while self.read_into(batch)? == Stop::Limit {
+                // A filtered batch reads on while it passes over most lines.
+                if !batch.wants_more() {
+                    return Ok(false);
+                }
             }
             if !self.newer_day_known(rx) {
                 return Ok(true);
@@ -420,7 +428,7 @@ impl State {
         if self.synced && self.closed.is_none() && self.opened.is_none() {
             return;
         }
-        let mut batch = Batch::new();
+        let mut batch = Batch::new(self.filter.clone());
         if self.closed.is_some() || self.opened.is_some() {
             batch.switch_day(self.closed.take(), self.opened.take());
         }
@@ -786,7 +794,7 @@ mod tests {
 
     fn start(s: &Setup, from: Option<Start>) -> (Tailer, Receiver<Delivery>) {
         let (tx, rx) = mpsc::channel();
-        let t = Tailer::spawn(s.history.clone(), &s.wakes, from, ChannelSink(tx)).unwrap();
+        let t = Tailer::spawn(s.history.clone(), &s.wakes, from, None, ChannelSink(tx)).unwrap();
         (t, rx)
     }
 
