@@ -236,11 +236,11 @@ impl Batch {
 /// line (reported to every consumer, as `verify` would).
 fn keeps(filter: &TypeFilter, line: &[u8]) -> bool {
     let judged = || match judge(line) {
-        Judged::Event { event, .. } => filter.keeps(event.as_bytes()).unwrap_or(false),
+        Judged::Event { event, .. } => filter.keeps(event.as_bytes(), false).unwrap_or(false),
         Judged::Corrupt(_) => true,
     };
     match split(line) {
-        Some((event, _)) => filter.keeps(event).unwrap_or_else(judged),
+        Some((event, _)) => filter.keeps(event, true).unwrap_or_else(judged),
         None => judged(),
     }
 }

@@ -1,8 +1,11 @@
 //! Filtering before parsing: a consumer that asks only for some event types is handed only
 //! those lines. The others are passed over in the core, most of them without being parsed at
-//! all: a line whose text does not hold any wanted type as a JSON string cannot have it (a
-//! line with a backslash is the exception, since an escape can spell a type differently, and
-//! is parsed). A line that does hold one is parsed to read its type field for certain.
+//! all: a line whose text does not hold any wanted type as a JSON string cannot have it. An
+//! escape could spell a type differently (`"dep\u006fsited"`), so a line with a backslash is
+//! parsed anyway, except a line in the package's own form (written by `JSON.stringify`, here
+//! or by the original package), which escapes only quotes, backslashes and control
+//! characters: for types without those, its text is searched once and that is all. A line
+//! that does hold a wanted type is parsed to read its type field for certain.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -18,6 +21,9 @@ pub struct TypeFilter {
     types: Vec<String>,
     /// Each type as JSON writes it, quotes included: what a line that has it must contain.
     needles: Vec<memmem::Finder<'static>>,
+    /// No type holds a character `JSON.stringify` escapes: in its lines, a type is spelled
+    /// one way only.
+    unescaped: bool,
 }
 
 impl TypeFilter {
@@ -29,19 +35,26 @@ impl TypeFilter {
                 memmem::Finder::new(json.as_bytes()).into_owned()
             })
             .collect();
+        let unescaped = types
+            .iter()
+            .all(|t| !t.chars().any(|c| c == '"' || c == '\\' || c < ' '));
         TypeFilter {
             path: key.split('.').map(str::to_string).collect(),
             types,
             needles,
+            unescaped,
         }
     }
 
     /// Whether the event (its JSON text) has one of the types; `None` if the text is not
     /// JSON alone (the caller judges the whole line, `line.rs`, and asks again).
-    pub fn keeps(&self, event: &[u8]) -> Option<bool> {
-        let plain = memchr::memchr(b'\\', event).is_none();
-        if plain && !self.needles.iter().any(|n| n.find(event).is_some()) {
-            return Some(false);
+    /// `stringified`: the line is in the package's own form, as `JSON.stringify` writes.
+    pub fn keeps(&self, event: &[u8], stringified: bool) -> Option<bool> {
+        if !self.needles.iter().any(|n| n.find(event).is_some()) {
+            let one_spelling = stringified && self.unescaped;
+            if one_spelling || memchr::memchr(b'\\', event).is_none() {
+                return Some(false);
+            }
         }
         let value = value_at(event, &self.path)?;
         Some(match value {
@@ -74,6 +87,13 @@ fn value_at<'a>(text: &'a [u8], path: &[String]) -> Option<Option<&'a RawValue>>
 mod tests {
     use super::*;
 
+    impl TypeFilter {
+        /// As for a line of another writer's (escapes may spell a type differently).
+        fn keeps_any(&self, event: &[u8]) -> Option<bool> {
+            self.keeps(event, false)
+        }
+    }
+
     fn filter(key: &str, types: &[&str]) -> TypeFilter {
         TypeFilter::new(key, types.iter().map(|t| t.to_string()).collect())
     }
@@ -81,33 +101,56 @@ mod tests {
     #[test]
     fn keeps_the_types_asked_for() {
         let f = filter("type", &["deposited", "opened"]);
-        assert_eq!(f.keeps(br#"{"type":"deposited","amount":1}"#), Some(true));
-        assert_eq!(f.keeps(br#"{"amount":1,"type":"opened"}"#), Some(true));
-        assert_eq!(f.keeps(br#"{"type":"withdrawn"}"#), Some(false));
+        assert_eq!(
+            f.keeps_any(br#"{"type":"deposited","amount":1}"#),
+            Some(true)
+        );
+        assert_eq!(f.keeps_any(br#"{"amount":1,"type":"opened"}"#), Some(true));
+        assert_eq!(f.keeps_any(br#"{"type":"withdrawn"}"#), Some(false));
         // The word elsewhere is not the type.
         assert_eq!(
-            f.keeps(br#"{"type":"withdrawn","note":"deposited"}"#),
+            f.keeps_any(br#"{"type":"withdrawn","note":"deposited"}"#),
             Some(false)
         );
-        assert_eq!(f.keeps(br#"{"data":{"type":"deposited"}}"#), Some(false));
+        assert_eq!(
+            f.keeps_any(br#"{"data":{"type":"deposited"}}"#),
+            Some(false)
+        );
         // Not an object, no type, a type that is not a string.
-        assert_eq!(f.keeps(br#""deposited""#), Some(false));
-        assert_eq!(f.keeps(br#"{"kind":"deposited"}"#), Some(false));
-        assert_eq!(f.keeps(br#"{"type":["deposited"]}"#), Some(false));
+        assert_eq!(f.keeps_any(br#""deposited""#), Some(false));
+        assert_eq!(f.keeps_any(br#"{"kind":"deposited"}"#), Some(false));
+        assert_eq!(f.keeps_any(br#"{"type":["deposited"]}"#), Some(false));
         // Spelled with an escape, or with spaces: still found.
-        assert_eq!(f.keeps(br#"{"type":"dep\u006fsited"}"#), Some(true));
-        assert_eq!(f.keeps(br#"{ "type" : "deposited" }"#), Some(true));
+        assert_eq!(f.keeps_any(br#"{"type":"dep\u006fsited"}"#), Some(true));
+        assert_eq!(f.keeps_any(br#"{ "type" : "deposited" }"#), Some(true));
         // The last of a key given twice.
-        assert_eq!(f.keeps(br#"{"type":"deposited","type":"x"}"#), Some(false));
+        assert_eq!(
+            f.keeps_any(br#"{"type":"deposited","type":"x"}"#),
+            Some(false)
+        );
         // Not JSON alone: the caller judges the line.
-        assert_eq!(f.keeps(br#"{"type":"deposited"},"x":1"#), None);
+        assert_eq!(f.keeps_any(br#"{"type":"deposited"},"x":1"#), None);
+        // In the package's own form, a plain type has one spelling: no parse for an escape.
+        assert_eq!(
+            f.keeps(br#"{"type":"withdrawn","n":"a\"b"}"#, true),
+            Some(false)
+        );
+        assert_eq!(
+            f.keeps(br#"{"type":"deposited","n":"a\"b"}"#, true),
+            Some(true)
+        );
+        let quoted = filter("type", &["say \"hi\""]);
+        assert_eq!(quoted.keeps(br#"{"type":"say \"hi\""}"#, true), Some(true));
     }
 
     #[test]
     fn a_dotted_key_reads_nested_objects() {
         let f = filter("meta.kind", &["a"]);
-        assert_eq!(f.keeps(br#"{"meta":{"kind":"a"}}"#), Some(true));
-        assert_eq!(f.keeps(br#"{"meta":{"kind":"b"},"kind":"a"}"#), Some(false));
-        assert_eq!(f.keeps(br#"{"meta":"a"}"#), Some(false));
+        assert_eq!(f.keeps_any(br#"{"meta":{"kind":"a"}}"#), Some(true));
+        assert_eq!(
+            f.keeps_any(br#"{"meta":{"kind":"b"},"kind":"a"}"#),
+            Some(false)
+        );
+        assert_eq!(f.keeps_any(br#"{"meta":"a"}"#), Some(false));
     }
 }
