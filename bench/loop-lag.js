@@ -8,7 +8,8 @@
 // events: it replays ~100k/s) and the plain-Node baseline are measured the same way, for
 // reference.
 //
-//   node bench/loop-lag.js [--events=2000000] [--runs=3] [--original-events=200000] [--no-original] [--no-baseline] [--alt=DIR]
+//   node bench/loop-lag.js [--events=2000000] [--runs=3] [--original-events=200000]
+//                          [--no-original] [--no-baseline] [--alt=DIR]
 //
 // --alt=DIR measures a copy of this package (a patch) the same way, beside ours.
 

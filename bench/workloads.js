@@ -1,8 +1,9 @@
 'use strict'
 // One workload in one fresh process:
 //   node bench/workloads.js <impl> <workload> <runDir> <n>
-// impl: ours | original | baseline | batched | alt (the package at $EVENTLOG_BENCH_ALT). The log lives in <runDir>/log; history written by the
-// parent is described by <runDir>/manifest.json. A process of its own per measurement keeps
+// impl: ours | original | baseline | batched | alt (the package at $EVENTLOG_BENCH_ALT). The
+// log lives in <runDir>/log; history written by the parent is described by
+// <runDir>/manifest.json. A process of its own per measurement keeps
 // JIT state, heap growth, leftover timers (the original leaves some) and peak RSS apart.
 // Prints `{"partial":…}` lines while running (so a timed-out run still tells how far it got)
 // and one `{"result":…}` line at the end, after checking what it measured.

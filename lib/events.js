@@ -5,8 +5,8 @@
 // and returns a promise that settles only when the loop asks for the following one, so the
 // iterator has consume's order and backpressure (one event is out at a time, and a slow loop
 // body holds back delivery). With `name`, an event counts as handled (and is checkpointed)
-// once the loop asks for the next one, or leaves the loop. The consumer starts at the first next(), so an iterator that is
-// made and never used costs nothing and holds nothing.
+// once the loop asks for the next one, or leaves the loop. The consumer starts at the first
+// next(), so an iterator that is made and never used costs nothing and holds nothing.
 //
 // Errors consume reports on liveMeta: with `onError`, each is passed to it and iteration goes
 // on. Without it, a ReadError (a logfile could not be read) ends the iteration by rejecting

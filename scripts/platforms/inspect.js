@@ -77,7 +77,8 @@ function inspectMachO(buf) {
     const size = buf.readUInt32LE(at + 4)
     if (cmd === 0x32) minos = machoVersion(buf.readUInt32LE(at + 12)) // LC_BUILD_VERSION
     if (cmd === 0x24) minos = machoVersion(buf.readUInt32LE(at + 8)) // LC_VERSION_MIN_MACOSX
-    if (cmd === 0xc || cmd === 0x18 || cmd === 0x1f) libraries.push(cString(buf, at + buf.readUInt32LE(at + 8))) // LC_LOAD_DYLIB, _WEAK_, _REEXPORT_
+    // LC_LOAD_DYLIB, LC_LOAD_WEAK_DYLIB, LC_REEXPORT_DYLIB
+    if (cmd === 0xc || cmd === 0x18 || cmd === 0x1f) libraries.push(cString(buf, at + buf.readUInt32LE(at + 8)))
     at += size
   }
   return { format: 'macho', cpu, libraries, minos }

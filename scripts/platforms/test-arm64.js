@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 'use strict'
 // npm run test:arm64: the core's cargo tests and the JS test suite on Linux arm64, emulated by
-// qemu-user, the JS suite against the arm64 release build. Builds the addon (cargo does nothing when it is current), sets up qemu
-// (./qemu.js), then runs `node --test` with the arm64 node of this node's version. Exits with
-// node's exit code; node --test's summary is the last thing printed.
+// qemu-user, the JS suite against the arm64 release build. Builds the addon (cargo does nothing
+// when it is current), sets up qemu (./qemu.js), then runs `node --test` with the arm64 node of
+// this node's version. Exits with node's exit code; node --test's summary is the last thing
+// printed.
 //
 //   node scripts/platforms/test-arm64.js [FILE...]
 //
