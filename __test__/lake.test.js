@@ -1,14 +1,21 @@
 'use strict'
 // The archive as a data lake: a real query engine (DuckDB with httpfs, from PyPI, installed on
 // first use as moto is, see support/tools.js) reads the archived days in moto straight from
-// the bucket, by the pattern's glob and by the whole prefix, and gets what the log holds.
+// the bucket, by the pattern's glob and by the whole prefix, and gets what the log holds; and
+// the README's DuckDB snippets ("Querying your history") run as written against the archive
+// its tour (examples/archive.js) leaves, printing what the README shows.
+//
+// Not run here, because they need AWS or a Spark cluster: the README's Athena statements
+// (CREATE EXTERNAL TABLE with the JSON SerDe and partition projection) and its Spark lines.
+// They are checked by hand against the AWS and Spark documentation.
 
 const assert = require('node:assert/strict')
+const fs = require('node:fs')
 const path = require('node:path')
 const { test, before, after } = require('node:test')
 
 const eventlog = require('..')
-const { tmpdir, within, deferred, writeLines, DAY_MS } = require('./helpers')
+const { ROOT, tmpdir, within, deferred, runNode, writeLines, DAY_MS } = require('./helpers')
 const { startMoto, createBucket, listKeys, archiveOptions } = require('./support/s3')
 const { query, s3Secret } = require('./support/duckdb')
 
@@ -100,4 +107,44 @@ test('several archived days read by DuckDB: counts by event.type and one day mat
     archived.filter((e) => e.event.day === 2).map(({ event }) => [event.day, event.i, event.type]),
     'the events of one day, in order',
   )
+})
+
+/** The ```sql blocks of the README's "Querying your history" (DuckDB's, not Athena's), each with the ```text block after it. */
+function duckdbSnippets() {
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8')
+  const section = readme.split('\n## Querying your history\n')[1].split('\n## ')[0]
+  const blocks = [...section.matchAll(/```(\w+)\n([\s\S]*?)```/g)].map(([, lang, text]) => ({ lang, text }))
+  const found = []
+  blocks.forEach((b, i) => {
+    if (b.lang !== 'sql' || b.text.startsWith('-- Athena')) return
+    assert.equal(blocks[i + 1]?.lang, 'text', 'each DuckDB snippet is followed by its output')
+    found.push({ sql: b.text, output: blocks[i + 1].text })
+  })
+  return found
+}
+
+test("the README's DuckDB snippets run as written over the archive its tour leaves, printing what it shows", async () => {
+  // The tour (README "Archiving to S3") against this server: its bucket, my-events, is new here.
+  await createBucket(moto.endpoint, 'my-events')
+  const r = await runNode('', {
+    file: path.join(__dirname, '..', 'examples', 'archive.js'),
+    env: { S3_ENDPOINT: moto.endpoint, S3_BUCKET: 'my-events' },
+    timeoutMs: 30000,
+  })
+  assert.equal(r.code, 0, r.stderr)
+  const [key] = (await listKeys(moto.endpoint, 'my-events', 'ledger/events-')).filter((k) => k.endsWith('.log'))
+  const day = /(\d{4})-(\d{2})-(\d{2})\.log$/.exec(key)
+  assert.ok(day, `the tour archived a day: ${key}`)
+  const snippets = duckdbSnippets()
+  assert.ok(snippets.length >= 2, `${snippets.length} DuckDB snippets`)
+  // The snippets name the tour's server, 127.0.0.1:5000: the only thing changed is that
+  // address, to this test's server. Their output names the day 2026-12-01, as the tour's
+  // output in the README does: the day the tour archived here stands in for it.
+  const results = await query({
+    queries: snippets.map((s) => s.sql.replaceAll('127.0.0.1:5000', new URL(moto.endpoint).host)),
+  })
+  snippets.forEach((snippet, i) => {
+    const printed = results[i].table.replaceAll(`${day[1]}${day[2]}${day[3]}`, '20261201')
+    assert.equal(printed, snippet.output, `the output of README snippet ${i + 1}`)
+  })
 })
