@@ -71,6 +71,23 @@ async function replay(log, from = 0) {
   return got
 }
 
+/**
+ * A replay from `from` by a process with only the archive (an empty directory of its own),
+ * through a proxy that counts what the store sends: `{ got, received }` (bytes).
+ */
+async function replayThroughProxy(t, bucket, from) {
+  const proxy = await startProxy(t, moto.port)
+  const reader = eventlog({
+    filename: path.join(tmpdir(t), 'e-%y-%m-%d.log'),
+    readOnly: true,
+    archive: archiveOptions(proxy.endpoint, bucket),
+  })
+  t.after(() => reader.stop())
+  const got = await replay(reader, from)
+  await within(10000, reader.stop())
+  return { got, received: proxy.received() }
+}
+
 /** Every file under `dir`, as text. */
 function allFiles(dir) {
   const out = []
@@ -332,23 +349,14 @@ test('a process with only the archive seeks into a long archived day by its uplo
   await writer.add({ today: true }).promise
   assert.deepEqual((await within(20000, writer.archive())).failed, [])
   assert.ok((await listKeys(moto.endpoint, bucket)).includes(indexKey(`logs/e-${dayName(2)}.log`)))
-  // A reader with only the archive (an empty directory of its own), through a proxy that
-  // counts what the store sends.
   const seekNearTheEnd = async () => {
-    const proxy = await startProxy(t, moto.port)
-    const reader = eventlog({
-      filename: path.join(tmpdir(t), 'e-%y-%m-%d.log'),
-      readOnly: true,
-      archive: archiveOptions(proxy.endpoint, bucket),
-    })
-    t.after(() => reader.stop())
-    const got = await replay(reader, dayNumber(2) * 1e8 + 299000)
+    const { got, received } = await replayThroughProxy(t, bucket, dayNumber(2) * 1e8 + 299000)
     assert.deepEqual(
       got.map((e) => e[3].i),
       Array.from({ length: 1000 }, (_, k) => 299000 + k),
     )
     assert.equal(got[0][1], dayNumber(2) * 1e8 + 298999, 'prevPos of the first event delivered')
-    return proxy.received()
+    return received
   }
   const indexed = await seekNearTheEnd()
   assert.ok(indexed < bytes / 4, `the store sent ${indexed} bytes for a seek near the end of a ${bytes}-byte day`)
@@ -405,22 +413,13 @@ test('an archive with indexes beside their days (the layout before _eventlog/): 
   }
   const daysBefore = await dayObjects()
 
-  // A reader with only the archive, through a proxy that counts what the store sends.
   const seekNearTheEnd = async () => {
-    const proxy = await startProxy(t, moto.port)
-    const reader = eventlog({
-      filename: path.join(tmpdir(t), 'e-%y-%m-%d.log'),
-      readOnly: true,
-      archive: archiveOptions(proxy.endpoint, bucket),
-    })
-    t.after(() => reader.stop())
-    const got = await replay(reader, dayNumber(3) * 1e8 + 11900)
+    const { got, received } = await replayThroughProxy(t, bucket, dayNumber(3) * 1e8 + 11900)
     assert.deepEqual(
       got.map((e) => [e[3].day, e[3].i]),
       [...Array.from({ length: 100 }, (_, k) => [3, 11900 + k]), ...Array.from({ length: 5 }, (_, k) => [2, k])],
     )
-    await within(10000, reader.stop())
-    return proxy.received()
+    return received
   }
   const beside = await seekNearTheEnd()
   assert.ok(beside < bytes / 4, `with the index beside the day, the store sent ${beside} bytes of a ${bytes}-byte day`)
