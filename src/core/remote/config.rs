@@ -19,6 +19,14 @@ use crate::remote::failure::NoCredentials;
 pub const DEFAULT_RETRY_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_MAX_RETRIES: usize = 10;
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(30);
+/// The sub-prefix (below the archive's prefix) of every object of ours that is not a day. Query
+/// engines (Athena, Spark, Hive, Trino) skip names that start with `_`, so a table over the
+/// prefix reads only days, and a glob over the prefix's names (DuckDB's `prefix/*`) never
+/// reaches into it.
+pub const OWN_DIR: &str = "_eventlog";
+/// How the key of a day's index ends.
+pub const INDEX_SUFFIX: &str = ".index";
+
 /// The shortest poll interval allowed (listing a bucket more often helps nobody).
 const MIN_POLL_INTERVAL: Duration = Duration::from_millis(50);
 
@@ -194,13 +202,27 @@ impl ArchiveConfig {
         }
     }
 
-    /// The name below the base directory that a key stands for (the inverse of `key_for`).
+    /// The name below the base directory that a key stands for (the inverse of `key_for`);
+    /// `None` for keys outside the prefix and for our own objects under `_eventlog/`.
     pub fn relative_name<'a>(&self, key: &'a str) -> Option<&'a str> {
         let prefix = self.prefix.as_ref();
-        if prefix.is_empty() {
-            return Some(key);
-        }
-        key.strip_prefix(prefix)?.strip_prefix('/')
+        let name = if prefix.is_empty() {
+            key
+        } else {
+            key.strip_prefix(prefix)?.strip_prefix('/')?
+        };
+        let ours = name
+            .strip_prefix(OWN_DIR)
+            .is_some_and(|rest| rest.starts_with('/'));
+        (!ours).then_some(name)
+    }
+
+    /// The key of the sparse index of the day at `day_key`:
+    /// `prefix/_eventlog/index/<the day's name below the prefix>.index`, derived from the day's
+    /// key alone, so a reader with only the archive finds it.
+    pub fn index_key(&self, day_key: &str) -> KeyPath {
+        let name = self.relative_name(day_key).unwrap_or(day_key);
+        self.key_for(&format!("{OWN_DIR}/index/{name}{INDEX_SUFFIX}"))
     }
 
     /// The region requests are signed for: the option, else `AWS_REGION`, else
@@ -380,11 +402,27 @@ mod tests {
         assert_eq!(key.as_ref(), "logs/app/2026/11/events-20.log");
         assert_eq!(c.relative_name(key.as_ref()), Some("2026/11/events-20.log"));
         assert_eq!(c.relative_name("logs/other/x"), None);
+        // Our own objects are under `_eventlog/`, which no reader takes for a day.
+        let index = c.index_key(key.as_ref());
+        assert_eq!(
+            index.as_ref(),
+            "logs/app/_eventlog/index/2026/11/events-20.log.index"
+        );
+        assert_eq!(c.relative_name(index.as_ref()), None);
+        assert_eq!(
+            c.relative_name("logs/app/_eventlogs/x"),
+            Some("_eventlogs/x")
+        );
         let bare = ArchiveConfig::parse(opts("s3://bucket")).unwrap();
         assert_eq!(
             bare.key_for("e-2026-11-20.log").as_ref(),
             "e-2026-11-20.log"
         );
+        assert_eq!(
+            bare.index_key("e-2026-11-20.log").as_ref(),
+            "_eventlog/index/e-2026-11-20.log.index"
+        );
+        assert_eq!(bare.relative_name("_eventlog/index/e.index"), None);
         assert_eq!(bare.retry_timeout, DEFAULT_RETRY_TIMEOUT);
     }
 

@@ -1,6 +1,7 @@
 //! Reading the archive: listing its days, a day's line count from the object's metadata, a
-//! day's index (the object beside it, `<key>.index`), and a day's bytes with ranged reads and
-//! read-ahead (`RemoteDay`), for readers that run on their own threads; and (`config`) the
+//! day's index (under `_eventlog/`, see `ArchiveConfig::index_key`, or beside the day as
+//! archives written before put it), and a day's bytes with ranged reads and read-ahead
+//! (`RemoteDay`), for readers that run on their own threads; and (`config`) the
 //! `archive` option with the store client built from it. It sits beside `source.rs`, below
 //! `history` and the archiver (`archive/`), which uploads through it.
 //!
@@ -30,7 +31,7 @@ use crate::pattern::Pattern;
 
 mod config;
 pub(crate) mod failure;
-pub use config::{ArchiveConfig, ArchiveOptions};
+pub use config::{ArchiveConfig, ArchiveOptions, INDEX_SUFFIX, OWN_DIR};
 
 /// Bytes fetched per ranged read.
 const CHUNK: u64 = 4 << 20;
@@ -85,36 +86,38 @@ impl Remote {
             .unwrap_or_else(|_| Err(io::Error::other("the archive is closed")))
     }
 
-    /// The days in the archive (on the runtime).
-    pub async fn list(&self) -> io::Result<Vec<(Day, ArchivedDay)>> {
-        let mut found = Vec::new();
+    /// The days in the archive (on the runtime), and the indexes still beside their days.
+    pub async fn list(&self) -> io::Result<Listing> {
+        let mut found = Listing::default();
         let prefix = &self.config.prefix;
         let prefix = (!prefix.as_ref().is_empty()).then_some(prefix);
         let mut listing = self.store.list(prefix);
         while let Some(meta) = listing.next().await {
             let meta = meta.map_err(to_io)?;
             let key = meta.location.to_string();
-            let Some(day) = self
-                .config
-                .relative_name(&key)
-                .and_then(|name| self.pattern.day_of_relative(name))
-            else {
+            let Some(name) = self.config.relative_name(&key) else {
                 continue;
             };
-            found.push((
-                day,
-                ArchivedDay {
+            if let Some(day) = self.pattern.day_of_relative(name) {
+                let archived = ArchivedDay {
                     key,
                     size: meta.size,
                     lines: None,
-                },
-            ));
+                };
+                found.days.push((day, archived));
+            } else if let Some(day_name) = name.strip_suffix(INDEX_SUFFIX) {
+                if self.pattern.day_of_relative(day_name).is_some() {
+                    found
+                        .old_indexes
+                        .push(self.config.key_for(day_name).to_string());
+                }
+            }
         }
-        found.sort_by_key(|(d, _)| *d);
+        found.days.sort_by_key(|(d, _)| *d);
         Ok(found)
     }
 
-    /// Puts a listing into `catalog`; returns whether it held days the catalog did not.
+    /// Puts a listing's days into `catalog`; returns whether it held days the catalog did not.
     pub fn note_listing(&self, catalog: &Catalog, found: Vec<(Day, ArchivedDay)>) -> bool {
         let mut new = 0;
         for (day, archived) in found {
@@ -134,7 +137,7 @@ impl Remote {
         }
         let me = self.clone();
         let found = self.wait(async move { me.list().await })?;
-        self.note_listing(catalog, found);
+        self.note_listing(catalog, found.days);
         Ok(())
     }
 
@@ -151,15 +154,24 @@ impl Remote {
         })
     }
 
-    /// The index uploaded beside an archived day, if there is one that describes the object as
-    /// it is (its size). Any failure only means no index: a reader then counts lines from the
-    /// day's start, as it must without one, and the index stays checked against the data.
+    /// The index uploaded with an archived day, if there is one that describes the object as
+    /// it is (its size): under `_eventlog/`, else beside the day, where archives written before
+    /// put it (until the archiver's next pass moves it). Any failure only means no index: a
+    /// reader then counts lines from the day's start, as it must without one, and the index
+    /// stays checked against the data.
     pub fn fetch_index(&self, day: &ArchivedDay) -> Option<DayIndex> {
         let store = self.store.clone();
-        let key = index_key(&day.key);
+        let keys = [self.config.index_key(&day.key), old_index_key(&day.key)];
         let fetched = self.wait(async move {
-            let got = store.get(&key).await.map_err(to_io)?;
-            got.bytes().await.map_err(to_io)
+            let mut missing = None;
+            for key in keys {
+                match store.get(&key).await {
+                    Ok(got) => return got.bytes().await.map_err(to_io),
+                    Err(e @ object_store::Error::NotFound { .. }) => missing = Some(e),
+                    Err(e) => return Err(to_io(e)),
+                }
+            }
+            Err(missing.map_or_else(|| io::Error::other("no index key"), to_io))
         });
         let data = match fetched {
             Ok(data) => data,
@@ -193,10 +205,21 @@ impl Remote {
     }
 }
 
-/// The key of the index uploaded beside the day at `key`. No pattern names it as a day: a
-/// pattern's match is the whole name, and this one has a suffix after it.
-pub fn index_key(day_key: &str) -> KeyPath {
-    KeyPath::from(format!("{day_key}.index"))
+/// What a listing of the archive found.
+#[derive(Default)]
+pub struct Listing {
+    /// The days, in order.
+    pub days: Vec<(Day, ArchivedDay)>,
+    /// The keys of the days whose index is still beside them (`<key>.index`), as archives
+    /// written before `_eventlog/` have them, for the archiver to move.
+    pub old_indexes: Vec<String>,
+}
+
+/// Where archives written before `_eventlog/` put the index of the day at `day_key`: beside it.
+/// No pattern names it as a day: a pattern's match is the whole name, and this one has a
+/// suffix after it.
+pub fn old_index_key(day_key: &str) -> KeyPath {
+    KeyPath::from(format!("{day_key}{INDEX_SUFFIX}"))
 }
 
 /// What a HEAD request tells of an archived day.
