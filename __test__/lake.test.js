@@ -109,7 +109,10 @@ test('several archived days read by DuckDB: counts by event.type and one day mat
   )
 })
 
-/** The ```sql blocks of the README's "Querying your history" (DuckDB's, not Athena's), each with the ```text block after it. */
+/**
+ * The ```sql blocks of the README's "Querying your history" (DuckDB's, not Athena's), each
+ * with the ```text block after it.
+ */
 function duckdbSnippets() {
   const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8')
   const section = readme.split('\n## Querying your history\n')[1].split('\n## ')[0]

@@ -2,8 +2,9 @@
 // The real components some tests need, installed on first use into .cache/ (gitignored),
 // so that `npm test` works on a machine where CI never ran: moto, the S3-compatible
 // server, DuckDB, the query engine the archive's tests read it with, and actionlint, the
-// GitHub Actions workflow linter, each in a Python virtual environment of its own. An install goes to a temporary directory that is renamed into place
-// when complete, so concurrent test files never see half an install.
+// GitHub Actions workflow linter, each in a Python virtual environment of its own. An install
+// goes to a temporary directory that is renamed into place when complete, so concurrent test
+// files never see half an install.
 
 const { execFileSync } = require('node:child_process')
 const fs = require('node:fs')
