@@ -273,12 +273,82 @@ declare namespace eventlog {
      * `StoppedError` after `stop()`.
      */
     stats(): LogStats
+    /**
+     * What the log says about itself, for monitoring (README: Metrics): this process's writes,
+     * deliveries and fsyncs, named consumers' positions and lag, the archive's passes. Lists
+     * the days off the JavaScript thread. Rejects with `StoppedError` after `stop()`.
+     * `require('eventlog/prometheus').register(log, registry)` exports it to prom-client.
+     */
+    metrics(): Promise<Metrics>
   }
 
   /** `log.stats()`. */
   interface LogStats {
     flushes: number
     flushesByOthers: number
+  }
+
+  /** A histogram of durations in seconds: cumulative buckets, the last with `le: Infinity`. */
+  interface HistogramSnapshot {
+    buckets: { le: number; count: number }[]
+    sum: number
+    count: number
+  }
+
+  /** A named consumer in `log.metrics()`: `undefined` where not (yet) known. */
+  interface ConsumerMetrics {
+    name: string
+    /** The last event it handled: newer than its saved checkpoint if it runs in this process. */
+    pos: number | undefined
+    /** Events written after `pos`. */
+    lagEvents: number | undefined
+    /**
+     * 0 while a consumer of this name running in this process is caught up, else the seconds
+     * since it last was; `undefined` if none runs here or it has not caught up yet.
+     */
+    lagSeconds: number | undefined
+  }
+
+  /** The archive in `log.metrics()`: counts of this process's passes, times of any process's. */
+  interface ArchiveMetrics {
+    url: string
+    passes: number
+    failedPasses: number
+    daysUploaded: number
+    daysPruned: number
+    daysFailed: number
+    /** Local days before today not yet uploaded. */
+    daysWaiting: number
+    /** Epoch ms, or `null` for never. */
+    lastPassAt: number | null
+    lastSuccessAt: number | null
+    lastError: ArchiveLastError | null
+  }
+
+  /** The last failure of an archive pass (its message holds no credentials). */
+  interface ArchiveLastError {
+    /** Epoch ms. */
+    at: number
+    code: string
+    message: string
+  }
+
+  /** `log.metrics()`: counts of this process since the log was opened in it. */
+  interface Metrics {
+    eventsAppended: number
+    bytesWritten: number
+    /** Events handed to this process's consumers (corrupt lines skipped included). */
+    eventsDelivered: number
+    /** From `add()` to its promise settling, per event. */
+    appendDuration: HistogramSnapshot
+    /** `fdatasync` calls for durable adds, and durable batches another process's had covered. */
+    fsyncs: number
+    fsyncsShared: number
+    fsyncDuration: HistogramSnapshot
+    /** Every name with a checkpoint, and those running here, by name. */
+    consumers: ConsumerMetrics[]
+    /** `null` for a log without an archive. */
+    archive: ArchiveMetrics | null
   }
 
   /** Base class of every error the package throws; `code` is stable. */
@@ -439,6 +509,20 @@ declare namespace eventlog {
     archiveOnlyDays: number
     /** Oldest first. */
     perDay: StatDay[]
+    /**
+     * How the archive keeps up, from what its passes saved here (`null` if this log was never
+     * archived here): times in epoch ms (`null`: never), local days before today not yet
+     * uploaded.
+     */
+    archive: {
+      url: string | null
+      lastPassAt: number | null
+      lastSuccessAt: number | null
+      lastError: ArchiveLastError | null
+      daysWaiting: number
+    } | null
+    /** Every named consumer's checkpoint, and the events written after it. */
+    consumers: { name: string; pos: number | null; behind: number | null; error: string | null }[]
   }
 
   /**

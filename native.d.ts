@@ -70,6 +70,11 @@ export declare class NativeLog {
   /** What the writing of this log has done in this process. */
   stats(): LogStats
   /**
+   * The log's metrics (`NativeMetrics`), with the events written after each of
+   * `positions` (named consumers' checkpoints), read off the JavaScript thread.
+   */
+  metrics(positions: Array<number>): Promise<NativeMetrics>
+  /**
    * One archive pass now: seals what is over, uploads every sealed day not yet uploaded,
    * deletes local days as `keepLocalDays` says. Waits for a pass already running.
    */
@@ -112,6 +117,9 @@ export interface ArchiveReport {
   pruned: Array<number>
   failed: Array<ArchiveFailure>
 }
+
+/** The status the archive passes of the log `key` (its absolute pattern) saved, if any. */
+export declare function archiveStatus(key: string): NativeArchiveStatus | null
 
 /** The longest consumer name, in bytes of UTF-8. */
 export declare const CHECKPOINT_NAME_MAX_BYTES: number
@@ -156,6 +164,29 @@ export interface LogStats {
   flushes: number
   /** Times durable adds were already flushed by another process's `fdatasync`. */
   flushesByOthers: number
+}
+
+/** The upper bounds, in seconds, of every histogram's buckets (a last one, `+Inf`, follows). */
+export declare function metricBuckets(): Array<number>
+
+/** What this process's archive passes did, and the sealed days waiting for an upload. */
+export interface NativeArchiveMetrics {
+  passes: number
+  failedPasses: number
+  daysUploaded: number
+  daysPruned: number
+  daysFailed: number
+  daysWaiting: number
+  status: NativeArchiveStatus
+}
+
+/** The archiver's last pass, as saved in our files. */
+export interface NativeArchiveStatus {
+  url: string
+  /** Milliseconds since the epoch. */
+  lastPassAt?: number
+  lastSuccessAt?: number
+  lastError?: NativeLastError
 }
 
 /** One hand-over to a consumer. */
@@ -205,6 +236,34 @@ export interface NativeError {
   line?: number
   /** The position of a corrupt line. */
   pos?: number
+}
+
+/** A histogram: observations per bucket of `metricBuckets()`, then `+Inf` (not cumulative). */
+export interface NativeHistogram {
+  counts: Array<number>
+  sum: number
+  count: number
+}
+
+/** The last failure of an archive pass. */
+export interface NativeLastError {
+  /** Milliseconds since the epoch. */
+  at: number
+  code: string
+  message: string
+}
+
+/** What the core knows of a log's work in this process. */
+export interface NativeMetrics {
+  eventsAppended: number
+  bytesWritten: number
+  fsyncs: number
+  /** Durable batches another process's `fdatasync` had already covered. */
+  fsyncsShared: number
+  fsyncDuration: NativeHistogram
+  archive?: NativeArchiveMetrics
+  /** For each position asked about, the events written after it. */
+  eventsAfter: Array<number>
 }
 
 /** The lines of one more day in a delivery (the first day's are the delivery's own fields). */

@@ -32,6 +32,9 @@ test('stat() counts days, events, bytes, torn tails; the positions a reader sees
       archivedDays: 0,
       archiveOnlyDays: 0,
       perDay: undefined,
+      // Never archived here, no named consumer.
+      archive: null,
+      consumers: [],
     },
   )
   assert.deepEqual(s.perDay[1], {

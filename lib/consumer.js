@@ -108,6 +108,8 @@ class Consumer {
     this.stopped = false
     this.held = false
     this.synced = false
+    /** When it last stopped being caught up (nowMs()): undefined until it first caught up. */
+    this.behindSince = undefined
     this.syncedNext = 0
     this.warned = false
     this.delivery = null
@@ -175,7 +177,9 @@ class Consumer {
     this.delivery = d
     this.enterSegment(0)
     if (d.count > 0) {
+      if (this.synced) this.behindSince = nowMs()
       this.synced = false
+      this.shared.counters.delivered += d.count
       const values = parseEvents(d)
       this.values = values === null ? parseEach(d) : values
       this.otherIds = byIndex(d.otherAt, d.otherIds)

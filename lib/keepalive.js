@@ -8,6 +8,8 @@
 // writer); `shared(key)` is the JavaScript side of it: what its instances must know of each
 // other to decide whether the process may exit.
 
+const { LogCounters } = require('./metrics')
+
 let holds = 0
 let holdTimer = null
 
@@ -30,6 +32,8 @@ class Shared {
     this.lastWritten = -1
     /** The live consumers of every instance. */
     this.consumers = new Set()
+    /** What log.metrics() reports of this side (lib/metrics.js). */
+    this.counters = new LogCounters()
   }
 
   /** Lets every consumer decide again whether it holds the event loop. */

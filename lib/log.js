@@ -13,6 +13,7 @@ const { EventIterator } = require('./events')
 const { parseConsumeArgs } = require('./consume-options')
 const { openCheckpoint, startAfter, checkpointMethods } = require('./checkpoint')
 const { dayString } = require('./position')
+const metricsSnapshot = require('./metrics').snapshot
 
 // Background archive failures told as warnings (no onArchiveError), by pattern and code, so
 // that several instances of a log warn once between them.
@@ -203,7 +204,16 @@ function eventlog(arg) {
     return nativeLog.stats()
   }
 
-  const ours = { events, archive: archivePass, stats, ...checkpointMethods(nativeLog.key, readOnly) }
+  /**
+   * What the log says about itself, for monitoring: resolves a plain snapshot of this
+   * process's writes, deliveries, fsyncs, named consumers and archive (README: Metrics).
+   */
+  function metrics() {
+    if (stopped) return Promise.reject(new StoppedError('metrics() was called after stop()'))
+    return metricsSnapshot(nativeLog, group)
+  }
+
+  const ours = { events, archive: archivePass, stats, metrics, ...checkpointMethods(nativeLog.key, readOnly) }
   for (const [name, value] of Object.entries(ours)) {
     Object.defineProperty(log, name, { value, writable: true, configurable: true, enumerable: false })
   }

@@ -8,6 +8,57 @@ const { fromNative } = require('./errors')
 const { parseArchive } = require('./options')
 
 const { PER_DAY, dayString } = require('./position')
+const { nowMs, dayOf } = require('./clock')
+
+/** Events in the report's days after position `from` (days in the future are not read). */
+function eventsAfter(report, from) {
+  let total = 0
+  for (const d of report.perDay) {
+    if (d.future || d.firstPos === null) continue
+    const lo = Math.max(from + 1, d.firstPos)
+    if (d.lastPos >= lo) total += d.lastPos - lo + 1
+  }
+  return total
+}
+
+/**
+ * How the archive keeps up, from what the archiver's passes saved in our files and the days:
+ * `null` for a log that has never been archived here.
+ */
+function archiveHealth(pattern, raw, archivedDays, today) {
+  let status
+  try {
+    status = native.archiveStatus(pattern)
+  } catch (err) {
+    throw fromNative(err)
+  }
+  if ((status ?? null) === null && archivedDays === 0) return null
+  // Sealed (or sealed at the next pass) and not uploaded: what the archiver has yet to do.
+  const waiting = raw.filter((d) => d.local && (d.archived ?? null) === null && !d.future && d.day < today)
+  return {
+    url: status?.url ?? null,
+    lastPassAt: status?.lastPassAt ?? null,
+    lastSuccessAt: status?.lastSuccessAt ?? null,
+    lastError: status?.lastError ?? null,
+    daysWaiting: waiting.length,
+  }
+}
+
+/** Every named consumer's checkpoint, with the events written after it: `{ name, pos, behind, error }`. */
+function consumersOf(pattern, report) {
+  let saved
+  try {
+    saved = native.listCheckpoints(pattern)
+  } catch (err) {
+    throw fromNative(err)
+  }
+  return saved.map((c) => ({
+    name: c.name,
+    pos: c.pos ?? null,
+    behind: c.pos === null || c.pos === undefined ? null : eventsAfter(report, c.pos),
+    error: c.damaged === null || c.damaged === undefined ? null : c.damaged.message,
+  }))
+}
 
 /**
  * Counts every day of a pattern (or `{ filename, archive }`): days, events (complete lines, which is
@@ -40,6 +91,8 @@ async function stat(arg) {
     archivedDays: 0,
     archiveOnlyDays: 0,
     perDay: [],
+    archive: null,
+    consumers: [],
   }
   for (const d of raw) {
     const first = d.day * PER_DAY
@@ -67,6 +120,9 @@ async function stat(arg) {
     }
     if (d.tornBytes > 0) report.tornTails.push({ file: d.file, day: day.day, pos: first + d.lines, bytes: d.tornBytes })
   }
+  const today = dayOf(nowMs())
+  report.archive = archiveHealth(pattern, raw, report.archivedDays, today)
+  report.consumers = consumersOf(pattern, report)
   return report
 }
 

@@ -9,6 +9,8 @@
 // then settling an add is two field writes. A failed add whose promise nobody read gets its
 // rejected promise at once, so Node reports it as an unhandled rejection exactly as before.
 
+const { performance } = require('node:perf_hooks')
+
 const { fromNative, ConflictError, InvalidEventError, StoppedError } = require('./errors')
 const { nowMs, dayOf } = require('./clock')
 const { PER_DAY, checkPosition } = require('./position')
@@ -168,6 +170,12 @@ class Writer {
     /** Expectations of the batched lines: `[index, position or -1, …]`. */
     this.batchExpect = []
     this.batchDay = 0
+    /** When the first add of the batch was made (performance.now()), for its latency. */
+    this.batchStart = 0
+    /** The start of each batch queued for the writer thread and not yet settled, from `startsHead` on. */
+    this.starts = []
+    this.startsHead = 0
+    this.latency = shared.counters.appendDuration
     this.flushScheduled = false
     /** The newest day this instance has written to: add() never names an older logfile. */
     this.newestDay = 0
@@ -216,6 +224,7 @@ class Writer {
     if (this.shared.pending++ === 0) this.shared.refreshHolds()
     if (!this.flushScheduled) {
       this.flushScheduled = true
+      this.batchStart = performance.now()
       process.nextTick(this.flushNow)
     }
     return added
@@ -239,14 +248,18 @@ class Writer {
       const result = this.native.append(this.batchDay, text, count, this.pending === count, expect)
       // Written at once (the core has let this process's consumers pick the lines up), or
       // queued (null: the result comes through onWritten).
-      if (result === null) return
+      if (result === null) {
+        this.starts.push(this.batchStart)
+        return
+      }
+      this.latency.observe((performance.now() - this.batchStart) / 1000, count)
       if (typeof result === 'number') {
         // Written whole, following the line before: `result` is the first position.
         this.settle(count, count, result, result - 1, null)
-        this.settled()
       } else {
-        this.written([result])
+        this.settle(result.count, result.written, result.firstPos, result.prevPos, result)
       }
+      this.settled()
     } catch (err) {
       // These are the last `count` queued; nothing of them was written.
       const failed = this.waiting.splice(this.waiting.length - count, count)
@@ -258,9 +271,20 @@ class Writer {
     }
   }
 
-  /** Results from the core, in queue order. */
+  /** Results from the core, in queue order: one per batch queued. */
   written(results) {
-    for (const r of results) this.settle(r.count, r.written, r.firstPos, r.prevPos, r)
+    const now = performance.now()
+    for (const r of results) {
+      this.latency.observe((now - this.starts[this.startsHead++]) / 1000, r.count)
+      this.settle(r.count, r.written, r.firstPos, r.prevPos, r)
+    }
+    if (this.startsHead === this.starts.length) {
+      this.starts.length = 0
+      this.startsHead = 0
+    } else if (this.startsHead > 4096 && this.startsHead * 2 > this.starts.length) {
+      this.starts.splice(0, this.startsHead)
+      this.startsHead = 0
+    }
     this.settled()
   }
 

@@ -2,6 +2,7 @@
 // lines marked as expected errors must fail to compile: they keep the types from decaying to
 // `any`.
 import eventlog = require('eventlog')
+import prometheus = require('eventlog/prometheus')
 
 interface Deposited {
   type: 'deposited'
@@ -16,6 +17,15 @@ async function main(): Promise<void> {
   const pos: number = written.pos
   const prev: number | undefined = written.prevPos
   console.log(id.length, logfile, pos, prev)
+
+  const metrics: eventlog.Metrics = await log.metrics()
+  const lag: number | undefined = metrics.consumers[0]?.lagEvents
+  const waiting: number | undefined = metrics.archive?.daysWaiting
+  console.log(metrics.appendDuration.buckets[0].le, lag, waiting)
+  const unregister: () => void = prometheus.register(log)
+  unregister()
+  // @ts-expect-error: register takes a log
+  prometheus.register({})
 
   const consumer = log.consume(
     (event: Deposited, meta) => {

@@ -3,7 +3,27 @@
 
 const api = require('./api')
 const { count, size } = require('./format')
+const checkpoint = require('./checkpoint')
 const { ARCHIVE_FLAGS, ARCHIVE_HELP, CREDENTIALS_HELP, archiveFromFlags } = require('./archive-flags')
+
+/** A time as the report shows it: UTC to the second, and how long ago. */
+function when(ms, now) {
+  if (ms === null) return 'never'
+  const ago = Math.max(0, Math.round((now - ms) / 1000))
+  const text = new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z')
+  return `${text} (${ago < 120 ? `${ago} s` : ago < 7200 ? `${Math.round(ago / 60)} min` : `${Math.round(ago / 3600)} h`} ago)`
+}
+
+/** The archive's state: its last pass and last success, the days waiting, its last error. */
+function renderArchive(a, field, now = Date.now()) {
+  field('passes', `last ${when(a.lastPassAt, now)}, last success ${when(a.lastSuccessAt, now)}`)
+  field('waiting', `${count(a.daysWaiting)} sealed day(s) not yet uploaded`)
+  if (a.lastError !== null) {
+    const e = a.lastError
+    const since = a.lastSuccessAt !== null && a.lastSuccessAt > e.at ? ' (passes succeeded since)' : ''
+    field('error', `${when(e.at, now)}${since}: ${e.code}: ${e.message}`)
+  }
+}
 
 const BAR_WIDTH = 30
 
@@ -29,6 +49,7 @@ function render(report, { bars }) {
       `${count(report.archivedDays)} day(s) uploaded${only > 0 ? `, ${count(only)} of them only there (counted from their upload records)` : ''}`,
     )
   }
+  if (report.archive !== null) renderArchive(report.archive, field)
   const future = days.filter((d) => d.future).length
   if (future > 0) field('future', `${future} logfile(s) dated after today, which readers ignore until then`)
   if (days.length > 0) {
@@ -48,6 +69,10 @@ function render(report, { bars }) {
       if (notes.length > 0) row += `  (${notes.join(', ')})`
       out.push(row.trimEnd())
     }
+  }
+  if (report.consumers.length > 0) {
+    out.push('')
+    out.push(checkpoint.render(report.consumers).trimEnd())
   }
   return out.join('\n') + '\n'
 }
@@ -70,7 +95,9 @@ matches the pattern (a typo must not pass a check).
 
 Options:
   --json          one JSON object: days, events, bytes, firstPos, lastPos, tornTails,
-                  archivedDays, archiveOnlyDays, perDay
+                  archivedDays, archiveOnlyDays, perDay, archive (lastPassAt,
+                  lastSuccessAt, lastError, daysWaiting; null without an archive),
+                  consumers ({ name, pos, behind, error } each)
   -h, --help      this help
 ${ARCHIVE_HELP}
 

@@ -5,6 +5,7 @@
 //! - `log`: `NativeLog`, one JavaScript instance over the process's `Log` of its pattern
 //!   (writing, archive passes).
 //! - `consumer`: `NativeConsumer`, and deliveries as JavaScript sees them.
+//! - `metrics`: a log's metrics, and the archive's saved status.
 //! - `verify`, `stat`: the integrity scan, and the days of a log with their sizes.
 //! - `checkpoint`: named consumers' checkpoints (the file a consumer saves to; read, reset,
 //!   list).
@@ -23,6 +24,7 @@ mod checkpoint;
 mod consumer;
 mod error;
 mod log;
+mod metrics;
 mod stat;
 mod verify;
 

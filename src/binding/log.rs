@@ -13,6 +13,7 @@ use eventlog_core::{
 };
 
 use crate::consumer::{DeliverFn, NativeConsumer, NativeDelivery, TsfnSink};
+use crate::metrics::MetricsTask;
 use crate::{throwable, NativeError};
 
 /// The result of writing `count` consecutive queued events: the first `written` are in the
@@ -365,11 +366,20 @@ impl NativeLog {
     /// What the writing of this log has done in this process.
     #[napi]
     pub fn stats(&self, env: &Env) -> Result<LogStats> {
-        let stats = self.log(env)?.flush_stats();
+        let stats = self.log(env)?.write_metrics();
         Ok(LogStats {
             flushes: stats.flushes as f64,
             flushes_by_others: stats.covered as f64,
         })
+    }
+
+    /// The log's metrics (`NativeMetrics`), with the events written after each of
+    /// `positions` (named consumers' checkpoints), read off the JavaScript thread.
+    #[napi(ts_return_type = "Promise<NativeMetrics>")]
+    pub fn metrics(&self, env: &Env, positions: Vec<f64>) -> Result<AsyncTask<MetricsTask>> {
+        let log = self.log(env)?.clone();
+        let positions = positions.into_iter().map(|p| p as u64).collect();
+        Ok(AsyncTask::new(MetricsTask::new(log, positions)))
     }
 
     /// One archive pass now: seals what is over, uploads every sealed day not yet uploaded,

@@ -19,6 +19,7 @@ use crate::files::OwnFiles;
 use crate::flush::{Flush, FlushRecord};
 use crate::history::{History, KnownDay};
 use crate::lock::{LockGuard, WriterLock};
+use crate::metrics::WriteMetrics;
 use crate::position::{encode, PER_DAY};
 use crate::sys::{self, FileExt};
 
@@ -114,7 +115,8 @@ pub struct Appender {
     unsynced: bool,
     /// How far each day is flushed, shared by every writing process (opened at the first sync).
     flush_record: Option<FlushRecord>,
-    stats: FlushStats,
+    /// What this process's writing did (shared with whoever reads the log's metrics).
+    metrics: Arc<WriteMetrics>,
     /// Most lines in one day's logfile (`PER_DAY`; smaller in tests).
     per_day: u64,
     /// When we took the writers' lock that we still hold after a direct write (a lease).
@@ -126,13 +128,6 @@ pub struct Appender {
 /// and no other process waits longer than this for it (the writer thread ends expired
 /// leases).
 pub const LEASE: Duration = Duration::from_millis(2);
-
-/// What a writer's `sync`s did: flushes it ran, and flushes it found another process had made.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct FlushStats {
-    pub flushes: u64,
-    pub covered: u64,
-}
 
 /// How a locked section may take the writers' lock.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -152,7 +147,7 @@ impl Appender {
             current: None,
             unsynced: false,
             flush_record: None,
-            stats: FlushStats::default(),
+            metrics: Arc::default(),
             per_day: PER_DAY,
             lease: None,
         }
@@ -186,10 +181,15 @@ impl Appender {
                 .map(|m| m.len())
                 .map_err(|e| Error::read("stat", &cur.path, e))
         };
+        let mut took = None;
         let flush_file = || {
-            cur.file
+            let start = Instant::now();
+            let done = cur
+                .file
                 .sync_data()
-                .map_err(|e| Error::write("flush (fdatasync)", &cur.path, e))
+                .map_err(|e| Error::write("flush (fdatasync)", &cur.path, e));
+            took = Some(start.elapsed());
+            done
         };
         let flush_dir = || {
             let dir = Path::new(&cur.path)
@@ -199,23 +199,20 @@ impl Appender {
             sys::sync_dir(dir).map_err(|e| Error::write("flush directory", dir, e))
         };
         let flush = record.flush_through(cur.day, cur.len, size, flush_file, flush_dir)?;
-        match flush {
-            Flush::Flushed => self.stats.flushes += 1,
-            Flush::Covered => {
-                self.stats.covered += 1;
-                debug!(
-                    "writer",
-                    "{} is flushed already, by another writer", cur.path
-                );
-            }
+        self.metrics.flushed(flush, took);
+        if flush == Flush::Covered {
+            debug!(
+                "writer",
+                "{} is flushed already, by another writer", cur.path
+            );
         }
         self.unsynced = false;
         Ok(Some(flush))
     }
 
-    /// What this writer's flushes did so far.
-    pub fn stats(&self) -> FlushStats {
-        self.stats
+    /// The counters this writer's appends and flushes update.
+    pub fn metrics(&self) -> &Arc<WriteMetrics> {
+        &self.metrics
     }
 
     /// Appends `count` lines (`data`, each ending in `\n`) for `day`, or for the newest day
@@ -414,6 +411,7 @@ impl Appender {
         }
         cur.len += bytes_ok;
         cur.lines += lines_ok;
+        self.metrics.appended(lines_ok, bytes_ok);
         if durable && lines_ok > 0 {
             self.unsynced = true;
         }

@@ -84,6 +84,11 @@ impl OwnFiles {
             .join(format!("{:08}.upload", day.number()))
     }
 
+    /// The archiver's last pass (`archive/health.rs`).
+    pub(crate) fn archive_status(&self) -> PathBuf {
+        self.archive_dir().join("status.json")
+    }
+
     pub(crate) fn archive_lock(&self) -> PathBuf {
         self.own().join("archive.lock")
     }

@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::files::OwnFiles;
 use crate::index::{DayIndex, IndexCache};
 use crate::pattern::Pattern;
-use crate::position::encode;
+use crate::position::{encode, PER_DAY};
 use crate::remote::Remote;
 use crate::source::DaySource;
 
@@ -167,6 +167,44 @@ impl History {
         self.last_position_before(self.clock.today().add_days(1), None)
     }
 
+    /// For each position, how many lines were written after it (up to today): a named
+    /// consumer's lag behind the end of the log. Lists the days once and counts each day from
+    /// the oldest position's on once (by its index, which grows with the file).
+    pub fn lines_after(&self, positions: &[u64]) -> Result<Vec<u64>> {
+        let Some(oldest) = positions.iter().min().map(|p| p / PER_DAY) else {
+            return Ok(Vec::new());
+        };
+        let today = u64::from(self.clock.today().number());
+        let days = self
+            .catalog
+            .refresh(None)
+            .map_err(|e| Error::read("list", self.pattern.base_path(), e))?;
+        let mut counted = Vec::new();
+        for entry in days.iter().rev() {
+            let day = u64::from(entry.day.number());
+            if day < oldest {
+                break;
+            }
+            if day <= today {
+                counted.push((day, self.lines_of(entry)?));
+            }
+        }
+        Ok(positions
+            .iter()
+            .map(|&pos| {
+                let (day, line) = (pos / PER_DAY, pos % PER_DAY);
+                counted
+                    .iter()
+                    .map(|&(d, lines)| match d.cmp(&day) {
+                        std::cmp::Ordering::Greater => lines,
+                        std::cmp::Ordering::Equal => lines.saturating_sub(line + 1),
+                        std::cmp::Ordering::Less => 0,
+                    })
+                    .sum()
+            })
+            .collect())
+    }
+
     /// Opens a day for reading: its local logfile, or its object in the archive.
     pub fn open(&self, entry: &DayEntry) -> io::Result<DaySource> {
         if let Some(path) = &entry.local {
@@ -296,5 +334,28 @@ mod tests {
                 vec![day(20261119), day(20261120), day(20261122)]
             )]
         );
+    }
+
+    #[test]
+    fn lines_after_a_position_count_the_rest_of_its_day_and_every_later_day_up_to_today() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p =
+            Arc::new(Pattern::parse(&format!("{}/e-%y-%m-%d.log", tmp.path().display())).unwrap());
+        let h = History::new(p, Clock::system());
+        let line = "{\"event\":1,\"meta\":{\"id\":\"x\"}}\n";
+        std::fs::write(tmp.path().join("e-2020-01-01.log"), line.repeat(3)).unwrap();
+        std::fs::write(tmp.path().join("e-2020-01-03.log"), line.repeat(4)).unwrap();
+        // Readers ignore a day after today: so does the lag.
+        std::fs::write(tmp.path().join("e-2099-01-01.log"), line.repeat(5)).unwrap();
+        let after = h
+            .lines_after(&[
+                2020010100000000,
+                2020010100000002,
+                2020010200000007,
+                2020010300000003,
+            ])
+            .unwrap();
+        assert_eq!(after, vec![6, 4, 4, 0]);
+        assert_eq!(h.lines_after(&[]).unwrap(), Vec::<u64>::new());
     }
 }

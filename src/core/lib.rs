@@ -22,9 +22,10 @@
 //! - `wake`: in-process wake-ups from a log's writers to its consumers.
 //! - `checkpoint`: named consumers' positions, saved beside the log.
 //! - `upload_records`: the records of uploads to the archive (done, and in progress).
-//! - `archive`: the archiver above it all: uploads and retention.
+//! - `archive`: the archiver above it all: uploads and retention, and how it keeps up.
 //! - `verify`: checking a log for torn tails, corrupt lines and future days.
 //! - `sys`: what Unix and Windows do differently (positional I/O, locks, flushes).
+//! - `metrics`: what a log counts about its own work (lock-free counters and histograms).
 //! - `error`, `debug`: the error type with stable codes; `DEBUG=eventlog:*` tracing.
 
 #![deny(clippy::all)]
@@ -47,6 +48,7 @@ mod index;
 mod line;
 mod lock;
 mod log;
+mod metrics;
 mod pattern;
 mod position;
 mod reader;
@@ -66,7 +68,7 @@ mod writer;
 // these types (and of those their `pub` methods take or return) that only the core calls are
 // `pub(crate)`.
 pub use append::{Expectation, Lines};
-pub use archive::PassReport;
+pub use archive::{ArchiveSnapshot, ArchiveStatus, LastError, PassReport};
 pub use checkpoint::{
     damaged as damaged_checkpoint, refuse_past_end, Checkpoint, Checkpoints, Stored,
     MAX_NAME_BYTES as MAX_CHECKPOINT_NAME_BYTES,
@@ -79,7 +81,8 @@ pub use error::{Error, Result, CODES as ERROR_CODES};
 pub use files::OwnFiles;
 pub use filter::TypeFilter;
 pub use line::{judge as judge_line, Judged};
-pub use log::{Log, OpenOptions};
+pub use log::{Log, Metrics, OpenOptions};
+pub use metrics::{HistogramSnapshot, WriteSnapshot, BUCKETS as METRIC_BUCKETS};
 pub use pattern::Pattern;
 pub use position::{check as check_position, line_of, parse_start, PER_DAY};
 pub use remote::ArchiveOptions;

@@ -11,13 +11,14 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
 
-use crate::append::{AppendOutcome, FlushStats, Lines};
-use crate::archive::{Archiver, ErrorListener, PassDone};
+use crate::append::{AppendOutcome, Lines};
+use crate::archive::{ArchiveSnapshot, Archiver, ErrorListener, PassDone};
 use crate::clock::Clock;
 use crate::day::Day;
 use crate::error::{Error, Result};
 use crate::filter::TypeFilter;
 use crate::history::History;
+use crate::metrics::WriteSnapshot;
 use crate::pattern::Pattern;
 use crate::position::Start;
 use crate::remote::{ArchiveConfig, ArchiveOptions};
@@ -49,6 +50,18 @@ pub struct Log {
     indexer: Arc<Indexer>,
     /// The consumers' threads, waited for at close (those ended are forgotten as others start).
     consumers: Mutex<Vec<Arc<Ended>>>,
+}
+
+/// What a log reports about itself (`log.metrics()`): its writing in this process, its
+/// archive, and how far behind the end of the log given positions are.
+#[derive(Debug)]
+pub struct Metrics {
+    /// Zero for a read-only log.
+    pub write: WriteSnapshot,
+    /// `None` for a log without an archive.
+    pub archive: Option<ArchiveSnapshot>,
+    /// For each position asked about, the lines written after it.
+    pub lines_after: Vec<u64>,
 }
 
 /// How long a closing log waits for its consumers' threads: each ends within one read (of the
@@ -265,8 +278,18 @@ impl Log {
     }
 
     /// What the writer's flushes did so far in this process (none for a read-only log).
-    pub fn flush_stats(&self) -> FlushStats {
-        self.writer.get().map(Writer::stats).unwrap_or_default()
+    pub fn write_metrics(&self) -> WriteSnapshot {
+        self.writer.get().map(Writer::metrics).unwrap_or_default()
+    }
+
+    /// The log's metrics, with the lag of `positions` (named consumers' checkpoints). Lists
+    /// the days, so not for the JavaScript thread.
+    pub fn metrics(&self, positions: &[u64]) -> Result<Metrics> {
+        Ok(Metrics {
+            write: self.write_metrics(),
+            archive: self.archiver.get().map(Archiver::snapshot).transpose()?,
+            lines_after: self.history.lines_after(positions)?,
+        })
     }
 
     /// Queues lines for the writer thread.

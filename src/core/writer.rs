@@ -9,12 +9,13 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
 use std::time::Instant;
 
-use crate::append::{AppendOutcome, Appender, Expectation, FlushStats, Lines, Rejected};
+use crate::append::{AppendOutcome, Appender, Expectation, Lines, Rejected};
 use crate::day::Day;
 use crate::debug::debug;
 use crate::error::{Error, Result};
 use crate::flush::Flush;
 use crate::history::History;
+use crate::metrics::{WriteMetrics, WriteSnapshot};
 use crate::wake::Wakes;
 
 /// Where the results of a request go: called on the writer thread with the completions of
@@ -65,6 +66,8 @@ struct Shared {
 /// A log's writer thread. Dropping it writes what is queued, then ends and joins the thread.
 pub struct Writer {
     shared: Arc<Shared>,
+    /// The appender's counters, read without its lock.
+    metrics: Arc<WriteMetrics>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -74,10 +77,12 @@ impl Writer {
         wakes: Arc<Wakes>,
         on_new_day: OnNewDay,
     ) -> std::io::Result<Writer> {
+        let appender = Appender::new(history);
+        let metrics = appender.metrics().clone();
         let shared = Arc::new(Shared {
             queue: Mutex::new(Queue::default()),
             ready: Condvar::new(),
-            appender: Mutex::new(Appender::new(history)),
+            appender: Mutex::new(appender),
             wakes,
             on_new_day,
         });
@@ -113,6 +118,7 @@ impl Writer {
             })?;
         Ok(Writer {
             shared,
+            metrics,
             thread: Some(thread),
         })
     }
@@ -161,13 +167,9 @@ impl Writer {
         Ok(())
     }
 
-    /// What this process's flushes did so far (see `flush.rs`).
-    pub fn stats(&self) -> FlushStats {
-        self.shared
-            .appender
-            .lock()
-            .map(|a| a.stats())
-            .unwrap_or_default()
+    /// What this process's writing did so far (see `metrics.rs`).
+    pub fn metrics(&self) -> WriteSnapshot {
+        self.metrics.snapshot()
     }
 
     /// What the archiver seals days with.

@@ -15,6 +15,7 @@
 //! The store being down changes nothing for writers and consumers of local days: passes fail
 //! and are retried with backoff, and nothing is deleted that is not verified in the archive.
 
+mod health;
 mod layout;
 mod upload;
 
@@ -35,6 +36,8 @@ use crate::lock::open_lock_file;
 use crate::remote::{failure, ArchiveConfig, Remote};
 use crate::sys;
 use crate::wake::Wakes;
+use health::Health;
+pub use health::{ArchiveSnapshot, ArchiveStatus, LastError};
 use upload::DayUpload;
 
 /// How long closing a log waits for archive work in flight (an upload is resumed later).
@@ -83,6 +86,8 @@ struct Ctx {
     /// Those told when a background pass fails, by the id `listen` gave them.
     listeners: Mutex<Vec<(u64, ErrorListener)>>,
     closing: watch::Receiver<bool>,
+    /// What the passes did, for metrics and `eventlog stat`.
+    health: Health,
 }
 
 /// A log's archiver; dropping it stops its work within `STOP_BOUND`.
@@ -101,6 +106,7 @@ impl Archiver {
         wakes: Arc<Wakes>,
     ) -> Result<Archiver> {
         let store = config.build_store()?;
+        let health = Health::new(&history.files, config.url());
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("eventlog-archive")
@@ -128,6 +134,7 @@ impl Archiver {
             trigger: Arc::new(tokio::sync::Notify::new()),
             listeners: Mutex::default(),
             closing,
+            health,
         });
         runtime.spawn(background(ctx.clone()));
         Ok(Archiver {
@@ -164,6 +171,16 @@ impl Archiver {
         if let Ok(mut l) = self.ctx.listeners.lock() {
             l.retain(|(i, _)| *i != id);
         }
+    }
+
+    /// How the archive keeps up (`health.rs`): lists the local days to count those waiting.
+    pub fn snapshot(&self) -> Result<ArchiveSnapshot> {
+        let history = &self.ctx.history;
+        let days = history
+            .catalog
+            .refresh(None)
+            .map_err(|e| Error::read("list", history.pattern.base_path(), e))?;
+        Ok(self.ctx.health.snapshot(&days, history.clock.today()))
     }
 
     /// Makes a pass soon (after a rollover).
@@ -251,6 +268,10 @@ async fn background(ctx: Arc<Ctx>) {
             }
         };
         let writable = ctx.sealer.lock().is_ok_and(|s| s.is_some());
+        if let Some(e) = failure.as_ref().filter(|_| writable) {
+            // The pass this listing stands in for failed.
+            ctx.health.failed(&ctx.history.files, e);
+        }
         if writable && failure.is_none() {
             match pass(&ctx, Some(old_indexes)).await {
                 Ok(Some(mut r)) if !r.failed.is_empty() => {
@@ -330,7 +351,9 @@ async fn pass(ctx: &Ctx, old_indexes: Option<Vec<String>>) -> Result<Option<Pass
             Err(_) => return Ok(None),
         }
     };
-    let Some(own) = pass_locked(ctx, &url, sealer, old_indexes).await? else {
+    let own = pass_locked(ctx, &url, sealer, old_indexes).await;
+    ctx.health.record(&ctx.history.files, &own);
+    let Some(own) = own? else {
         return Ok(None);
     };
     let Ok(mut done) = ctx.done.lock() else {
