@@ -83,8 +83,10 @@ test('a scrape of a prom-client registry matches what the log did: adds, lagging
   register(log, registry)
   const url = await serve(t, registry)
   const sample = (samples, name, labels = {}) => {
+    // Label values as the exposition format writes them (a Windows pattern has backslashes).
+    const escaped = (v) => String(v).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
     const text = Object.entries({ log: pattern, ...labels })
-      .map(([k, v]) => `${k}="${v}"`)
+      .map(([k, v]) => `${k}="${escaped(v)}"`)
       .join(',')
     return samples.get(`${name}{${text}}`)
   }
