@@ -93,12 +93,19 @@ impl From<ArchiveOptionsJs> for ArchiveOptions {
     }
 }
 
+/// The pattern of a scan (stat, verify), and with `archive` the log opened read-only with it,
+/// whose archived days the scan reads too; `crate::let_go` closes it.
+pub(crate) fn open_for_scan(
+    pattern: &str,
+    archive: Option<ArchiveOptionsJs>,
+) -> eventlog_core::Result<(Pattern, Option<Arc<Log>>)> {
+    let log = archive.map(|a| open_with_archive(pattern, a)).transpose()?;
+    Ok((Pattern::parse(pattern)?, log))
+}
+
 /// Opens the log of `pattern` read-only with `archive`, for a scan that reads archived days
 /// (stat, verify); `crate::let_go` closes it.
-pub(crate) fn open_with_archive(
-    pattern: &str,
-    archive: ArchiveOptionsJs,
-) -> eventlog_core::Result<Arc<Log>> {
+fn open_with_archive(pattern: &str, archive: ArchiveOptionsJs) -> eventlog_core::Result<Arc<Log>> {
     let cwd = std::env::current_dir()
         .map_err(|e| CoreError::read("resolve the pattern against", ".", e))?;
     let options = OpenOptions {

@@ -90,12 +90,7 @@ pub fn verify(
     pattern: String,
     archive: Option<ArchiveOptionsJs>,
 ) -> Result<AsyncTask<VerifyTask>> {
-    let open = || -> eventlog_core::Result<(Pattern, Option<Arc<Log>>)> {
-        let log = archive
-            .map(|a| crate::log::open_with_archive(&pattern, a))
-            .transpose()?;
-        Ok((Pattern::parse(&pattern)?, log))
-    };
-    let (pattern, log) = open().map_err(|e| throwable(env, e))?;
+    let (pattern, log) =
+        crate::log::open_for_scan(&pattern, archive).map_err(|e| throwable(env, e))?;
     Ok(AsyncTask::new(VerifyTask { pattern, log }))
 }
