@@ -151,6 +151,10 @@ async function addBurst(opts = {}) {
   log.stop()
   checkAdds(ids, results)
   checkFiles(ids, events)
+  // With streamKey 'customer' (unique per event below 100,000), every add starts its stream.
+  if (opts.streamKey === 'customer' && n <= 100000)
+    for (let i = 0; i < n; i++)
+      if (!check(results[i].version === 1, `add #${i}: version ${results[i].version}, not 1`)) break
   return { n, eventsPerSec: (n / ms) * 1000, cpuUsPerEvent: cpu / n, maxRssMB: measuredRssMB() }
 }
 
@@ -594,6 +598,7 @@ async function durableProcess() {
 
 const workloads = {
   'add-burst': () => addBurst(),
+  'add-burst-stream': () => addBurst({ streamKey: 'customer' }), // bench/streams.js
   'add-seq': addSequential,
   replay: () => replay({ asyncCallback: false }),
   'replay-lag': () => replay({ asyncCallback: false, lagTimer: true }),
