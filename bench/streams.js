@@ -259,6 +259,16 @@ const CHILDREN = {
       times.push(nowMs() - t0)
       if (r.events.length !== MEASURED_COUNT) throw new Error(`read ${i}: ${r.events.length} events`)
     }
+    // The options, checked by the parent: the last 10 backwards, from 51, 11..20 by `to`.
+    const variants = {}
+    for (const [name, o] of [
+      ['backwards', { backwards: true, limit: 10 }],
+      ['from', { from: 51 }],
+      ['range', { from: 11, to: 20 }],
+    ]) {
+      const t0 = nowMs()
+      variants[name] = { ...readStreamDigest(await log.readStream(id, o)), ms: nowMs() - t0 }
+    }
     const versionTimes = []
     let version = null
     if (typeof log.streamVersion === 'function') {
@@ -278,7 +288,7 @@ const CHILDREN = {
       distinctEvents += r.events.length
     }
     log.stop()
-    return { read: first, times, versionTimes, version, distinctTimes, distinctEvents }
+    return { read: first, times, variants, versionTimes, version, distinctTimes, distinctEvents }
   },
 
   /** A fresh open of a history without a stream index, then indexStreams(). */
@@ -508,8 +518,21 @@ async function main() {
   const hasStreams = !missing
   if (!hasStreams) notes.push(`this build has no streams API (${missing}): the eventlog stream rows are skipped`)
 
+  const prevPosKinds = new Set()
+  const checked = (what, read, o) => {
+    const c = checkRead(read.events, manifest, o)
+    if (c.prevPosIs) prevPosKinds.add(c.prevPosIs)
+    if (c.failures.length) fail(what, c.failures)
+    return c.failures.length === 0
+  }
   // --- 2. indexing the history, 3. its size ---
   if (hasStreams) {
+    // The first read of a fresh history with no stream index (what a new user sees first).
+    removeStreamIndex(logDir)
+    const cold = await runChild('read-fresh', { pattern, id: MEASURED, readOnly: false })
+    checked('readStream with no index yet', cold.read)
+    R.noIndex = { openToResultMs: cold.openToResultMs }
+    step(`readStream on a fresh open with no stream index: ${fmt(cold.openToResultMs)} ms`)
     const idx = []
     for (let i = 0; i < indexRuns; i++) {
       const removed = removeStreamIndex(logDir)
@@ -540,13 +563,6 @@ async function main() {
   }
 
   // --- 1a, 1b: reads of the stream ---
-  const prevPosKinds = new Set()
-  const checked = (what, read, o) => {
-    const c = checkRead(read.events, manifest, o)
-    if (c.prevPosIs) prevPosKinds.add(c.prevPosIs)
-    if (c.failures.length) fail(what, c.failures)
-    return c.failures.length === 0
-  }
   if (hasStreams) {
     const fresh = { writable: [], readOnly: [], requireWritable: [] }
     for (let i = 0; i < runs; i++) {
@@ -575,6 +591,24 @@ async function main() {
       streams: opts.streams,
     })
     checked('readStream, warm', warm.read)
+    const expectVersions = {
+      backwards: [100, 91],
+      from: [51, 100],
+      range: [11, 20],
+    }
+    for (const [name, [a, b]] of Object.entries(expectVersions)) {
+      const v = warm.variants[name]
+      const want = []
+      for (let k = a; a <= b ? k <= b : k >= b; a <= b ? k++ : k--) want.push(k)
+      const got = v.events.map((e) => e.version)
+      const seqOk = v.events.every((e) => e.seq === manifest.measured[e.version - 1]?.seq)
+      if (JSON.stringify(got) !== JSON.stringify(want) || !seqOk)
+        fail(`readStream(id, ${name})`, [
+          `versions ${got.join(',')}, expected ${want.join(',')}${seqOk ? '' : "; events not the stream's"}`,
+        ])
+      if (v.version !== MEASURED_COUNT)
+        notes.push(`readStream(id, ${name}) resolved version ${v.version} (the stream's is ${MEASURED_COUNT})`)
+    }
     if (warm.version !== null && warm.version !== MEASURED_COUNT)
       fail('streamVersion', [`${warm.version}, expected ${MEASURED_COUNT}`])
     const expectDistinct = opts.events - MEASURED_COUNT
@@ -745,6 +779,7 @@ async function main() {
     rows.push(['  require → result', history, ms(R.fresh.requireToResultMs), '', '', ''])
     rows.push(['  readOnly: eventlog() → result', history, ms(R.fresh.readOnlyOpenToResultMs), '', '', ''])
   }
+  if (R.noIndex) rows.push(['  first read, no stream index yet', history, ms(R.noIndex.openToResultMs, 0), '', '', ''])
   if (R.warm) {
     rows.push([
       'readStream, warm process, per read',
