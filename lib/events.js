@@ -123,7 +123,11 @@ class EventIterator {
   start() {
     const consumer = this.consume(
       (event, meta) => this.onEvent(event, meta),
-      { from: this.from, name: this.name, ...(this.filter.types === undefined ? {} : this.filter) },
+      {
+        from: this.from,
+        name: this.name,
+        ...(this.filter.types === undefined && this.filter.stream === undefined ? {} : this.filter),
+      },
       () => {
         // The first catch-up is "the current end".
         if (!this.live) this.end()

@@ -181,6 +181,9 @@ impl Log {
         }
         if options.writable {
             log.start_writer()?;
+            if let Some(streams) = log.history.streams.get() {
+                streams.index_in_background(log.history.clone());
+            }
         }
         Ok(log)
     }
@@ -283,7 +286,6 @@ impl Log {
             return Ok(());
         }
         let streams = Arc::new(StreamIndex::new(&self.history, key));
-        streams.index_in_background(self.history.clone());
         let _ = self.history.streams.set(streams);
         Ok(())
     }

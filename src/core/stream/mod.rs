@@ -98,6 +98,9 @@ pub struct StreamIndex {
     /// Held while a day is being indexed, so that two threads do not build the same day.
     building: Mutex<()>,
     stop: AtomicBool,
+    /// Indexes are saved in our files (a writable log); a read-only log creates nothing on
+    /// disk, and keeps what it builds in memory.
+    save: AtomicBool,
     background: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
@@ -120,6 +123,7 @@ impl StreamIndex {
             totals: Mutex::default(),
             building: Mutex::default(),
             stop: AtomicBool::new(false),
+            save: AtomicBool::new(false),
             background: Mutex::default(),
         }
     }
@@ -128,8 +132,12 @@ impl StreamIndex {
         &self.key
     }
 
-    /// Indexes the sealed days on a thread of its own.
+    /// Lets this index save what it builds (the log is writable), and index the sealed days
+    /// on a thread of its own (once).
     pub fn index_in_background(self: &Arc<Self>, history: Arc<History>) {
+        if self.save.swap(true, Ordering::Relaxed) {
+            return;
+        }
         let me = self.clone();
         let spawned = std::thread::Builder::new()
             .name("eventlog-streams".into())
@@ -214,14 +222,18 @@ impl StreamIndex {
                 _ => Error::read("read", &name, e),
             })?;
         let bytes = sealed::encode(&day, self.key.as_str(), size);
-        let saved =
-            std::fs::create_dir_all(&self.dir).and_then(|()| write_atomically(&path, &bytes));
-        let store = match saved.and_then(|()| File::open(&path)) {
-            Ok(file) => Store::File(file),
-            Err(e) => {
-                debug!("streams", "could not save {}: {e}", path.display());
-                Store::Memory(bytes)
+        let store = if self.save.load(Ordering::Relaxed) {
+            let saved =
+                std::fs::create_dir_all(&self.dir).and_then(|()| write_atomically(&path, &bytes));
+            match saved.and_then(|()| File::open(&path)) {
+                Ok(file) => Store::File(file),
+                Err(e) => {
+                    debug!("streams", "could not save {}: {e}", path.display());
+                    Store::Memory(bytes)
+                }
             }
+        } else {
+            Store::Memory(bytes)
         };
         let ix = SealedStreams::open(store, self.key.as_str())
             .map_err(|e| Error::read("read", &path, e))?;
@@ -592,6 +604,7 @@ mod tests {
         let p = Pattern::parse(&format!("{}/e-%y-%m-%d.log", tmp.path().display())).unwrap();
         let history = Arc::new(History::new(Arc::new(p), Clock::system()));
         let streams = Arc::new(StreamIndex::new(&history, StreamKey::parse("acc").unwrap()));
+        streams.save.store(true, Ordering::Relaxed);
         let _ = history.streams.set(streams.clone());
         (tmp, history, streams)
     }
@@ -728,6 +741,7 @@ mod tests {
             .collect();
         for damage in 0..3 {
             let fresh = Arc::new(StreamIndex::new(&history, StreamKey::parse("acc").unwrap()));
+            fresh.save.store(true, Ordering::Relaxed);
             match damage {
                 0 => {
                     let mut bad = good.clone();
