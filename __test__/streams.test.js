@@ -358,3 +358,9 @@ test('kill -9 while appending to streams and while indexing: the same results af
   const v = await log.streamVersion('s3')
   assert.equal((await log.add({ acc: 's3' }, { expectedVersion: v }).promise).version, v + 1)
 })
+
+test('the example aggregate runs: two commands on one account, one retries after a conflict', async () => {
+  const r = await runNode('', { file: path.join(ROOT, 'examples', 'accounts.js'), timeoutMs: 30000 })
+  assert.equal(r.code, 0, r.stderr)
+  assert.match(r.stdout, /conflict/i)
+})

@@ -193,7 +193,7 @@ function versionConflict(added, result) {
   const found = (result.conflicts || []).find((c) => c.index === index) || { stream: undefined, version: NaN }
   const stream = found.stream === null ? undefined : found.stream
   const err = new ConflictError(
-    `the event was not added: it expected its stream ${JSON.stringify(stream)} to hold ${added._expectedVersion} events, but it holds ${found.version}; load the stream again (readStream) and decide again`,
+    `the event was not added: it expected its stream ${JSON.stringify(stream)} to hold ${added._expectedVersion} event(s), but it holds ${found.version}; load the stream again (readStream) and decide again`,
   )
   err.stream = stream
   err.expectedVersion = added._expectedVersion
