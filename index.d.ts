@@ -37,6 +37,16 @@ declare namespace eventlog {
      * `archive`.
      */
     onArchiveError?: (err: ArchiveError) => void
+    /**
+     * The field of an event that names its stream: a field name (`'accountId'`) or a dotted
+     * path (`'aggregate.id'`). An event whose value there is a string or an integer (as its
+     * decimal text: `42` and `'42'` are one stream) belongs to that stream; other events to
+     * none. Nothing is written into the lines: older logs, and the original's, have streams
+     * too. Enables `readStream`, `streamVersion`, `indexStreams`, `events({ stream })`,
+     * `consume(cb, { stream })` and `add(event, { expectedVersion })`. Past days are indexed in
+     * the background when the log opens (README "Streams").
+     */
+    streamKey?: string
   }
 
   /** The `archive` option: every field but `url` is optional. */
@@ -85,6 +95,14 @@ declare namespace eventlog {
      * rejects with `ConflictError` and nothing is written.
      */
     expectedPrevPos?: number | null
+    /**
+     * Append the event only if its stream holds exactly this many events (0: a new stream).
+     * Decided under the writers' lock, so it holds within one tick and across processes;
+     * otherwise the promise rejects with `ConflictError` (`stream`, `expectedVersion`,
+     * `actualVersion`) and nothing is written. Needs a log with `streamKey` and an event that
+     * names a stream (else `add` throws a `TypeError`).
+     */
+    expectedVersion?: number
   }
 
   /** What `add` returns at once. */
@@ -104,6 +122,11 @@ declare namespace eventlog {
     pos: number
     /** The position of the event before, or `undefined` for the first event ever. */
     prevPos: number | undefined
+    /**
+     * The event's version in its stream (1 for its first event), on a log with `streamKey`
+     * and an event in a stream; absent otherwise.
+     */
+    version?: number
   }
 
   /** The second argument of a consume callback. */
@@ -111,6 +134,60 @@ declare namespace eventlog {
     id: string
     pos: number
     prevPos: number | undefined
+  }
+
+  /** The meta of a stream's event: `Meta` and its version in the stream (1, 2, 3…). */
+  interface StreamMeta extends Meta {
+    version: number
+  }
+
+  /** Options of `log.readStream(id, options)`; versions count from 1. */
+  interface ReadStreamOptions {
+    /** The first version to read (default 1). */
+    from?: number
+    /** The last version to read (default: the stream's last). */
+    to?: number
+    /** At most this many events. */
+    limit?: number
+    /** Newest first: from `to` (or the stream's end) down to `from`. Default `false`. */
+    backwards?: boolean
+  }
+
+  /** What `log.readStream` resolves. */
+  interface StreamRead<E = any> {
+    /** How many events the stream holds (0 for none): pass it as `expectedVersion`. */
+    version: number
+    events: StreamEventRecord<E>[]
+  }
+
+  /** One event of a stream. */
+  interface StreamEventRecord<E = any> {
+    event: E
+    meta: StreamMeta
+  }
+
+  /** What `log.indexStreams()` resolves. */
+  interface IndexStreamsReport {
+    /** Past days looked at. */
+    days: number
+    /** Events in streams in those days. */
+    events: number
+    /** Days whose index was built (it was missing, stale or damaged). */
+    built: number
+    /** How long it took. */
+    ms: number
+  }
+
+  /** Options for `log.events({ stream })`: one stream's events. */
+  interface StreamEventsOptions {
+    /** The stream id: a non-empty string or an integer. */
+    stream: string | number
+    /** The first version (default 1). */
+    from?: number
+    /** `true` (the default): after the history, follow the stream's new events. */
+    live?: boolean
+    /** As `EventsOptions.onError`. */
+    onError?: (err: EventlogError) => void
   }
 
   /** What `onSync` receives each time the consumer has caught up. */
@@ -156,6 +233,12 @@ declare namespace eventlog {
     types?: string[]
     /** The field `types` are read from: a name or a dotted path (default `'type'`). */
     typeKey?: string
+    /**
+     * Deliver only the events of this stream (a string or an integer id), passed over in the
+     * core; needs a log with `streamKey` (else `InvalidStreamKeyError`), not with `types`.
+     * `meta` has no `version` here (use `log.events({ stream })` for it).
+     */
+    stream?: string | number
   }
 
   /** A named consumer's checkpoint, as `log.checkpoints()` lists it. */
@@ -248,7 +331,27 @@ declare namespace eventlog {
      * asks for it. `break` stops the underlying consumer. (Not enumerable: `Object.keys(log)`
      * is the original's.)
      */
+    /**
+     * One stream's events as an async iterator, from version `from` (default 1): its history
+     * through the stream index, then (with `live`, the default) its new events from every
+     * process. `meta.version` is each event's version. Throws `InvalidStreamKeyError` on a
+     * log without `streamKey`.
+     */
+    events<E = any>(options: StreamEventsOptions): AsyncIterableIterator<StreamEventRecord<E>>
+    /**
+     * The events of stream `id` (a string or an integer) with versions `from` to `to`, and
+     * the stream's version. Rejects with `InvalidStreamKeyError` on a log without
+     * `streamKey`.
+     */
     events<E = any>(options?: EventsOptions): AsyncIterableIterator<EventRecord<E>>
+    readStream<E = any>(id: string | number, options?: ReadStreamOptions): Promise<StreamRead<E>>
+    /** How many events stream `id` holds (0 for none). */
+    streamVersion(id: string | number): Promise<number>
+    /**
+     * Indexes every past day's streams now (done in the background when the log opens, and on
+     * demand by reads): what it looked at and built.
+     */
+    indexStreams(): Promise<IndexStreamsReport>
     /** The pattern as given. */
     filename: string
     /**
@@ -394,13 +497,25 @@ declare namespace eventlog {
   }
   /** A consume callback (or onSync) threw or rejected; `cause` is what it threw. */
   class CallbackError extends EventlogError {}
-  /** `add(event, { expectedPrevPos })` found the log ending elsewhere; nothing was written. */
+  /**
+   * `add(event, { expectedPrevPos })` found the log ending elsewhere, or
+   * `add(event, { expectedVersion })` found the event's stream at another version; nothing
+   * was written. The fields of the expectation that failed are set.
+   */
   class ConflictError extends EventlogError {
     /** What the add expected to follow (`null`: an empty log). */
-    expectedPrevPos: number | null
+    expectedPrevPos?: number | null
     /** Where the log ended (`undefined`: it was empty). */
-    actualPrevPos: number | undefined
+    actualPrevPos?: number | undefined
+    /** The stream id of the event (an integer id as its decimal text). */
+    stream?: string
+    /** The version the add expected its stream at. */
+    expectedVersion?: number
+    /** How many events the stream held. */
+    actualVersion?: number
   }
+  /** A stream method (`readStream`, …) on a log opened without `streamKey`. */
+  class InvalidStreamKeyError extends EventlogError {}
   /** The `archive` option is malformed; the message names the field. */
   class InvalidArchiveConfigError extends EventlogError {}
   /** The archive could not be used; its subclasses say why. */

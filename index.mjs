@@ -23,6 +23,7 @@ export const {
   CorruptLineError,
   CallbackError,
   ConflictError,
+  InvalidStreamKeyError,
   InvalidArchiveConfigError,
   ArchiveError,
   ArchiveCredentialsError,

@@ -41,7 +41,7 @@ export declare class NativeLog {
    * reported. `onArchiveError` is told (`[CODE] message`) when a background archive pass
    * fails, once per distinct failure.
    */
-  constructor(pattern: string, onWritten?: ((arg: Array<WriteResult>) => unknown) | undefined | null, durable?: boolean | undefined | null, archive?: ArchiveOptionsJs | undefined | null, onArchiveError?: ((arg: NativeError) => unknown) | undefined | null)
+  constructor(pattern: string, onWritten?: ((arg: Array<WriteResult>) => unknown) | undefined | null, durable?: boolean | undefined | null, archive?: ArchiveOptionsJs | undefined | null, onArchiveError?: ((arg: NativeError) => unknown) | undefined | null, streamKey?: string | undefined | null)
   /** The identity of the log within the process: its pattern, absolute. */
   get key(): string
   /** The logfile of a day (`YYYYMMDD`), in the form the pattern was given. */
@@ -55,13 +55,22 @@ export declare class NativeLog {
    * `WriteResult`. `expect`: lines appended only if they directly follow a position
    * (`[index, position or -1 for an empty log, …]`).
    */
-  append(day: number, lines: string, count: number, direct: boolean, expect?: Array<number> | undefined | null): number | WriteResult | null
+  append(day: number, lines: string, count: number, direct: boolean, expect?: Array<number> | undefined | null, expectVersions?: Array<number> | undefined | null): number | WriteResult | null
   /**
    * Starts a consumer at `from` (0: the beginning). With `types`, it is handed only the
    * events whose field `typeKey` (a name or a dotted path; `type` by default) is one of
    * them, the others being passed over in the core (checked by `lib/consume-options.js`).
    */
-  consume(from: number, onDelivery: (arg: NativeDelivery) => unknown, types?: Array<string> | undefined | null, typeKey?: string | undefined | null): NativeConsumer
+  consume(from: number, onDelivery: (arg: NativeDelivery) => unknown, types?: Array<string> | undefined | null, typeKey?: string | undefined | null, stream?: string | undefined | null): NativeConsumer
+  /**
+   * Reads the stream `id`: versions `from` to `to` (or its end), at most `limit` of them,
+   * newest first if `backwards`.
+   */
+  readStream(id: string, from: number, to: number | undefined | null, limit: number | undefined | null, backwards: boolean): Promise<NativeStreamRead>
+  /** How many events the stream `id` holds. */
+  streamVersion(id: string): Promise<number>
+  /** Indexes every sealed day's streams now. */
+  indexStreams(): Promise<NativeIndexReport>
   /**
    * Days only in an archive this log was not opened with (from the upload records), by
    * archive: what its consumers will not deliver.
@@ -245,6 +254,14 @@ export interface NativeHistogram {
   count: number
 }
 
+/** What `indexStreams()` did. */
+export interface NativeIndexReport {
+  days: number
+  events: number
+  built: number
+  ms: number
+}
+
 /** The last failure of an archive pass. */
 export interface NativeLastError {
   /** Milliseconds since the epoch. */
@@ -274,6 +291,20 @@ export interface NativeSegment {
   opened?: string
   firstPos: number
   prevPos?: number
+}
+
+/**
+ * A stream's events as read: `lines` is a JSON array of their logfile lines, and the other
+ * arrays hold each one's position, previous position (-1: none) and version.
+ */
+export interface NativeStreamRead {
+  version: number
+  lines: string
+  pos: Array<number>
+  prevPos: Array<number>
+  versions: Array<number>
+  /** The last position looked at (-1: the log is empty). */
+  through: number
 }
 
 /** What the checkpoint of `name` holds. Creates nothing. */
@@ -350,6 +381,15 @@ export interface VerifyReport {
   problems: Array<VerifyProblem>
 }
 
+/** A line whose stream did not hold the expected number of events. */
+export interface VersionConflict {
+  index: number
+  /** The line's stream (none: the event names no stream). */
+  stream?: string
+  /** The events the stream held. */
+  version: number
+}
+
 /**
  * The result of writing `count` consecutive queued events: the first `written` are in the
  * log from `firstPos` on; the rest failed with the error.
@@ -361,8 +401,12 @@ export interface WriteResult {
   prevPos?: number
   error?: NativeError
   /**
-   * Lines not written because their expected previous position did not hold:
-   * `[index, actual previous position (-1: none), …]`.
+   * Lines not written because what they expected did not hold:
+   * `[index, actual previous position (-1: none; -2: a stream's version, in `conflicts`), …]`.
    */
   rejected?: Array<number>
+  /** Lines not written because their stream's version was not the expected one. */
+  conflicts?: Array<VersionConflict>
+  /** With a stream key: each written line's version in its stream (0: in none). */
+  versions?: Array<number>
 }

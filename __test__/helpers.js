@@ -193,6 +193,7 @@ function startNode(script, { timeoutMs = 20000, cwd = ROOT, env = {}, args = [] 
   })
   return {
     done,
+    kill: (signal) => child.kill(signal),
     write: (text) => child.stdin.write(text),
     output: (re, stream = 'stdout') =>
       new Promise((resolve, reject) => {

@@ -8,7 +8,7 @@ const { checkName, shown } = require('./checkpoint')
 const { checkPosition } = require('./position')
 const { unknownOption } = require('./suggest')
 
-const OPTIONS = ['from', 'name', 'onSync', 'types', 'typeKey']
+const OPTIONS = ['from', 'name', 'onSync', 'types', 'typeKey', 'stream']
 
 /** `from` (0 when not given): a position, or 0 for the beginning. `where`: the call. */
 function checkFrom(from, what, where = 'consume()') {
@@ -74,13 +74,23 @@ function parseConsumeArgs(callback, second, third) {
   }
   const { from, name, onSync } = second
   const filter = checkTypes(second.types, second.typeKey, 'consume(callback, options)')
+  const stream = checkStream(second.stream, filter, 'consume(callback, options)')
   if (name !== undefined) checkName(name, 'consume(callback, { name })')
   if (onSync !== undefined && onSync !== null && third !== undefined && third !== null) {
     throw new TypeError('consume(callback, options, onSync): give onSync once, in the options or as the third argument')
   }
   const where =
     onSync === undefined || onSync === null ? 'consume(callback, options, onSync)' : 'consume(callback, { onSync })'
-  return { from: checkFrom(from, 'from'), name, onSync: checkOnSync(onSync ?? third, where), ...filter }
+  return { from: checkFrom(from, 'from'), name, onSync: checkOnSync(onSync ?? third, where), ...filter, stream }
 }
 
-module.exports = { parseConsumeArgs, checkFrom, checkTypes }
+/** `stream`: only the events of one stream (a string or an integer id), not with `types`. */
+function checkStream(stream, filter, where) {
+  if (stream === undefined || stream === null) return undefined
+  if (filter.types !== undefined) throw new TypeError(`${where}: give types or stream, not both`)
+  if (typeof stream === 'string' && stream !== '') return stream
+  if (Number.isSafeInteger(stream)) return String(stream)
+  throw new TypeError(`${where}: stream must be a non-empty string or an integer, got ${shown(stream)}`)
+}
+
+module.exports = { parseConsumeArgs, checkFrom, checkTypes, checkStream }

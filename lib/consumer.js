@@ -157,11 +157,14 @@ class Consumer {
     }
   }
 
-  /** Starts reading at `from`; with `types`, only events of those types (read at `typeKey`). */
-  start(nativeLog, from, types, typeKey) {
+  /**
+   * Starts reading at `from`; with `types`, only events of those types (read at `typeKey`); with
+   * `stream`, only that stream's events.
+   */
+  start(nativeLog, from, types, typeKey, stream) {
     this.shared.consumers.add(this)
     this.updateHold()
-    this.handle = nativeLog.consume(from, (d) => this.onDelivery(d), types, typeKey)
+    this.handle = nativeLog.consume(from, (d) => this.onDelivery(d), types, typeKey, stream)
     const damaged = this.checkpoint === null ? undefined : this.checkpoint.error
     // Once the caller has had a chance to listen on liveMeta.
     if (damaged !== undefined) process.nextTick(() => this.stopped || this.report(damaged))

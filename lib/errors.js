@@ -60,7 +60,12 @@ add(
   'A logfile line is not an event (a JSON object with an "event" key); it was skipped.',
 )
 add('CallbackError', 'ERR_CALLBACK', 'A consume() callback threw or rejected.')
-add('ConflictError', 'ERR_CONFLICT', 'The event does not directly follow the expected position; it was not added.')
+add(
+  'ConflictError',
+  'ERR_CONFLICT',
+  'The event does not directly follow the expected position, or its stream is not at the expected version; it was not added.',
+)
+add('InvalidStreamKeyError', 'ERR_INVALID_STREAM_KEY', 'The log has no streamKey, or the streamKey is malformed.')
 add('InvalidArchiveConfigError', 'ERR_INVALID_ARCHIVE_CONFIG', 'The archive option is malformed.')
 add('ArchiveError', 'ERR_ARCHIVE', 'The archive could not be used.')
 add(

@@ -15,11 +15,11 @@
 
 const { ReadError } = require('./errors')
 const { checkName } = require('./checkpoint')
-const { checkFrom, checkTypes } = require('./consume-options')
+const { checkFrom, checkTypes, checkStream } = require('./consume-options')
 const { hold, release } = require('./keepalive')
 const { unknownOption } = require('./suggest')
 
-const OPTIONS = ['from', 'live', 'name', 'onError', 'types', 'typeKey']
+const OPTIONS = ['from', 'live', 'name', 'onError', 'types', 'typeKey', 'stream']
 
 const DONE = Object.freeze({ value: undefined, done: true })
 
@@ -42,6 +42,8 @@ class EventIterator {
     const { from, live = true, name, onError } = options
     checkFrom(from, 'from', 'events()')
     this.filter = checkTypes(options.types, options.typeKey, 'events(options)')
+    const stream = checkStream(options.stream, this.filter, 'events(options)')
+    if (stream !== undefined) this.filter = { stream }
     if (name !== undefined) checkName(name, 'events({ name })')
     if (onError !== undefined && typeof onError !== 'function') {
       throw new TypeError('events(): onError must be a function')
@@ -121,7 +123,11 @@ class EventIterator {
   start() {
     const consumer = this.consume(
       (event, meta) => this.onEvent(event, meta),
-      { from: this.from, name: this.name, ...(this.filter.types === undefined ? {} : this.filter) },
+      {
+        from: this.from,
+        name: this.name,
+        ...(this.filter.types === undefined && this.filter.stream === undefined ? {} : this.filter),
+      },
       () => {
         // The first catch-up is "the current end".
         if (!this.live) this.end()

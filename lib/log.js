@@ -10,6 +10,7 @@ const { parseOptions } = require('./options')
 const { Writer } = require('./writer')
 const { Consumer } = require('./consumer')
 const { EventIterator } = require('./events')
+const { streamMethods } = require('./streams')
 const { parseConsumeArgs } = require('./consume-options')
 const { openCheckpoint, startAfter, checkpointMethods } = require('./checkpoint')
 const { dayString } = require('./position')
@@ -83,18 +84,19 @@ function warnUnreadableArchive(nativeLog, filename) {
  * new temporary directory).
  */
 function eventlog(arg) {
-  const { filename, readOnly, durable, archive, onArchiveError } = parseOptions(arg)
+  const { filename, readOnly, durable, archive, onArchiveError, streamKey } = parseOptions(arg)
   const onBackgroundError = archive === undefined ? undefined : archiveErrorHandler(filename, onArchiveError)
   let writer = null
   let nativeLog
   try {
     if (readOnly) {
-      nativeLog = new native.NativeLog(filename, undefined, durable, archive, onBackgroundError)
+      nativeLog = new native.NativeLog(filename, undefined, durable, archive, onBackgroundError, streamKey)
     } else {
       // The writer's completion callback must exist before the core log it belongs to.
       let w = null
-      nativeLog = new native.NativeLog(filename, (results) => w.onWritten(results), durable, archive, onBackgroundError)
-      w = new Writer(shared(nativeLog.key))
+      const onWritten = (results) => w.onWritten(results)
+      nativeLog = new native.NativeLog(filename, onWritten, durable, archive, onBackgroundError, streamKey)
+      w = new Writer(shared(nativeLog.key), streamKey)
       w.attach(nativeLog)
       writer = w
     }
@@ -119,7 +121,7 @@ function eventlog(arg) {
 
   /** consume(callback, fromPosition, onSync), or consume(callback, { from, name, onSync }). */
   function consume(callback, second, third) {
-    const { from, name, onSync, types, typeKey } = parseConsumeArgs(callback, second, third)
+    const { from, name, onSync, types, typeKey, stream } = parseConsumeArgs(callback, second, third)
     if (stopped) throw new StoppedError('consume() was called after stop(); open the log again with eventlog(...)')
     let checkpoint = null
     if (name !== undefined) {
@@ -134,7 +136,7 @@ function eventlog(arg) {
     const consumer = new Consumer(group, callback, onSync, () => consumers.delete(consumer), checkpoint)
     try {
       const start = checkpoint !== null && checkpoint.pos !== undefined ? startAfter(checkpoint.pos) : from
-      consumer.start(nativeLog, start, types, typeKey)
+      consumer.start(nativeLog, start, types, typeKey, stream)
     } catch (err) {
       consumer.stop()
       throw fromNative(err)
@@ -190,8 +192,16 @@ function eventlog(arg) {
     )
   }
 
-  /** `for await (const { event, meta } of log.events({ from, live, onError }))`: see lib/events.js. */
+  const streams = streamMethods(nativeLog, streamKey, () => stopped, consume, iterators)
+
+  /**
+   * `for await (const { event, meta } of log.events({ from, live, onError }))`: see
+   * lib/events.js; with `stream`, one stream's events by version (lib/streams.js).
+   */
   function events(options) {
+    if (options !== undefined && options !== null && typeof options === 'object' && options.stream !== undefined) {
+      return streams.streamEvents(options)
+    }
     return new EventIterator(consume, options, iterators)
   }
 
@@ -213,7 +223,17 @@ function eventlog(arg) {
     return metricsSnapshot(nativeLog, group)
   }
 
-  const ours = { events, archive: archivePass, stats, metrics, ...checkpointMethods(nativeLog.key, readOnly) }
+  const { readStream, streamVersion, indexStreams } = streams
+  const ours = {
+    events,
+    archive: archivePass,
+    stats,
+    metrics,
+    readStream,
+    streamVersion,
+    indexStreams,
+    ...checkpointMethods(nativeLog.key, readOnly),
+  }
   for (const [name, value] of Object.entries(ours)) {
     Object.defineProperty(log, name, { value, writable: true, configurable: true, enumerable: false })
   }

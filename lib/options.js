@@ -7,7 +7,7 @@ const path = require('node:path')
 
 const { meantName, unknownOption } = require('./suggest')
 
-const KNOWN_OPTIONS = ['filename', 'readOnly', 'durable', 'archive', 'onArchiveError']
+const KNOWN_OPTIONS = ['filename', 'readOnly', 'durable', 'archive', 'onArchiveError', 'streamKey']
 
 // The fields of the `archive` option and their types ('string', 'count': a non-negative safe
 // integer, 'ms': a positive one). The core checks what they mean (the URL's form, …).
@@ -90,7 +90,21 @@ function flag(options, name) {
   return value
 }
 
-/** `{ filename, readOnly, durable, archive, onArchiveError }` from what eventlog() was given. */
+/**
+ * The `streamKey` option: the field of an event that names its stream, a name or a dotted
+ * path ('accountId', 'aggregate.id'); undefined when not given.
+ */
+function parseStreamKey(streamKey) {
+  if (streamKey === undefined || streamKey === null) return undefined
+  if (typeof streamKey !== 'string' || streamKey === '' || streamKey.split('.').includes('')) {
+    throw new TypeError(
+      `eventlog(): streamKey must be a field name such as 'accountId' or a dotted path such as 'aggregate.id', got ${typeof streamKey === 'string' ? JSON.stringify(streamKey) : typeof streamKey}`,
+    )
+  }
+  return streamKey
+}
+
+/** `{ filename, readOnly, durable, archive, onArchiveError, streamKey }` from what eventlog() was given. */
 function parseOptions(arg) {
   let options
   if (arg === undefined || arg === null) options = {}
@@ -122,10 +136,11 @@ function parseOptions(arg) {
       )
     }
   }
+  const streamKey = parseStreamKey(options.streamKey)
   if (filename === undefined || filename === null) {
     filename = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'eventlog-')), 'events-%y-%m-%d.log')
   }
-  return { filename, readOnly, durable, archive, onArchiveError }
+  return { filename, readOnly, durable, archive, onArchiveError, streamKey }
 }
 
 module.exports = { parseOptions, parseArchive }

@@ -15,6 +15,7 @@ const { fromNative, ConflictError, InvalidEventError, StoppedError } = require('
 const { nowMs, dayOf } = require('./clock')
 const { PER_DAY, checkPosition } = require('./position')
 const { newId } = require('./ids')
+const { unknownOption } = require('./suggest')
 const { hold, release } = require('./keepalive')
 
 const PENDING = 0
@@ -45,13 +46,17 @@ class Added {
     this._reject = undefined
     /** The position this event must directly follow (`null`: an empty log), if any. */
     this._expected = undefined
+    /** The version its stream must be at, if any. */
+    this._expectedVersion = undefined
+    /** Its version in its stream (0: in none, or the log has no streamKey). */
+    this._version = 0
   }
 
   /** Resolves `{ id, pos, prevPos }` once the event is written; rejects if it could not be. */
   get promise() {
     if (this._promise === undefined) {
       if (this._state === WRITTEN) {
-        this._promise = Promise.resolve({ id: this.id, pos: this._pos, prevPos: this._prevPos })
+        this._promise = Promise.resolve(this._result(this._pos, this._prevPos))
       } else {
         this._promise = new Promise(captureResolvers)
         this._resolve = capturedResolve
@@ -61,10 +66,16 @@ class Added {
     return this._promise
   }
 
+  /** `{ id, pos, prevPos }`, and `version` for an event in a stream. */
+  _result(pos, prevPos) {
+    if (this._version === 0) return { id: this.id, pos, prevPos }
+    return { id: this.id, pos, prevPos, version: this._version }
+  }
+
   _written(pos, prevPos) {
     this._state = WRITTEN
     if (this._resolve !== undefined) {
-      this._resolve({ id: this.id, pos, prevPos })
+      this._resolve(this._result(pos, prevPos))
       this._resolve = this._reject = undefined
     } else {
       this._pos = pos
@@ -99,22 +110,30 @@ function encodeLine(event, id) {
   return body === undefined ? undefined : '{"event":' + body + ',"meta":{"id":"' + id + '"}}'
 }
 
+const ADD_OPTIONS = ['expectedPrevPos', 'expectedVersion']
+
 /**
- * The expectation of `add(event, options)`: `undefined` for none, `-1` for "only into an empty
- * log", else the position the event must directly follow. Throws a TypeError naming the
- * option for anything else, before anything is written.
+ * The expectations of `add(event, options)`: `{ prev, version }`, each undefined for none;
+ * `prev` is `-1` for "only into an empty log", else the position the event must directly
+ * follow; `version` the number of events its stream must hold. Throws a TypeError naming the
+ * option for anything else, before anything is written. `streamKey`: the log's, if any.
  */
-function expectationOf(options) {
-  if (options === undefined || options === null) return undefined
+function expectationsOf(event, options, streamKey) {
+  if (options === undefined || options === null) return NONE
   if (typeof options !== 'object') {
     throw new TypeError('add(event, options): options must be an object such as { expectedPrevPos: 2026112600000041 }')
   }
   for (const key of Object.keys(options)) {
-    if (key !== 'expectedPrevPos')
-      throw new TypeError(`add(event, options): unknown option "${key}"; the option is expectedPrevPos`)
+    if (!ADD_OPTIONS.includes(key)) throw new TypeError(unknownOption('add(event, options)', key, ADD_OPTIONS))
   }
-  if (!('expectedPrevPos' in options)) return undefined
-  const expected = options.expectedPrevPos
+  const prev = 'expectedPrevPos' in options ? expectedPrevPos(options.expectedPrevPos) : undefined
+  const version = 'expectedVersion' in options ? expectedVersion(event, options.expectedVersion, streamKey) : undefined
+  return prev === undefined && version === undefined ? NONE : { prev, version }
+}
+
+const NONE = { prev: undefined, version: undefined }
+
+function expectedPrevPos(expected) {
   // Present but undefined is a mistake (a variable not yet set), not "no check": writing
   // without the check the caller asked for would be the worst reading of it.
   if (expected === undefined) {
@@ -127,13 +146,58 @@ function expectationOf(options) {
   return expected
 }
 
-function conflict(added, actual) {
+function expectedVersion(event, expected, streamKey) {
+  if (!Number.isSafeInteger(expected) || expected < 0) {
+    throw new TypeError(
+      `add(event, options): expectedVersion must be the number of events the stream holds (0 for a new stream), got ${expected === undefined ? 'undefined' : (JSON.stringify(expected) ?? typeof expected)}`,
+    )
+  }
+  if (streamKey === undefined) {
+    throw new TypeError(
+      "add(event, { expectedVersion }): this log has no streamKey; open it with eventlog({ filename, streamKey: 'accountId' }) so that events have streams",
+    )
+  }
+  if (streamOf(event, streamKey) === undefined) {
+    throw new TypeError(
+      `add(event, { expectedVersion }): the event names no stream: its ${streamKey} is not a string or an integer`,
+    )
+  }
+  return expected
+}
+
+/** The stream id of an event (a string, or an integer's decimal text), or undefined. */
+function streamOf(event, streamKey) {
+  let value = event
+  for (const step of streamKey.split('.')) {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined
+    value = value[step]
+  }
+  if (typeof value === 'string') return value
+  if (Number.isSafeInteger(value)) return String(value)
+  return undefined
+}
+
+function conflict(added, actual, result) {
+  if (actual === -2) return versionConflict(added, result)
   const expected = added._expected === -1 ? null : added._expected
   const err = new ConflictError(
     `the event was not added: it was to follow ${expected === null ? 'nothing (an empty log)' : `position ${expected}`}, but the log ends at ${actual === -1 ? 'nothing (it is empty)' : `position ${actual}`}; read the events since and decide again`,
   )
   err.expectedPrevPos = expected
   err.actualPrevPos = actual === -1 ? undefined : actual
+  return err
+}
+
+function versionConflict(added, result) {
+  const index = added._batchIndex
+  const found = (result.conflicts || []).find((c) => c.index === index) || { stream: undefined, version: NaN }
+  const stream = found.stream === null ? undefined : found.stream
+  const err = new ConflictError(
+    `the event was not added: it expected its stream ${JSON.stringify(stream)} to hold ${added._expectedVersion} event(s), but it holds ${found.version}; load the stream again (readStream) and decide again`,
+  )
+  err.stream = stream
+  err.expectedVersion = added._expectedVersion
+  err.actualVersion = found.version
   return err
 }
 
@@ -156,8 +220,9 @@ function encodeOrThrow(event, id) {
 
 class Writer {
   /** `shared`: what the instances of this log in the process share (see keepalive.js). */
-  constructor(shared) {
+  constructor(shared, streamKey) {
     this.shared = shared
+    this.streamKey = streamKey
     this.native = null
     this.stopped = false
     /** Adds in queue order, from `head` on not yet settled. */
@@ -169,6 +234,8 @@ class Writer {
     this.batchLines = []
     /** Expectations of the batched lines: `[index, position or -1, …]`. */
     this.batchExpect = []
+    /** Expected versions of the batched lines: `[index, version, …]`. */
+    this.batchVersions = []
     this.batchDay = 0
     /** When the first add of the batch was made (performance.now()), for its latency. */
     this.batchStart = 0
@@ -199,7 +266,7 @@ class Writer {
   }
 
   add(event, options) {
-    const expected = expectationOf(options)
+    const expected = expectationsOf(event, options, this.streamKey)
     const id = newId()
     const line = encodeOrThrow(event, id)
     let day = dayOf(nowMs())
@@ -214,9 +281,14 @@ class Writer {
     const added = new Added(id, logfile)
     if (this.batchLines.length > 0 && day !== this.batchDay) this.flush()
     this.batchDay = day
-    if (expected !== undefined) {
-      added._expected = expected
-      this.batchExpect.push(this.batchLines.length, expected)
+    if (expected.prev !== undefined) {
+      added._expected = expected.prev
+      this.batchExpect.push(this.batchLines.length, expected.prev)
+    }
+    if (expected.version !== undefined) {
+      added._expectedVersion = expected.version
+      added._batchIndex = this.batchLines.length
+      this.batchVersions.push(this.batchLines.length, expected.version)
     }
     this.batchLines.push(line)
     this.waiting.push(added)
@@ -240,12 +312,15 @@ class Writer {
     this.batchLines.push('')
     const text = this.batchLines.join('\n')
     const expect = this.batchExpect.length > 0 ? this.batchExpect : undefined
+    const versions = this.batchVersions.length > 0 ? this.batchVersions : undefined
     this.batchLines = []
     if (expect !== undefined) this.batchExpect = []
+    if (versions !== undefined) this.batchVersions = []
     try {
       // Directly (on this thread, when that cannot block) only if nothing of ours is in
       // flight, so results still arrive in order.
-      const result = this.native.append(this.batchDay, text, count, this.pending === count, expect)
+      const direct = this.pending === count
+      const result = this.native.append(this.batchDay, text, count, direct, expect, versions)
       // Written at once (the core has let this process's consumers pick the lines up), or
       // queued (null: the result comes through onWritten).
       if (result === null) {
@@ -297,10 +372,13 @@ class Writer {
     const waiting = this.waiting
     let at = this.head
     const rejected = result === null ? undefined : result.rejected
+    const versions = result === null ? undefined : result.versions
     if (rejected === undefined || rejected === null) {
       for (let i = 0; i < written; i++) {
         const pos = firstPos + i
-        waiting[at++]._written(pos, i === 0 ? prevPos : pos - 1)
+        const added = waiting[at++]
+        if (versions != null) added._version = versions[i]
+        added._written(pos, i === 0 ? prevPos : pos - 1)
       }
       if (written < count) {
         const error = fromNative(result.error)
@@ -313,10 +391,11 @@ class Writer {
       for (let i = 0; i < count; i++) {
         const added = waiting[at++]
         if (r < rejected.length && rejected[r] === i) {
-          added._failed(conflict(added, rejected[r + 1]))
+          added._failed(conflict(added, rejected[r + 1], result))
           r += 2
         } else if (ok < written) {
           const pos = firstPos + ok
+          if (versions != null) added._version = versions[ok]
           added._written(pos, ok === 0 ? prevPos : pos - 1)
           ok++
         } else {
@@ -370,4 +449,4 @@ class Writer {
   }
 }
 
-module.exports = { Writer }
+module.exports = { Writer, streamOf }

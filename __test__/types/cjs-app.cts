@@ -81,6 +81,42 @@ async function main(): Promise<void> {
   const closed: Promise<void> = log.stop()
   await closed
 
+  const accounts = eventlog({ filename: 'data/events-%y-%m-%d.log', streamKey: 'account' })
+  const loaded: eventlog.StreamRead<Deposited> = await accounts.readStream<Deposited>('a-1', { from: 1, limit: 10 })
+  const balance = loaded.events.reduce((sum, { event, meta }) => sum + event.amount + meta.version * 0, 0)
+  try {
+    const added: eventlog.Written = await accounts.add(
+      { type: 'withdrawn', account: 'a-1', amount: balance },
+      { expectedVersion: loaded.version, expectedPrevPos: null },
+    ).promise
+    const v: number | undefined = added.version
+    console.log(v)
+  } catch (err) {
+    if (err instanceof eventlog.ConflictError) console.log(err.stream, err.expectedVersion, err.actualVersion)
+    if (err instanceof eventlog.InvalidStreamKeyError) console.log(err.code)
+  }
+  const newest = await accounts.readStream(42, { backwards: true, limit: 1, to: 5 })
+  const version: number = await accounts.streamVersion(42)
+  const indexed: eventlog.IndexStreamsReport = await accounts.indexStreams()
+  console.log(newest.events[0]?.meta.pos, version, indexed.days, indexed.events, indexed.built, indexed.ms)
+  for await (const { event, meta } of accounts.events<Deposited>({ stream: 'a-1', from: 2, live: false })) {
+    const at: number = meta.version
+    if (event.amount > at) break
+  }
+  const following: eventlog.StreamEventsOptions = { stream: 'a-1' }
+  for await (const { meta } of accounts.events(following)) {
+    const at: number = meta.version
+    if (at > 0) break
+  }
+  accounts.consume((event: Deposited, meta) => meta.pos + event.amount, { stream: 'a-1', from: 0 }).stop()
+  // @ts-expect-error: a stream's version is a number
+  accounts.add({ account: 'a-1' }, { expectedVersion: '3' })
+  // @ts-expect-error: readStream has no option `form`
+  accounts.readStream('a-1', { form: 2 })
+  // @ts-expect-error: a stream id is a string or a number
+  accounts.streamVersion({ id: 'a-1' })
+  await accounts.stop()
+
   // @ts-expect-error: there is no consume option `nmae`
   log.consume(() => {}, { nmae: 'balances' })
   // @ts-expect-error: a consumer's name is a string

@@ -26,6 +26,7 @@ mod error;
 mod log;
 mod metrics;
 mod stat;
+mod stream;
 mod verify;
 
 use napi_derive::napi;

@@ -8,12 +8,13 @@ use napi_derive::napi;
 
 use eventlog_core::Error as CoreError;
 use eventlog_core::{
-    parse_start, ArchiveOptions, Completion, Day, Expectation, Lines, Log, OpenOptions, PassReport,
-    Pattern, Reply, TypeFilter, WriteRequest, PER_DAY,
+    parse_start, Actual, ArchiveOptions, Completion, Day, Expectation, Expected, Lines, Log,
+    OpenOptions, PassReport, Pattern, ReadRange, Reply, TypeFilter, WriteRequest, PER_DAY,
 };
 
 use crate::consumer::{DeliverFn, NativeConsumer, NativeDelivery, TsfnSink};
 use crate::metrics::MetricsTask;
+use crate::stream::{StreamJob, StreamTask};
 use crate::{throwable, NativeError};
 
 /// The result of writing `count` consecutive queued events: the first `written` are in the
@@ -25,9 +26,23 @@ pub struct WriteResult {
     pub first_pos: f64,
     pub prev_pos: Option<f64>,
     pub error: Option<NativeError>,
-    /// Lines not written because their expected previous position did not hold:
-    /// `[index, actual previous position (-1: none), …]`.
+    /// Lines not written because what they expected did not hold:
+    /// `[index, actual previous position (-1: none; -2: a stream's version, in `conflicts`), …]`.
     pub rejected: Option<Vec<f64>>,
+    /// Lines not written because their stream's version was not the expected one.
+    pub conflicts: Option<Vec<VersionConflict>>,
+    /// With a stream key: each written line's version in its stream (0: in none).
+    pub versions: Option<Vec<f64>>,
+}
+
+/// A line whose stream did not hold the expected number of events.
+#[napi(object)]
+pub struct VersionConflict {
+    pub index: u32,
+    /// The line's stream (none: the event names no stream).
+    pub stream: Option<String>,
+    /// The events the stream held.
+    pub version: f64,
 }
 
 impl From<Completion> for WriteResult {
@@ -42,23 +57,54 @@ impl From<Completion> for WriteResult {
             rejected: (!o.rejected.is_empty()).then(|| {
                 o.rejected
                     .iter()
-                    .flat_map(|r| [f64::from(r.index), r.actual.map_or(-1.0, |p| p as f64)])
+                    .flat_map(|r| {
+                        let actual = match &r.actual {
+                            Actual::Prev(p) => p.map_or(-1.0, |p| p as f64),
+                            Actual::Version { .. } => -2.0,
+                        };
+                        [f64::from(r.index), actual]
+                    })
                     .collect()
             }),
+            conflicts: o
+                .rejected
+                .iter()
+                .any(|r| matches!(r.actual, Actual::Version { .. }))
+                .then(|| {
+                    o.rejected
+                        .iter()
+                        .filter_map(|r| match &r.actual {
+                            Actual::Version { stream, version } => Some(VersionConflict {
+                                index: r.index,
+                                stream: stream.clone(),
+                                version: *version as f64,
+                            }),
+                            Actual::Prev(_) => None,
+                        })
+                        .collect()
+                }),
+            versions: (!o.versions.is_empty())
+                .then(|| o.versions.iter().map(|&v| v as f64).collect()),
         }
     }
 }
 
-/// Expectations from JavaScript: `[index, expected previous position (-1: none), …]`.
-fn expectations(pairs: Option<Vec<f64>>) -> Vec<Expectation> {
-    pairs
-        .unwrap_or_default()
-        .chunks_exact(2)
-        .map(|p| Expectation {
-            index: p[0] as u32,
-            prev: (p[1] >= 0.0).then_some(p[1] as u64),
-        })
-        .collect()
+/// Expectations from JavaScript: `[index, expected previous position (-1: none), …]` and
+/// `[index, expected version, …]`, in the order of the lines.
+fn expectations(pairs: Option<Vec<f64>>, versions: Option<Vec<f64>>) -> Vec<Expectation> {
+    let prev = pairs.unwrap_or_default();
+    let prev = prev.chunks_exact(2).map(|p| Expectation {
+        index: p[0] as u32,
+        expected: Expected::Prev((p[1] >= 0.0).then_some(p[1] as u64)),
+    });
+    let versions = versions.unwrap_or_default();
+    let versions = versions.chunks_exact(2).map(|p| Expectation {
+        index: p[0] as u32,
+        expected: Expected::Version(p[1] as u64),
+    });
+    let mut all: Vec<Expectation> = prev.chain(versions).collect();
+    all.sort_by_key(|e| e.index);
+    all
 }
 
 /// The `archive` option (checked for types by `lib/options.js`, for meaning by the core).
@@ -111,6 +157,7 @@ fn open_with_archive(pattern: &str, archive: ArchiveOptionsJs) -> eventlog_core:
     let options = OpenOptions {
         writable: false,
         archive: Some(ArchiveOptions::from(archive)),
+        stream_key: None,
     };
     Log::open(pattern, &cwd, options)
 }
@@ -210,12 +257,14 @@ impl NativeLog {
         durable: Option<bool>,
         archive: Option<ArchiveOptionsJs>,
         on_archive_error: Option<Function<'_, NativeError, Unknown<'static>>>,
+        stream_key: Option<String>,
     ) -> Result<Self> {
         let cwd = std::env::current_dir()
             .map_err(|e| throwable(env, CoreError::read("resolve the pattern against", ".", e)))?;
         let options = OpenOptions {
             writable: on_written.is_some(),
             archive: archive.map(ArchiveOptions::from),
+            stream_key,
         };
         let log = Log::open(&pattern, &cwd, options).map_err(|e| throwable(env, e))?;
         let reply = match on_written {
@@ -280,6 +329,7 @@ impl NativeLog {
     /// `WriteResult`. `expect`: lines appended only if they directly follow a position
     /// (`[index, position or -1 for an empty log, …]`).
     #[napi]
+    #[allow(clippy::too_many_arguments)] // one per argument JavaScript passes
     pub fn append(
         &self,
         env: &Env,
@@ -288,6 +338,7 @@ impl NativeLog {
         count: u32,
         direct: bool,
         expect: Option<Vec<f64>>,
+        expect_versions: Option<Vec<f64>>,
     ) -> Result<Option<Either<f64, WriteResult>>> {
         let log = self.log(env)?;
         let reply = self
@@ -295,7 +346,7 @@ impl NativeLog {
             .as_ref()
             .ok_or_else(|| throwable(env, CoreError::ReadOnly("add events")))?;
         let day = Day::from_number(day, "day").map_err(|e| throwable(env, e))?;
-        let expect = expectations(expect);
+        let expect = expectations(expect, expect_versions);
         if direct && !self.durable {
             let batch = Lines {
                 data: lines.as_bytes(),
@@ -305,6 +356,7 @@ impl NativeLog {
             if let Some(outcome) = log.append_now(day, batch).map_err(|e| throwable(env, e))? {
                 let plain = outcome.error.is_none()
                     && outcome.rejected.is_empty()
+                    && outcome.versions.is_empty()
                     && outcome.prev_pos == outcome.first_pos.checked_sub(1)
                     && outcome.first_pos % PER_DAY > 0;
                 return Ok(Some(if plain {
@@ -340,9 +392,13 @@ impl NativeLog {
         on_delivery: Function<'_, NativeDelivery, Unknown<'static>>,
         types: Option<Vec<String>>,
         type_key: Option<String>,
+        stream: Option<String>,
     ) -> Result<NativeConsumer> {
-        let filter = types.map(|t| TypeFilter::new(type_key.as_deref().unwrap_or("type"), t));
         let log = self.log(env)?;
+        let filter = match stream {
+            Some(id) => Some(log.stream_filter(id).map_err(|e| throwable(env, e))?),
+            None => types.map(|t| TypeFilter::new(type_key.as_deref().unwrap_or("type"), t)),
+        };
         let start = parse_start(from).map_err(|e| throwable(env, e))?;
         let tsfn: DeliverFn = on_delivery
             .build_threadsafe_function()
@@ -353,6 +409,48 @@ impl NativeLog {
             .consume(start, filter, TsfnSink(tsfn))
             .map_err(|e| throwable(env, e))?;
         Ok(NativeConsumer::new(tailer, log.clone()))
+    }
+
+    /// Reads the stream `id`: versions `from` to `to` (or its end), at most `limit` of them,
+    /// newest first if `backwards`.
+    #[napi(ts_return_type = "Promise<NativeStreamRead>")]
+    pub fn read_stream(
+        &self,
+        env: &Env,
+        id: String,
+        from: f64,
+        to: Option<f64>,
+        limit: Option<f64>,
+        backwards: bool,
+    ) -> Result<AsyncTask<StreamTask>> {
+        let range = ReadRange {
+            from: from as u64,
+            to: to.map(|t| t as u64),
+            limit: limit.map(|l| l as u64),
+            backwards,
+        };
+        let log = self.log(env)?.clone();
+        Ok(AsyncTask::new(StreamTask::new(
+            log,
+            StreamJob::Read { id, range },
+        )))
+    }
+
+    /// How many events the stream `id` holds.
+    #[napi(ts_return_type = "Promise<number>")]
+    pub fn stream_version(&self, env: &Env, id: String) -> Result<AsyncTask<StreamTask>> {
+        let log = self.log(env)?.clone();
+        Ok(AsyncTask::new(StreamTask::new(
+            log,
+            StreamJob::Version { id },
+        )))
+    }
+
+    /// Indexes every sealed day's streams now.
+    #[napi(ts_return_type = "Promise<NativeIndexReport>")]
+    pub fn index_streams(&self, env: &Env) -> Result<AsyncTask<StreamTask>> {
+        let log = self.log(env)?.clone();
+        Ok(AsyncTask::new(StreamTask::new(log, StreamJob::Index)))
     }
 
     /// Days only in an archive this log was not opened with (from the upload records), by

@@ -6,6 +6,7 @@
 //! `write`, release. Positions come from the line count at that moment, so every process's
 //! positions agree with what readers count.
 
+use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::Path;
@@ -21,6 +22,7 @@ use crate::history::{History, KnownDay};
 use crate::lock::{LockGuard, WriterLock};
 use crate::metrics::WriteMetrics;
 use crate::position::{encode, PER_DAY};
+use crate::stream::StreamIndex;
 use crate::sys::{self, FileExt};
 
 /// Lines to append: `count` lines in `data`, each ending in `\n`, some of them perhaps only if
@@ -44,20 +46,38 @@ impl<'a> Lines<'a> {
     }
 }
 
-/// Line `index` of a batch is appended only if the line before it would be `prev` (`None`:
-/// only into an empty log): optimistic concurrency, decided under the writers' lock.
+/// Line `index` of a batch is appended only if what it expects holds: optimistic concurrency,
+/// decided under the writers' lock.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Expectation {
     pub index: u32,
-    pub prev: Option<u64>,
+    pub expected: Expected,
 }
 
-/// A line not appended because its expectation did not hold: `actual` is the position it would
-/// have followed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expected {
+    /// The line before it would be this position (`None`: only into an empty log).
+    Prev(Option<u64>),
+    /// Its stream holds exactly this many events.
+    Version(u64),
+}
+
+/// A line not appended because its expectation did not hold, and what held instead.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rejected {
     pub index: u32,
-    pub actual: Option<u64>,
+    pub actual: Actual,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Actual {
+    /// The position it would have followed.
+    Prev(Option<u64>),
+    /// Its stream (`None`: the line names none) and the events that stream holds.
+    Version {
+        stream: Option<String>,
+        version: u64,
+    },
 }
 
 /// What an `append` achieved: of the lines not `rejected`, the first `written` are in the log
@@ -75,6 +95,8 @@ pub struct AppendOutcome {
     pub new_day: bool,
     /// Lines whose expectation did not hold (none of them is written), by index in the batch.
     pub rejected: Vec<Rejected>,
+    /// With a stream index: the version of each written line in its stream (0: in none).
+    pub versions: Vec<u64>,
     pub error: Option<Error>,
 }
 
@@ -86,6 +108,7 @@ impl AppendOutcome {
             prev_pos: None,
             new_day: false,
             rejected: Vec::new(),
+            versions: Vec::new(),
             error: Some(error),
         }
     }
@@ -380,13 +403,36 @@ impl Appender {
         } else {
             cur.prev_last
         };
-        let kept;
-        let (data, count, rejected) = if lines.expect.is_empty() {
-            (lines.data, lines.count, Vec::new())
-        } else {
-            kept = check_expectations(lines, first_pos, prev_pos);
-            (kept.0.as_slice(), kept.1, kept.2)
-        };
+        let streams = self.history.streams.get().cloned();
+        let planned;
+        let (data, count, rejected, hashes, mut versions) =
+            if lines.expect.is_empty() && streams.is_none() {
+                (lines.data, lines.count, Vec::new(), Vec::new(), Vec::new())
+            } else {
+                let direct = !may_open;
+                let plan = plan(
+                    &self.history,
+                    streams.as_deref(),
+                    cur,
+                    lines,
+                    prev_pos,
+                    direct,
+                );
+                planned = match plan {
+                    Ok(Some(p)) => p,
+                    // A direct write that would have to read: the writer thread does it.
+                    Ok(None) => return None,
+                    Err(e) => return Some(AppendOutcome::failed(e)),
+                };
+                let p = &planned;
+                (
+                    p.data.as_slice(),
+                    p.count,
+                    p.rejected.clone(),
+                    p.hashes.clone(),
+                    p.versions.clone(),
+                )
+            };
         if cur.lines + count > self.per_day {
             return Some(AppendOutcome::failed(Error::DayFull {
                 path: cur.path.clone().into(),
@@ -409,6 +455,11 @@ impl Appender {
                 error = Some(Error::write("truncate torn tail of", &cur.path, e));
             }
         }
+        if let Some(streams) = &streams {
+            let n = lines_ok as usize;
+            streams.record(cur.day, cur.len, &data[..bytes_ok as usize], &hashes[..n]);
+            versions.truncate(n);
+        }
         cur.len += bytes_ok;
         cur.lines += lines_ok;
         self.metrics.appended(lines_ok, bytes_ok);
@@ -425,6 +476,7 @@ impl Appender {
             prev_pos,
             new_day,
             rejected,
+            versions,
             error,
         })
     }
@@ -529,34 +581,111 @@ impl Locked for Result<Day> {
     }
 }
 
-/// The lines of a batch whose expectations hold where the batch would go (its first line at
-/// `first_pos`, after `prev_pos`), with how many they are, and the others: each line is
-/// checked against the log as it would be with the lines before it that are kept.
-fn check_expectations(
+/// A batch as it will be written: the lines whose expectations hold where the batch would go
+/// (each line checked against the log as it would be with the lines before it that are kept),
+/// how many they are, and the others; with a stream index, each kept line's stream (by hash)
+/// and version.
+struct Plan {
+    data: Vec<u8>,
+    count: u64,
+    rejected: Vec<Rejected>,
+    hashes: Vec<Option<u64>>,
+    versions: Vec<u64>,
+}
+
+/// Plans a batch whose first line would follow `prev_pos` in `cur`. `None` if that needs
+/// reading and `direct` says not to.
+fn plan(
+    history: &History,
+    streams: Option<&StreamIndex>,
+    cur: &OpenDay,
     lines: Lines<'_>,
-    first_pos: u64,
     prev_pos: Option<u64>,
-) -> (Vec<u8>, u64, Vec<Rejected>) {
-    let mut kept = Vec::with_capacity(lines.data.len());
-    let mut rejected = Vec::new();
-    let (mut prev, mut next) = (prev_pos, first_pos);
+    direct: bool,
+) -> Result<Option<Plan>> {
+    let mut plan = Plan {
+        data: Vec::with_capacity(lines.data.len()),
+        count: 0,
+        rejected: Vec::new(),
+        hashes: Vec::new(),
+        versions: Vec::new(),
+    };
+    // Each stream's version after the lines kept so far.
+    let mut versions: HashMap<u64, u64> = HashMap::new();
+    let (mut prev, mut next) = (prev_pos, encode(cur.day, cur.lines));
     let mut expect = lines.expect.iter().peekable();
     for (i, line) in lines.data.split_inclusive(|&b| b == b'\n').enumerate() {
-        if let Some(e) = expect.next_if(|e| e.index as usize == i) {
-            if e.prev != prev {
-                rejected.push(Rejected {
-                    index: e.index,
-                    actual: prev,
-                });
-                continue;
+        let (stream, version) = match streams {
+            None => (None, None),
+            Some(s) => {
+                let stream = s
+                    .key()
+                    .stream_of_line(line.strip_suffix(b"\n").unwrap_or(line));
+                match stream {
+                    None => {
+                        plan.hashes.push(None);
+                        plan.versions.push(0);
+                        (None, None)
+                    }
+                    Some(id) => {
+                        let h = crate::stream::hash(&id);
+                        let now = match versions.get(&h) {
+                            Some(v) => *v,
+                            None => {
+                                let Some(before) = s.count_before(history, cur.day, h, direct)?
+                                else {
+                                    return Ok(None);
+                                };
+                                let today =
+                                    s.with_writers_day(cur.day, &cur.file, cur.len, direct, |d| {
+                                        d.count(h)
+                                    })?;
+                                let Some(today) = today else {
+                                    return Ok(None);
+                                };
+                                before + today
+                            }
+                        };
+                        plan.hashes.push(Some(h));
+                        plan.versions.push(now + 1);
+                        (Some((id, h)), Some(now))
+                    }
+                }
             }
+        };
+        let mut actual = None;
+        while let Some(e) = expect.next_if(|e| e.index as usize == i) {
+            let failed = match e.expected {
+                Expected::Prev(p) => (p != prev).then_some(Actual::Prev(prev)),
+                Expected::Version(v) => {
+                    (Some(v) != version || stream.is_none()).then(|| Actual::Version {
+                        stream: stream.as_ref().map(|(id, _)| id.clone()),
+                        version: version.unwrap_or(0),
+                    })
+                }
+            };
+            actual = actual.or(failed);
         }
-        kept.extend_from_slice(line);
+        if let Some(actual) = actual {
+            plan.rejected.push(Rejected {
+                index: i as u32,
+                actual,
+            });
+            if streams.is_some() {
+                plan.hashes.pop();
+                plan.versions.pop();
+            }
+            continue;
+        }
+        if let (Some((_, h)), Some(v)) = (&stream, version) {
+            versions.insert(*h, v + 1);
+        }
+        plan.data.extend_from_slice(line);
+        plan.count += 1;
         prev = Some(next);
         next += 1;
     }
-    let count = lines.count - rejected.len() as u64;
-    (kept, count, rejected)
+    Ok(Some(plan))
 }
 
 /// Writes all of `data`, returning how much was written and the error that stopped it.
@@ -807,17 +936,17 @@ mod tests {
         let expect = [
             Expectation {
                 index: 0,
-                prev: None,
+                expected: Expected::Prev(None),
             },
             // Line 1 expects line 0 — as the log would be with line 0 written.
             Expectation {
                 index: 1,
-                prev: Some(2026112600000000),
+                expected: Expected::Prev(Some(2026112600000000)),
             },
             // Line 2 expects to come first: line 0 and 1 are there.
             Expectation {
                 index: 2,
-                prev: None,
+                expected: Expected::Prev(None),
             },
         ];
         let o = a.append(
@@ -837,14 +966,14 @@ mod tests {
             o.rejected,
             vec![Rejected {
                 index: 2,
-                actual: Some(2026112600000001)
+                actual: Actual::Prev(Some(2026112600000001))
             }]
         );
         // Another writer (process) that expected the log to end at line 1 loses.
         let mut b = Appender::new(p);
         let expect = [Expectation {
             index: 0,
-            prev: Some(2026112600000001),
+            expected: Expected::Prev(Some(2026112600000001)),
         }];
         let o = b.append(
             d,
@@ -856,7 +985,7 @@ mod tests {
             false,
         );
         assert_eq!((o.written, o.rejected.len()), (0, 1));
-        assert_eq!(o.rejected[0].actual, Some(2026112600000002));
+        assert_eq!(o.rejected[0].actual, Actual::Prev(Some(2026112600000002)));
         let text = fs::read_to_string(_tmp.path().join("e-2026-11-26.log")).unwrap();
         assert_eq!(
             text,

@@ -96,6 +96,10 @@ pub enum Error {
     #[error("archive {url}: {detail}")]
     ArchiveTimeout { url: String, detail: String },
 
+    /// The `streamKey` option is not a field name or a dotted path of them.
+    #[error("{0}")]
+    InvalidStreamKey(String),
+
     /// Opening the log again in this process with other settings than it is open with.
     #[error("{0}")]
     Conflicting(String),
@@ -136,6 +140,7 @@ pub const CODES: &[&str] = &[
     "ERR_ARCHIVE_ACCESS_DENIED",
     "ERR_ARCHIVE_UNREACHABLE",
     "ERR_ARCHIVE_TIMEOUT",
+    "ERR_INVALID_STREAM_KEY",
     "ERR_CONFLICTING_OPTIONS",
     "ERR_READ_ONLY",
     "ERR_CHECKPOINT",
@@ -162,6 +167,7 @@ impl Error {
             Error::ArchiveAccessDenied { .. } => "ERR_ARCHIVE_ACCESS_DENIED",
             Error::ArchiveUnreachable { .. } => "ERR_ARCHIVE_UNREACHABLE",
             Error::ArchiveTimeout { .. } => "ERR_ARCHIVE_TIMEOUT",
+            Error::InvalidStreamKey(_) => "ERR_INVALID_STREAM_KEY",
             Error::Conflicting(_) => "ERR_CONFLICTING_OPTIONS",
             Error::ReadOnly(_) => "ERR_READ_ONLY",
             Error::Checkpoint { .. } => "ERR_CHECKPOINT",
@@ -254,6 +260,7 @@ impl Error {
                 url: url.clone(),
                 detail: detail.clone(),
             },
+            Error::InvalidStreamKey(m) => Error::InvalidStreamKey(m.clone()),
             Error::Conflicting(m) => Error::Conflicting(m.clone()),
             Error::ReadOnly(op) => Error::ReadOnly(op),
             Error::Checkpoint {
@@ -366,6 +373,7 @@ mod tests {
                 url: "u".into(),
                 detail: "d".into(),
             },
+            Error::InvalidStreamKey("k".into()),
             Error::Conflicting("c".into()),
             Error::ReadOnly("add events"),
             Error::Checkpoint {
@@ -394,6 +402,7 @@ mod tests {
                 | Error::ArchiveAccessDenied { .. }
                 | Error::ArchiveUnreachable { .. }
                 | Error::ArchiveTimeout { .. }
+                | Error::InvalidStreamKey(_)
                 | Error::Conflicting(_)
                 | Error::ReadOnly(_)
                 | Error::Checkpoint { .. } => {}

@@ -65,6 +65,11 @@ impl OwnFiles {
         self.index_dir().join(format!("{:08}.idx", day.number()))
     }
 
+    /// The stream indexes made for a stream key (`stream/`), by the key's directory name.
+    pub(crate) fn streams_dir(&self, key_dir: &str) -> PathBuf {
+        self.own().join("streams").join(key_dir)
+    }
+
     pub(crate) fn flushed(&self) -> PathBuf {
         self.own().join("flushed")
     }

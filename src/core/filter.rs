@@ -24,6 +24,8 @@ pub struct TypeFilter {
     /// No type holds a character `JSON.stringify` escapes: in its lines, a type is spelled
     /// one way only.
     unescaped: bool,
+    /// An integer at the path matches by its decimal text (a stream's id, `stream/key.rs`).
+    integers: bool,
 }
 
 impl TypeFilter {
@@ -43,7 +45,20 @@ impl TypeFilter {
             types,
             needles,
             unescaped,
+            integers: false,
         }
+    }
+
+    /// Keeps the events of one stream: those whose field at `key` is the string `id`, or an
+    /// integer whose decimal text it is.
+    pub fn stream(key: &str, id: String) -> TypeFilter {
+        let mut filter = TypeFilter::new(key, vec![id]);
+        // Without its quotes: `"42"` and `42` both hold the text.
+        let json = serde_json::to_string(&filter.types[0]).unwrap_or_default();
+        let inner = &json[1..json.len().saturating_sub(1).max(1)];
+        filter.needles = vec![memmem::Finder::new(inner.as_bytes()).into_owned()];
+        filter.integers = true;
+        filter
     }
 
     /// Whether the event (its JSON text) has one of the types; `None` if the text is not
@@ -58,6 +73,12 @@ impl TypeFilter {
         }
         let value = value_at(event, &self.path)?;
         Some(match value {
+            Some(v) if self.integers && !v.get().starts_with('"') => {
+                let text = v.get();
+                let integer = serde_json::from_str::<i64>(text).is_ok()
+                    || serde_json::from_str::<u64>(text).is_ok();
+                integer && self.types.iter().any(|w| w == text)
+            }
             Some(v) => serde_json::from_str::<Cow<str>>(v.get())
                 .is_ok_and(|t| self.types.iter().any(|w| *w == t)),
             None => false,
@@ -141,6 +162,19 @@ mod tests {
         );
         let quoted = filter("type", &["say \"hi\""]);
         assert_eq!(quoted.keeps(br#"{"type":"say \"hi\""}"#, true), Some(true));
+    }
+
+    #[test]
+    fn a_stream_filter_matches_strings_and_integers_by_text() {
+        let f = TypeFilter::stream("acc", "42".into());
+        assert_eq!(f.keeps_any(br#"{"acc":"42"}"#), Some(true));
+        assert_eq!(f.keeps_any(br#"{"acc":42}"#), Some(true));
+        assert_eq!(f.keeps_any(br#"{"acc":42.0}"#), Some(false));
+        assert_eq!(f.keeps_any(br#"{"acc":420}"#), Some(false));
+        assert_eq!(f.keeps_any(br#"{"n":42}"#), Some(false));
+        let f = TypeFilter::stream("a.id", "x-1".into());
+        assert_eq!(f.keeps(br#"{"a":{"id":"x-1"}}"#, true), Some(true));
+        assert_eq!(f.keeps(br#"{"a":{"id":"x-2"}}"#, true), Some(false));
     }
 
     #[test]

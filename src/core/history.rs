@@ -18,6 +18,7 @@ use crate::pattern::Pattern;
 use crate::position::{encode, PER_DAY};
 use crate::remote::Remote;
 use crate::source::DaySource;
+use crate::stream::StreamIndex;
 
 /// A day a writer has counted: its lines, and the position of the last line before it.
 #[derive(Clone, Copy, Debug)]
@@ -34,6 +35,8 @@ pub struct History {
     pub catalog: Catalog,
     pub indexes: IndexCache,
     remote: OnceLock<Arc<Remote>>,
+    /// The stream index, once the log is opened with a stream key.
+    pub streams: OnceLock<Arc<StreamIndex>>,
 }
 
 impl History {
@@ -46,6 +49,7 @@ impl History {
             files,
             clock,
             remote: OnceLock::new(),
+            streams: OnceLock::new(),
         }
     }
 

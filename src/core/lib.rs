@@ -20,6 +20,8 @@
 //!   the `archive` option; it sits below `source`, so reading never depends on the archiver.
 //! - `delivery`, `tailer`: a consumer's thread; replay, then follow, in deliveries of many lines.
 //! - `wake`: in-process wake-ups from a log's writers to its consumers.
+//! - `stream`: streams (the events of one aggregate, by a key field): their index, reads, and
+//!   the versions appends are checked against.
 //! - `checkpoint`: named consumers' positions, saved beside the log.
 //! - `upload_records`: the records of uploads to the archive (done, and in progress).
 //! - `archive`: the archiver above it all: uploads and retention, and how it keeps up.
@@ -55,6 +57,7 @@ mod reader;
 mod remote;
 mod source;
 mod stat;
+mod stream;
 mod sys;
 mod tailer;
 mod upload_records;
@@ -67,7 +70,7 @@ mod writer;
 // rustc counts every `pub` method of a type reachable from here as used, so the methods of
 // these types (and of those their `pub` methods take or return) that only the core calls are
 // `pub(crate)`.
-pub use append::{Expectation, Lines};
+pub use append::{Actual, Expectation, Expected, Lines};
 pub use archive::{ArchiveSnapshot, ArchiveStatus, LastError, PassReport};
 pub use checkpoint::{
     damaged as damaged_checkpoint, refuse_past_end, Checkpoint, Checkpoints, Stored,
@@ -87,6 +90,7 @@ pub use pattern::Pattern;
 pub use position::{check as check_position, line_of, parse_start, PER_DAY};
 pub use remote::ArchiveOptions;
 pub use stat::{add_archived, stat, DayStat};
+pub use stream::{IndexReport, ReadRange, StreamEvent, StreamRead};
 pub use tailer::{Sink, Tailer};
 pub use verify::{verify, verify_with, Report as VerifyReport};
 pub use writer::{Completion, Reply, WriteRequest};

@@ -22,6 +22,7 @@ use crate::metrics::WriteSnapshot;
 use crate::pattern::Pattern;
 use crate::position::Start;
 use crate::remote::{ArchiveConfig, ArchiveOptions};
+use crate::stream::{IndexReport, ReadRange, StreamIndex, StreamKey, StreamRead};
 use crate::tailer::{Ended, Sink, Tailer};
 use crate::wake::Wakes;
 use crate::writer::{WriteRequest, Writer};
@@ -33,6 +34,8 @@ pub struct OpenOptions {
     /// disk).
     pub writable: bool,
     pub archive: Option<ArchiveOptions>,
+    /// The field of an event that names its stream (`stream/`).
+    pub stream_key: Option<String>,
 }
 
 pub struct Log {
@@ -73,6 +76,9 @@ impl Drop for Log {
         // The archiver and the writer stop as their fields drop (in that order); an index
         // being built is given up, and its thread joined.
         self.history.indexes.close();
+        if let Some(streams) = self.history.streams.get() {
+            streams.close();
+        }
         self.indexer.join();
         // Every consumer holds the log until it is stopped, so all of them are stopping now.
         let deadline = std::time::Instant::now() + CONSUMERS_STOP_BOUND;
@@ -119,6 +125,9 @@ impl Indexer {
             .name("eventlog-indexer".into())
             .spawn(move || loop {
                 history.index_sealed_days();
+                if let Some(streams) = history.streams.get() {
+                    let _ = streams.index_sealed(&history);
+                }
                 let Ok(mut state) = me.state.lock() else {
                     return;
                 };
@@ -167,8 +176,14 @@ impl Log {
         if let Some(config) = archive {
             log.attach_archive(config)?;
         }
+        if let Some(key) = &options.stream_key {
+            log.attach_streams(key)?;
+        }
         if options.writable {
             log.start_writer()?;
+            if let Some(streams) = log.history.streams.get() {
+                streams.index_in_background(log.history.clone());
+            }
         }
         Ok(log)
     }
@@ -252,6 +267,57 @@ impl Log {
         let _ = self.rollover.set(archiver.trigger_handle());
         let _ = self.archiver.set(archiver);
         Ok(())
+    }
+
+    /// Gives the log its stream index (once: a second key in the same process is refused) and
+    /// starts indexing its sealed days in the background.
+    fn attach_streams(&self, key: &str) -> Result<()> {
+        let key = StreamKey::parse(key)?;
+        static ATTACHING: Mutex<()> = Mutex::new(());
+        let _one = ATTACHING.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(existing) = self.history.streams.get() {
+            if *existing.key() != key {
+                return Err(Error::Conflicting(format!(
+                    "{} is already open in this process with streamKey {:?}; open it with the same streamKey (or none)",
+                    self.history.pattern.given(),
+                    existing.key().as_str()
+                )));
+            }
+            return Ok(());
+        }
+        let streams = Arc::new(StreamIndex::new(&self.history, key));
+        let _ = self.history.streams.set(streams);
+        Ok(())
+    }
+
+    fn streams(&self) -> Result<&Arc<StreamIndex>> {
+        self.history.streams.get().ok_or_else(|| {
+            Error::InvalidStreamKey(format!(
+                "{} was opened without a streamKey; open it with eventlog({{ filename, streamKey: 'accountId' }}) to use streams",
+                self.history.pattern.given()
+            ))
+        })
+    }
+
+    /// Reads the events of the stream `id` in `range` (reads files: not for the JavaScript
+    /// thread).
+    pub fn read_stream(&self, id: &str, range: ReadRange) -> Result<StreamRead> {
+        self.streams()?.read(&self.history, id, range)
+    }
+
+    /// How many events the stream `id` holds.
+    pub fn stream_version(&self, id: &str) -> Result<u64> {
+        self.streams()?.version(&self.history, id)
+    }
+
+    /// A consumer's filter for the events of the stream `id`.
+    pub fn stream_filter(&self, id: String) -> Result<TypeFilter> {
+        Ok(TypeFilter::stream(self.streams()?.key().as_str(), id))
+    }
+
+    /// Indexes every sealed day's streams now.
+    pub fn index_streams(&self) -> Result<IndexReport> {
+        self.streams()?.index_sealed(&self.history)
     }
 
     pub(crate) fn is_writable(&self) -> bool {

@@ -9,6 +9,8 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
 use std::time::Instant;
 
+#[cfg(test)]
+use crate::append::Actual;
 use crate::append::{AppendOutcome, Appender, Expectation, Lines, Rejected};
 use crate::day::Day;
 use crate::debug::debug;
@@ -263,7 +265,7 @@ fn write_round(
             data.extend_from_slice(&r.data);
             expect.extend(r.expect.iter().map(|e| Expectation {
                 index: e.index + count as u32,
-                prev: e.prev,
+                expected: e.expected,
             }));
             count += r.count;
         }
@@ -295,7 +297,7 @@ fn split(outcome: &AppendOutcome, group: Vec<WriteRequest>, done: &mut Vec<Done>
         while let Some(x) = rejected.next_if(|x| x.index < end) {
             mine.push(Rejected {
                 index: x.index - offset,
-                actual: x.actual,
+                actual: x.actual.clone(),
             });
         }
         let kept = r.count - mine.len() as u64;
@@ -323,6 +325,7 @@ fn split(outcome: &AppendOutcome, group: Vec<WriteRequest>, done: &mut Vec<Done>
                     prev_pos,
                     new_day: outcome.new_day,
                     rejected: mine,
+                    versions: versions_of(&outcome.versions, kept_before, written),
                     error,
                 },
             },
@@ -330,6 +333,13 @@ fn split(outcome: &AppendOutcome, group: Vec<WriteRequest>, done: &mut Vec<Done>
         offset = end;
         kept_before += kept;
     }
+}
+
+/// The versions of `written` lines from the `from`th written line of an append on.
+fn versions_of(all: &[u64], from: u64, written: u64) -> Vec<u64> {
+    let start = (from as usize).min(all.len());
+    let end = (start + written as usize).min(all.len());
+    all[start..end].to_vec()
 }
 
 /// A failed flush fails every durable event of the round: written, but not known to be
@@ -476,6 +486,7 @@ mod tests {
             prev_pos: Some(2026112600000009),
             new_day: false,
             rejected: Vec::new(),
+            versions: Vec::new(),
             error: Some(Error::write(
                 "write to",
                 "f",
@@ -515,13 +526,14 @@ mod tests {
             rejected: vec![
                 Rejected {
                     index: 1,
-                    actual: Some(2026112600000010),
+                    actual: Actual::Prev(Some(2026112600000010)),
                 },
                 Rejected {
                     index: 2,
-                    actual: Some(2026112600000010),
+                    actual: Actual::Prev(Some(2026112600000010)),
                 },
             ],
+            versions: Vec::new(),
             error: None,
         };
         let mut done = Vec::new();
