@@ -151,10 +151,14 @@ async function addBurst(opts = {}) {
   log.stop()
   checkAdds(ids, results)
   checkFiles(ids, events)
-  // With streamKey 'customer' (unique per event below 100,000), every add starts its stream.
+  // With streamKey 'customer' (unique per event below 100,000), every add starts its stream;
+  // with 'currency' (always 'SEK') every add is to one stream.
   if (opts.streamKey === 'customer' && n <= 100000)
     for (let i = 0; i < n; i++)
       if (!check(results[i].version === 1, `add #${i}: version ${results[i].version}, not 1`)) break
+  if (opts.streamKey === 'currency')
+    for (let i = 0; i < n; i++)
+      if (!check(results[i].version === i + 1, `add #${i}: version ${results[i].version}, not ${i + 1}`)) break
   return { n, eventsPerSec: (n / ms) * 1000, cpuUsPerEvent: cpu / n, maxRssMB: measuredRssMB() }
 }
 
@@ -599,6 +603,7 @@ async function durableProcess() {
 const workloads = {
   'add-burst': () => addBurst(),
   'add-burst-stream': () => addBurst({ streamKey: 'customer' }), // bench/streams.js
+  'add-burst-one-stream': () => addBurst({ streamKey: 'currency' }), // bench/streams.js
   'add-seq': addSequential,
   replay: () => replay({ asyncCallback: false }),
   'replay-lag': () => replay({ asyncCallback: false, lagTimer: true }),
