@@ -152,14 +152,15 @@ function useAlt(dir, build) {
 function startNode(
   script,
   args,
-  { timeoutMs, ipc = false, onMessage, env, nodeArgs = [], onLine, onStderr, spawnAs, cwd } = {},
+  { timeoutMs, ipc = false, onMessage, env, nodeArgs = [], onLine, onStderr, spawnAs, cwd, stdin = 'ignore' } = {},
 ) {
   if (!(timeoutMs > 0)) throw new Error('startNode: a timeout is required')
   // spawnAs: [command, args], a wrapper (perf) that runs node itself; it gets a process group
   // of its own, so that a timeout kills the wrapper and the node under it together.
   const [file, argv] = spawnAs || [process.execPath, [...nodeArgs, script, ...args]]
   const child = spawn(file, argv, {
-    stdio: ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
+    // stdin: 'pipe' for a child that takes its messages there (a Python one has no IPC channel).
+    stdio: ipc ? [stdin, 'pipe', 'pipe', 'ipc'] : [stdin, 'pipe', 'pipe'],
     env: env ? { ...process.env, ...env } : process.env,
     detached: Boolean(spawnAs),
     cwd,
@@ -203,15 +204,20 @@ function startNode(
     if (onStderr) onStderr(chunk)
   })
   if (onMessage) child.on('message', onMessage)
+  // 'exit' can come before the last of stdout is read (a 200 kB result line, a busy machine):
+  // without a result yet, it is looked for again once stdout has closed, or after 2 s (a
+  // grandchild may hold the pipe open).
+  const stdoutClosed = new Promise((resolve) => child.stdout.on('close', resolve))
   let timedOut = false
   const done = new Promise((resolve) => {
     const timer = setTimeout(() => {
       timedOut = true
       child.kill('SIGKILL')
     }, timeoutMs)
-    child.on('exit', (code, signal) => {
+    child.on('exit', async (code, signal) => {
       clearTimeout(timer)
       children.delete(child)
+      if (!result && !timedOut) await Promise.race([stdoutClosed, new Promise((r) => setTimeout(r, 2000).unref())])
       if (timedOut) resolve({ status: 'timeout', timeoutMs, partial, stderr })
       else if (result) resolve({ status: 'ok', result, stderr })
       else {

@@ -626,11 +626,19 @@ async function main() {
   const startDay = todayNumber()
   const metrics = await run()
   if (todayNumber() !== startDay) failures.push('the UTC day changed during the run; position checks may be off')
-  emit({ result: { impl, workload, ok: failures.length === 0, failures, ...metrics, window, pid: process.pid } })
-  process.exit(0)
+  emitAndExit(
+    { result: { impl, workload, ok: failures.length === 0, failures, ...metrics, window, pid: process.pid } },
+    0,
+  )
+}
+
+// process.exit() right after a write to a pipe can cut the write short (stdout to a pipe is not
+// always synchronous: a 220 kB result of durable-proc, 13,000 positions, lost its end), so the
+// exit waits for the write.
+function emitAndExit(obj, code) {
+  process.stdout.write(JSON.stringify(obj) + '\n', () => process.exit(code))
 }
 
 main().catch((err) => {
-  emit({ result: { impl, workload, ok: false, failures: [`crashed: ${(err && err.stack) || err}`] } })
-  process.exit(1)
+  emitAndExit({ result: { impl, workload, ok: false, failures: [`crashed: ${(err && err.stack) || err}`] } }, 1)
 })

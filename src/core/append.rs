@@ -242,8 +242,9 @@ impl Appender {
     /// that has a logfile if that is later. `durable`: they will be flushed with the next
     /// `sync` (and before this writer moves to another day).
     pub fn append(&mut self, day: Day, lines: Lines<'_>, durable: bool) -> AppendOutcome {
+        let ids = self.stream_ids(day, lines);
         self.locked(Mode::Wait, |a, guard, fresh| {
-            a.append_locked(guard, day, lines, fresh, durable, true)
+            a.append_locked(guard, day, lines, fresh, durable, true, ids.as_deref())
         })
         .flatten()
         .unwrap_or_else(|| AppendOutcome::failed(Error::Stopped))
@@ -258,9 +259,39 @@ impl Appender {
             return None;
         }
         self.locked(Mode::Direct, |a, guard, fresh| {
-            a.append_locked(guard, day, lines, fresh, false, false)
+            a.append_locked(guard, day, lines, fresh, false, false, None)
         })
         .flatten()
+    }
+
+    /// With a stream index, the stream of each line (id and hash), read before the writers'
+    /// lock is taken; and each stream's events on the sealed days counted then too (the first
+    /// time, that may index those days), so that other processes do not wait for it.
+    fn stream_ids(&self, day: Day, lines: Lines<'_>) -> Option<Vec<StreamOf>> {
+        let streams = self.history.streams.get()?;
+        if self.current.is_none() {
+            let _ = self.history.catalog.refresh(None);
+        }
+        let newest = self.history.catalog.newest_local();
+        let target = newest.map_or(day, |n| n.max(day));
+        let mut counted = std::collections::HashSet::new();
+        let ids = lines
+            .data
+            .split_inclusive(|&b| b == b'\n')
+            .map(|line| {
+                let id = streams
+                    .key()
+                    .stream_of_line(line.strip_suffix(b"\n").unwrap_or(line))?;
+                let h = crate::stream::hash(&id);
+                if counted.insert(h) {
+                    // Under the lock this is then a lookup (or, if the day moved meanwhile,
+                    // counted there).
+                    let _ = streams.count_before(&self.history, target, h, false);
+                }
+                Some((id, h))
+            })
+            .collect();
+        Some(ids)
     }
 
     /// Records, under the writers' lock, that `today` has begun if no writer has moved there
@@ -354,7 +385,9 @@ impl Appender {
     }
 
     /// The append itself. `may_open`: a new logfile may be opened here (not on a direct
-    /// write, which returns `None` instead and lets the writer thread do it).
+    /// write, which returns `None` instead and lets the writer thread do it). `ids`: the
+    /// lines' streams, if read already.
+    #[allow(clippy::too_many_arguments)] // each says how this append goes
     fn append_locked(
         &mut self,
         guard: &LockGuard<'_>,
@@ -363,6 +396,7 @@ impl Appender {
         fresh: bool,
         durable: bool,
         may_open: bool,
+        ids: Option<&[StreamOf]>,
     ) -> Option<AppendOutcome> {
         // Under a lease on the current (or a later) day, nothing has changed since our last
         // write: no head to read, no lines to count.
@@ -415,6 +449,7 @@ impl Appender {
                     streams.as_deref(),
                     cur,
                     lines,
+                    ids,
                     prev_pos,
                     direct,
                 );
@@ -581,6 +616,9 @@ impl Locked for Result<Day> {
     }
 }
 
+/// A line's stream: its id and the id's hash (`None`: the line names no stream).
+type StreamOf = Option<(String, u64)>;
+
 /// A batch as it will be written: the lines whose expectations hold where the batch would go
 /// (each line checked against the log as it would be with the lines before it that are kept),
 /// how many they are, and the others; with a stream index, each kept line's stream (by hash)
@@ -600,6 +638,7 @@ fn plan(
     streams: Option<&StreamIndex>,
     cur: &OpenDay,
     lines: Lines<'_>,
+    ids: Option<&[StreamOf]>,
     prev_pos: Option<u64>,
     direct: bool,
 ) -> Result<Option<Plan>> {
@@ -618,17 +657,23 @@ fn plan(
         let (stream, version) = match streams {
             None => (None, None),
             Some(s) => {
-                let stream = s
-                    .key()
-                    .stream_of_line(line.strip_suffix(b"\n").unwrap_or(line));
+                let stream = match ids {
+                    Some(ids) => ids.get(i).cloned().flatten(),
+                    None => {
+                        let text = line.strip_suffix(b"\n").unwrap_or(line);
+                        s.key().stream_of_line(text).map(|id| {
+                            let h = crate::stream::hash(&id);
+                            (id, h)
+                        })
+                    }
+                };
                 match stream {
                     None => {
                         plan.hashes.push(None);
                         plan.versions.push(0);
                         (None, None)
                     }
-                    Some(id) => {
-                        let h = crate::stream::hash(&id);
+                    Some((id, h)) => {
                         let now = match versions.get(&h) {
                             Some(v) => *v,
                             None => {

@@ -17,6 +17,7 @@
 
 mod health;
 mod layout;
+mod streams;
 mod upload;
 
 use std::fs::File;
@@ -435,6 +436,7 @@ async fn pass_locked(
             continue; // deleted since the listing (pruned by another process)
         };
         if let Some(record) = read_record(files, entry.day, url).filter(|r| r.size == size) {
+            streams::put(&ctx.remote, &history, entry.day, &record.key).await;
             history.catalog.note_archived(entry.day, record);
             verified.push((entry.day, path));
             continue;
@@ -459,6 +461,7 @@ async fn pass_locked(
         };
         match uploaded {
             Ok(archived) => {
+                streams::put(&ctx.remote, &history, entry.day, &archived.key).await;
                 history.catalog.note_archived(entry.day, archived);
                 report.uploaded.push(entry.day);
                 verified.push((entry.day, path));

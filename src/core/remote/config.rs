@@ -225,6 +225,13 @@ impl ArchiveConfig {
         self.key_for(&format!("{OWN_DIR}/index/{name}{INDEX_SUFFIX}"))
     }
 
+    /// The key of the stream index (`stream/sealed.rs`) for the key directory `key_dir` of the
+    /// day at `day_key`: `prefix/_eventlog/streams/<key_dir>/<the day's name>.sidx`.
+    pub fn stream_index_key(&self, day_key: &str, key_dir: &str) -> KeyPath {
+        let name = self.relative_name(day_key).unwrap_or(day_key);
+        self.key_for(&format!("{OWN_DIR}/streams/{key_dir}/{name}.sidx"))
+    }
+
     /// The region requests are signed for: the option, else `AWS_REGION`, else
     /// `AWS_DEFAULT_REGION`, else us-east-1.
     pub fn region(&self) -> String {

@@ -190,6 +190,18 @@ impl Remote {
         index
     }
 
+    /// Bytes `range` of the object at `key` (one ranged GET).
+    pub fn get_range(&self, key: &KeyPath, range: std::ops::Range<u64>) -> io::Result<Bytes> {
+        let (store, key) = (self.store.clone(), key.clone());
+        self.wait(async move { store.get_range(&key, range).await.map_err(to_io) })
+    }
+
+    /// The size of the object at `key`, or `NotFound`.
+    pub fn size_of(&self, key: &KeyPath) -> io::Result<u64> {
+        let (store, key) = (self.store.clone(), key.clone());
+        self.wait(async move { head_info(&store, &key).await.map(|info| info.size) })
+    }
+
     /// A reader of an archived day.
     pub fn open_day(&self, day: &ArchivedDay) -> RemoteDay {
         RemoteDay {

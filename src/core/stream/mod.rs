@@ -205,6 +205,9 @@ impl StreamIndex {
         if let Some(ix) = on_disk() {
             return Ok((self.remember(entry.day, ix), false));
         }
+        if let Some(ix) = self.in_archive(history, entry, size) {
+            return Ok((self.remember(entry.day, ix), false));
+        }
         let _one = self.building.lock().unwrap_or_else(|e| e.into_inner());
         // Another thread may have built it while we waited.
         if let Some(ix) = on_disk() {
@@ -239,6 +242,59 @@ impl StreamIndex {
             .map_err(|e| Error::read("read", &path, e))?;
         debug!("streams", "indexed {name}: {} events in streams", ix.events);
         Ok((self.remember(entry.day, ix), true))
+    }
+
+    /// The index uploaded with a day that is only in the archive, read there in ranges; `None`
+    /// if there is none that fits the day (then it is built from the day's bytes).
+    fn in_archive(&self, history: &History, entry: &DayEntry, size: u64) -> Option<SealedStreams> {
+        let archived = entry.archived.as_ref()?;
+        if entry
+            .local
+            .as_ref()
+            .is_some_and(|p| std::path::Path::new(p).exists())
+        {
+            return None;
+        }
+        let remote = history.remote()?.clone();
+        let key = remote
+            .config
+            .stream_index_key(&archived.key, &self.key.dir_name());
+        let found = remote.size_of(&key).and_then(|object| {
+            let store = Store::Archive {
+                remote: remote.clone(),
+                key: key.clone(),
+                size: object,
+            };
+            SealedStreams::open(store, self.key.as_str())
+        });
+        match found {
+            Ok(ix) if ix.file_size == size => Some(ix),
+            Ok(_) => None,
+            Err(e) => {
+                debug!("streams", "no stream index at {key}: {e}");
+                None
+            }
+        }
+    }
+
+    /// The saved index of a sealed day, for the archive (built if need be), unless it was
+    /// uploaded already.
+    pub(crate) fn for_archive(&self, history: &History, day: Day) -> Option<Vec<u8>> {
+        if self.uploaded_marker(day).exists() || !self.save.load(Ordering::Relaxed) {
+            return None;
+        }
+        let entry = history.catalog.entry(day)?;
+        self.sealed_of(history, &entry).ok()?;
+        std::fs::read(self.dir.join(format!("{:08}.sidx", day.number()))).ok()
+    }
+
+    /// Notes that the index of `day` is in the archive.
+    pub(crate) fn mark_uploaded(&self, day: Day) {
+        let _ = std::fs::write(self.uploaded_marker(day), b"");
+    }
+
+    fn uploaded_marker(&self, day: Day) -> PathBuf {
+        self.dir.join(format!("{:08}.sidx.archived", day.number()))
     }
 
     fn cached(&self, day: Day, size: u64) -> Option<Arc<SealedStreams>> {
@@ -391,11 +447,7 @@ impl StreamIndex {
         for (i, version, (line, offset)) in wanted {
             let part = &parts[i];
             if reader.as_ref().is_none_or(|(at, _)| *at != i) {
-                let name = history.name_of(part.entry.day);
-                let source = history
-                    .open(&part.entry)
-                    .map_err(|e| Error::read("open", &name, e))?;
-                reader = Some((i, LineAt::new(source)));
+                reader = Some((i, LineAt::new(point_source(history, &part.entry)?)));
             }
             let Some((_, lines)) = reader.as_mut() else {
                 continue;
@@ -499,7 +551,13 @@ impl StreamIndex {
     }
 }
 
+/// The log's days: listed here, and (the first time) in its archive.
 fn refresh(history: &History) -> Result<Vec<DayEntry>> {
+    if let Some(remote) = history.remote() {
+        remote
+            .ensure_listed(&history.catalog)
+            .map_err(|e| crate::remote::failure::classify(&remote.config, &e))?;
+    }
     history
         .catalog
         .refresh(None)
@@ -525,20 +583,75 @@ fn day_size(history: &History, entry: &DayEntry) -> Result<u64> {
     }
 }
 
+/// Where a read of a few lines of a day goes: the day's source (a local file), or single
+/// ranged reads of its archived object (the archive's day reader fetches megabytes ahead,
+/// which suits a replay, not a point read).
+enum Point {
+    Day(DaySource),
+    Archive {
+        remote: Arc<crate::remote::Remote>,
+        key: object_store::path::Path,
+        size: u64,
+    },
+}
+
+impl Point {
+    fn read_at(&mut self, buf: &mut [u8], at: u64) -> io::Result<usize> {
+        match self {
+            Point::Day(source) => source.read_at(buf, at),
+            Point::Archive { remote, key, size } => {
+                let end = (at + buf.len() as u64).min(*size);
+                if at >= end {
+                    return Ok(0);
+                }
+                let got = remote.get_range(key, at..end)?;
+                let n = got.len().min(buf.len());
+                buf[..n].copy_from_slice(&got[..n]);
+                Ok(n)
+            }
+        }
+    }
+
+    /// How much to read at once: lines near each other come in one read.
+    fn window(&self) -> usize {
+        match self {
+            Point::Day(_) => 64 * 1024,
+            Point::Archive { .. } => 16 * 1024,
+        }
+    }
+}
+
+/// How to read lines of `entry`: its local file if it has one, else its archived object.
+fn point_source(history: &History, entry: &DayEntry) -> Result<Point> {
+    let local = entry
+        .local
+        .as_ref()
+        .is_some_and(|p| std::path::Path::new(p).exists());
+    if let (false, Some(archived), Some(remote)) = (local, &entry.archived, history.remote()) {
+        return Ok(Point::Archive {
+            remote: remote.clone(),
+            key: object_store::path::Path::from(archived.key.as_str()),
+            size: archived.size,
+        });
+    }
+    history
+        .open(entry)
+        .map(Point::Day)
+        .map_err(|e| Error::read("open", history.name_of(entry.day), e))
+}
+
 /// Reads whole lines at given offsets of a day, through a window that serves nearby lines
-/// without another read (an archived day is read in ranges).
+/// without another read.
 struct LineAt {
-    source: DaySource,
+    source: Point,
     window: Vec<u8>,
     window_at: u64,
     /// The window ends where the data ends.
     at_end: bool,
 }
 
-const WINDOW: usize = 64 * 1024;
-
 impl LineAt {
-    fn new(source: DaySource) -> LineAt {
+    fn new(source: Point) -> LineAt {
         LineAt {
             source,
             window: Vec::new(),
@@ -572,7 +685,7 @@ impl LineAt {
         let skip = usize::from(offset > 0);
         let end = self.window_at + self.window.len() as u64;
         if start < self.window_at || start >= end {
-            self.fill(start, WINDOW)?;
+            self.fill(start, self.source.window())?;
         }
         loop {
             let bytes = &self.window[(start - self.window_at) as usize..];
@@ -586,7 +699,7 @@ impl LineAt {
             if self.at_end {
                 return Ok(None);
             }
-            let size = (bytes.len() * 2).max(WINDOW);
+            let size = (bytes.len() * 2).max(self.source.window());
             self.fill(start, size)?;
         }
     }

@@ -18,8 +18,12 @@
 
 use std::fs::File;
 use std::io;
+use std::sync::Arc;
+
+use object_store::path::Path as KeyPath;
 
 use super::day_streams::{DayStreams, Entry};
+use crate::remote::Remote;
 use crate::sys::FileExt;
 
 const MAGIC: &[u8; 8] = b"EVLSTX1\n";
@@ -72,10 +76,16 @@ pub fn encode(day: &DayStreams, key: &str, file_size: u64) -> Vec<u8> {
     out
 }
 
-/// Where the bytes of an index are: its file, or memory (one that could not be saved).
+/// Where the bytes of an index are: its file, memory (one that could not be saved), or the
+/// archive (read in ranges: a lookup costs a few small requests, not the day).
 pub enum Store {
     File(File),
     Memory(Vec<u8>),
+    Archive {
+        remote: Arc<Remote>,
+        key: KeyPath,
+        size: u64,
+    },
 }
 
 impl Store {
@@ -90,6 +100,18 @@ impl Store {
                 buf.copy_from_slice(src);
                 Ok(())
             }
+            Store::Archive { remote, key, size } => {
+                let end = at + buf.len() as u64;
+                if end > *size {
+                    return Err(invalid("shorter than its header says"));
+                }
+                let got = remote.get_range(key, at..end)?;
+                if got.len() != buf.len() {
+                    return Err(invalid("the store sent another length than asked"));
+                }
+                buf.copy_from_slice(&got);
+                Ok(())
+            }
         }
     }
 
@@ -97,6 +119,7 @@ impl Store {
         match self {
             Store::File(f) => Ok(f.metadata()?.len()),
             Store::Memory(m) => Ok(m.len() as u64),
+            Store::Archive { size, .. } => Ok(*size),
         }
     }
 }
