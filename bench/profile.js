@@ -48,6 +48,8 @@ const DEFAULT_N = {
   replay: 200000,
   'replay-async': 200000,
   'add-burst': 20000,
+  'add-burst-stream': 20000,
+  'add-burst-one-stream': 20000,
   'add-seq': 2000,
   'add-unread': 20000,
   'add-id-only': 20000,

@@ -768,7 +768,17 @@ async function main() {
   // --- 4. the add burst, with streamKey and without ---
   if (!opts['skip-burst'] && hasStreams) {
     const KINDS = { plain: 'add-burst', stream: 'add-burst-stream', one: 'add-burst-one-stream' }
-    const w = { plain: [], stream: [], one: [], plainCpu: [], streamCpu: [], oneCpu: [] }
+    const w = {
+      plain: [],
+      stream: [],
+      one: [],
+      plainCpu: [],
+      streamCpu: [],
+      oneCpu: [],
+      plainRss: [],
+      streamRss: [],
+      oneRss: [],
+    }
     const kinds = Object.keys(KINDS)
     for (let i = 0; i < burstRuns; i++) {
       for (let k = 0; k < kinds.length; k++) {
@@ -781,6 +791,7 @@ async function main() {
         if (r instanceof Error) throw r
         w[which].push(r.eventsPerSec)
         w[`${which}Cpu`].push(r.cpuUsPerEvent)
+        w[`${which}Rss`].push(r.maxRssMB)
       }
     }
     R.burst = {
@@ -793,6 +804,9 @@ async function main() {
       one: median(w.one),
       oneCpu: median(w.oneCpu),
       oneRatio: median(w.one) / median(w.plain),
+      plainRss: median(w.plainRss),
+      streamRss: median(w.streamRss),
+      oneRss: median(w.oneRss),
       all: w,
     }
     step(
@@ -915,7 +929,7 @@ async function main() {
       `${fmt(R.burst.plain, 0)} ev/s`,
       '',
       '',
-      `${fmt(R.burst.plainCpu)} µs CPU/ev`,
+      `${fmt(R.burst.plainCpu)} µs CPU/ev, ${fmt(R.burst.plainRss)} MB peak RSS`,
     ])
     rows.push([
       "add burst, streamKey: 'customer' (a new stream per add)",
@@ -923,7 +937,7 @@ async function main() {
       `${fmt(R.burst.stream, 0)} ev/s`,
       '≥ 0.85×',
       met(R.burst.ratio >= 0.85),
-      `${fmtX(R.burst.ratio)} (${fmt(R.burst.streamCpu)} µs CPU/ev)`,
+      `${fmtX(R.burst.ratio)} (${fmt(R.burst.streamCpu)} µs CPU/ev, ${fmt(R.burst.streamRss)} MB)`,
     ])
     rows.push([
       "add burst, streamKey: 'currency' (all in one stream)",
@@ -931,7 +945,7 @@ async function main() {
       `${fmt(R.burst.one, 0)} ev/s`,
       '≥ 0.85×',
       met(R.burst.oneRatio >= 0.85),
-      `${fmtX(R.burst.oneRatio)} (${fmt(R.burst.oneCpu)} µs CPU/ev)`,
+      `${fmtX(R.burst.oneRatio)} (${fmt(R.burst.oneCpu)} µs CPU/ev, ${fmt(R.burst.oneRss)} MB)`,
     ])
   }
   console.log('\n' + layout(rows, 2))
@@ -944,7 +958,9 @@ async function main() {
     // index), and it keeps a partition file and an index file open per stream.
     const scale = (opts.events * opts.streams) / (R.nes.events * R.nes.streams)
     const est =
-      R.nes.setupMs !== null ? `, ≈ ${fmt((R.nes.setupMs * scale) / 3600000)} h at the full size by that rate` : ''
+      R.nes.setupMs !== null
+        ? `, ≈ ${R.nes.setupMs * scale >= 3600000 ? `${fmt((R.nes.setupMs * scale) / 3600000)} h` : `${fmt((R.nes.setupMs * scale) / 60000)} min`} at this size by that rate`
+        : ''
     notes.push(
       `node-event-storage runs on a smaller history (${nesHistory}), 100 events a stream as in ours: each of its commits is matched against every stream's index (setup time ∝ events × streams${est}), and it holds 2 open files per stream (${short(opts.streams)} streams: ${short(2 * opts.streams)} fds; ulimit -n here ${ulimit()})`,
     )
