@@ -1,7 +1,8 @@
 'use strict'
 // The fault suite: writers killed with SIGKILL mid-write, write failures from a file size
-// limit, torn fragments, all with several processes. Quick by default (a few trials, part of
-// `npm test`); `npm run test:faults` runs the full suite (FAULT_TRIALS=40).
+// limit, torn fragments, all with several processes; stream writers and indexers killed.
+// Quick by default (a few trials, part of `npm test`); `npm run test:faults` runs the full
+// suite (FAULT_TRIALS=40).
 
 const assert = require('node:assert/strict')
 const { spawn } = require('node:child_process')
@@ -10,7 +11,7 @@ const path = require('node:path')
 const { test } = require('node:test')
 
 const eventlog = require('..')
-const { tmpdir, within, deferred } = require('./helpers')
+const { tmpdir, within, deferred, startNode } = require('./helpers')
 const { scaled } = require('./support/platform')
 
 const TRIALS = Number(process.env.FAULT_TRIALS || 3)
@@ -136,6 +137,114 @@ for (const durable of [false, true]) {
     },
   )
 }
+
+/** Past days of events in 50 streams (`s0`…`s49`), written as the package writes them. */
+function plantStreams(dir, days, perDay) {
+  for (let ago = days; ago >= 1; ago--) {
+    const day = new Date(Date.now() - ago * 86400000).toISOString().slice(0, 10)
+    const lines = []
+    for (let n = 0; n < perDay; n++) {
+      const i = (days - ago) * perDay + n
+      lines.push(JSON.stringify({ event: { acc: `s${i % 50}`, i }, meta: { id: `id${String(i).padStart(30, '0')}` } }))
+    }
+    fs.writeFileSync(path.join(dir, `e-${day}.log`), lines.join('\n') + '\n')
+  }
+}
+
+/**
+ * A writer adding to streams and an indexer of the history, each killed at a seeded moment;
+ * then every stream read through what is left of the index must be what a replay finds.
+ */
+async function streamCrashTrial(t, seed) {
+  const dir = tmpdir(t)
+  const pattern = path.join(dir, 'e-%y-%m-%d.log')
+  plantStreams(dir, 4, 15000)
+  const writer = startNode(
+    `const log = eventlog({ filename: ${JSON.stringify(pattern)}, streamKey: 'acc' })
+     let n = 0
+     function batch() {
+       let last
+       for (let k = 0; k < 100; k++) last = log.add({ acc: 's' + (n % 50), i: 1e6 + n++, pad: 'x'.repeat(n % 40) })
+       if (n === 500) last.promise.then(() => console.log('written'))
+       setImmediate(batch)
+     }
+     batch()`,
+    { timeoutMs: 60000 },
+  )
+  await within(30000, writer.output(/written/), 'the stream writer')
+  await sleep((seed * 37) % 200)
+  writer.kill('SIGKILL')
+  await writer.done
+  const indexer = startNode(
+    `const log = eventlog({ filename: ${JSON.stringify(pattern)}, streamKey: 'acc' })
+     console.log('indexing')
+     log.indexStreams().then(() => console.log('indexed'))`,
+    { timeoutMs: 60000 },
+  )
+  await within(30000, indexer.output(/indexing/), 'the indexer')
+  await sleep((seed * 13) % 150)
+  indexer.kill('SIGKILL')
+  await indexer.done
+  // What a replay finds, stream by stream.
+  const byStream = new Map()
+  const seen = await readAllEvents(pattern)
+  for (const { event, pos } of seen) {
+    if (!byStream.has(event.acc)) byStream.set(event.acc, [])
+    byStream.get(event.acc).push([event.i, byStream.get(event.acc).length + 1, pos])
+  }
+  assert.ok(
+    seen.some((e) => e.event.i >= 1e6),
+    'the writer wrote before it was killed',
+  )
+  const log = eventlog({ filename: pattern, streamKey: 'acc' })
+  t.after(() => log.stop())
+  for (const s of [0, 1, 17, 49]) {
+    const read = await within(30000, log.readStream(`s${s}`), 'a stream read')
+    assert.deepEqual(
+      read.events.map((e) => [e.event.i, e.meta.version, e.meta.pos]),
+      byStream.get(`s${s}`),
+      `s${s}`,
+    )
+  }
+  const v = await log.streamVersion('s3')
+  assert.equal((await log.add({ acc: 's3' }, { expectedVersion: v }).promise).version, v + 1)
+  await log.stop()
+  return { events: seen.length }
+}
+
+/** Every event of a log with its position, read once to its end. */
+async function readAllEvents(pattern) {
+  const log = eventlog({ filename: pattern, readOnly: true })
+  const seen = []
+  const sync = deferred()
+  const c = log.consume(
+    (event, meta) => seen.push({ event, pos: meta.pos }),
+    0,
+    () => sync.resolve(),
+  )
+  await within(30000, sync.promise, 'reading the log after the crash')
+  c.stop()
+  await log.stop()
+  return seen
+}
+
+test(
+  `kill -9 while appending to streams and while indexing them: the same results after, ${TRIALS} trials`,
+  { timeout: scaled(60000 + TRIALS * 30000) },
+  async (t) => {
+    const results = []
+    for (let trial = 1; trial <= TRIALS; trial++) {
+      const seed = trial * 104729
+      try {
+        results.push(await streamCrashTrial(t, seed))
+      } catch (err) {
+        err.message = `trial with seed ${seed}: ${err.message}`
+        throw err
+      }
+    }
+    t.diagnostic(`trials: ${JSON.stringify(results)}`)
+  },
+)
 
 test('a file size limit (ulimit -f) fails writes cleanly: every promise settles, no partial line', async (t) => {
   const dir = tmpdir(t)
