@@ -3,8 +3,13 @@
 // Streams (issue 15): one aggregate's events without replaying the log, side by side in one run.
 //
 //   node bench/streams.js [--quick] [--events=10000000] [--streams=100000] [--days=30]
-//                         [--dir=PATH] [--keep] [--runs=N] [--nes-events=200000] [--burst-runs=N]
-//                         [--skip-nes] [--skip-replay] [--skip-burst]
+//                         [--dir=PATH] [--keep] [--runs=15] [--reads=1000] [--index-runs=3]
+//                         [--replay-runs=3] [--burst-runs=9] [--burst-n=20000]
+//                         [--nes-events=200000] [--skip-nes] [--skip-replay] [--skip-burst]
+//
+// --keep without --dir keeps the history in $TMPDIR/eventlog-bench-streams-<events>-<streams>
+// (with node-event-storage's store beside it), for reruns; delete it when done (1.5 GB at the
+// full size).
 //
 // The history: --days past UTC days of daily logfiles written straight in the package's line
 // format (`{"event":{…},"meta":{"id":"…"}}`, as bench/fixtures.js does), --events events spread
@@ -12,7 +17,10 @@
 // one ("acc-0000000"), holds exactly 100 events spread evenly over the whole history; every
 // other event goes to one of the others by a hash of its number (≈ events ÷ streams each).
 // Generated into a temporary directory removed at exit, or into --dir (kept, and reused by a
-// later run with the same sizes: the manifest there says what it holds).
+// later run with the same sizes: the manifest there says what it holds). As generated, the
+// newest file is yesterday's, a day not sealed yet (no .sidx): a fresh read is measured on
+// that first; then one event (in no stream) is added today, sealing every past day, and all
+// the rest is measured on that.
 //
 // Measured, each in fresh child processes (this script run with --child):
 //   1. readStream of the 100-event stream: (a) a fresh process, eventlog() → result and
@@ -27,8 +35,10 @@
 //   2. `await log.indexStreams()` on a fresh open of the history with no stream index: ms and
 //      events/s (goal ≥ 1,000,000/s).
 //   3. The index on disk: bytes of the .sidx files ÷ events (goal ≤ 24).
-//   4. The add burst of bench/workloads.js (20,000 adds in one tick, awaited), with
-//      `streamKey` against without, interleaved runs (goal ≥ 0.85×).
+//   4. The add burst of bench/workloads.js (20,000 adds in one tick, awaited) without
+//      `streamKey`, with `streamKey: 'customer'` (each add a new stream) and with
+//      `streamKey: 'currency'` (all in one stream), interleaved runs (goal ≥ 0.85×).
+// Also: the first read with no stream index yet, streamVersion, reads of distinct streams.
 // Every read is checked before it is timed: exactly the 100 events, in log order, versions
 // 1..100, the positions, ids and events written; the replay must find the same.
 //
