@@ -152,6 +152,9 @@ pub struct Appender {
 /// leases).
 pub const LEASE: Duration = Duration::from_millis(2);
 
+/// The most lines of a log with streams written directly on the JavaScript thread.
+const DIRECT_STREAM_LINES: u64 = 64;
+
 /// How a locked section may take the writers' lock.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -258,6 +261,11 @@ impl Appender {
         if self.current.as_ref().is_none_or(|c| c.day < day) {
             return None;
         }
+        // A large batch of a log with streams has every line read for its stream: on the
+        // writer thread, that runs beside the JavaScript thread instead of on it.
+        if lines.count > DIRECT_STREAM_LINES && self.history.streams.get().is_some() {
+            return None;
+        }
         self.locked(Mode::Direct, |a, guard, fresh| {
             a.append_locked(guard, day, lines, fresh, false, false, None)
         })
@@ -274,8 +282,7 @@ impl Appender {
         }
         let newest = self.history.catalog.newest_local();
         let target = newest.map_or(day, |n| n.max(day));
-        let mut counted = std::collections::HashSet::new();
-        let ids = lines
+        let ids: Vec<StreamOf> = lines
             .data
             .split_inclusive(|&b| b == b'\n')
             .map(|line| {
@@ -283,14 +290,14 @@ impl Appender {
                     .key()
                     .stream_of_line(line.strip_suffix(b"\n").unwrap_or(line))?;
                 let h = crate::stream::hash(&id);
-                if counted.insert(h) {
-                    // Under the lock this is then a lookup (or, if the day moved meanwhile,
-                    // counted there).
-                    let _ = streams.count_before(&self.history, target, h, false);
-                }
                 Some((id, h))
             })
             .collect();
+        let mut hashes: Vec<u64> = ids.iter().flatten().map(|(_, h)| *h).collect();
+        hashes.sort_unstable();
+        hashes.dedup();
+        // Under the lock this is then a lookup (or, if the day moved meanwhile, counted there).
+        let _ = streams.counts_before(&self.history, target, &hashes, false);
         Some(ids)
     }
 
@@ -649,62 +656,62 @@ fn plan(
         hashes: Vec::new(),
         versions: Vec::new(),
     };
+    // Each line's stream, then each stream's version now: one look at the counts for the
+    // whole batch (the locks they are behind are taken once, not once per stream).
+    let parsed: Vec<StreamOf>;
+    let streams_of: &[StreamOf] = match (streams, ids) {
+        (None, _) => &[],
+        (Some(_), Some(ids)) => ids,
+        (Some(s), None) => {
+            parsed = lines
+                .data
+                .split_inclusive(|&b| b == b'\n')
+                .map(|line| {
+                    let text = line.strip_suffix(b"\n").unwrap_or(line);
+                    let id = s.key().stream_of_line(text)?;
+                    let h = crate::stream::hash(&id);
+                    Some((id, h))
+                })
+                .collect();
+            &parsed
+        }
+    };
     // Each stream's version after the lines kept so far.
     let mut versions: HashMap<u64, u64> = HashMap::new();
+    if let Some(s) = streams {
+        let mut hashes: Vec<u64> = streams_of.iter().flatten().map(|(_, h)| *h).collect();
+        hashes.sort_unstable();
+        hashes.dedup();
+        let Some(before) = s.counts_before(history, cur.day, &hashes, direct)? else {
+            return Ok(None);
+        };
+        let today = s.with_writers_day(cur.day, &cur.file, cur.len, direct, |d| {
+            hashes.iter().map(|h| (*h, d.count(*h))).collect::<Vec<_>>()
+        })?;
+        let Some(today) = today else {
+            return Ok(None);
+        };
+        versions = today
+            .into_iter()
+            .map(|(h, n)| (h, n + before.get(&h).copied().unwrap_or(0)))
+            .collect();
+    }
     let (mut prev, mut next) = (prev_pos, encode(cur.day, cur.lines));
     let mut expect = lines.expect.iter().peekable();
     for (i, line) in lines.data.split_inclusive(|&b| b == b'\n').enumerate() {
-        let (stream, version) = match streams {
-            None => (None, None),
-            Some(s) => {
-                let stream = match ids {
-                    Some(ids) => ids.get(i).cloned().flatten(),
-                    None => {
-                        let text = line.strip_suffix(b"\n").unwrap_or(line);
-                        s.key().stream_of_line(text).map(|id| {
-                            let h = crate::stream::hash(&id);
-                            (id, h)
-                        })
-                    }
-                };
-                match stream {
-                    None => {
-                        plan.hashes.push(None);
-                        plan.versions.push(0);
-                        (None, None)
-                    }
-                    Some((id, h)) => {
-                        let now = match versions.get(&h) {
-                            Some(v) => *v,
-                            None => {
-                                let Some(before) = s.count_before(history, cur.day, h, direct)?
-                                else {
-                                    return Ok(None);
-                                };
-                                let today =
-                                    s.with_writers_day(cur.day, &cur.file, cur.len, direct, |d| {
-                                        d.count(h)
-                                    })?;
-                                let Some(today) = today else {
-                                    return Ok(None);
-                                };
-                                before + today
-                            }
-                        };
-                        plan.hashes.push(Some(h));
-                        plan.versions.push(now + 1);
-                        (Some((id, h)), Some(now))
-                    }
-                }
-            }
-        };
+        let stream = streams_of.get(i).and_then(Option::as_ref);
+        let version = stream.map(|(_, h)| versions.get(h).copied().unwrap_or(0));
+        if streams.is_some() {
+            plan.hashes.push(stream.map(|(_, h)| *h));
+            plan.versions.push(version.map_or(0, |v| v + 1));
+        }
         let mut actual = None;
         while let Some(e) = expect.next_if(|e| e.index as usize == i) {
             let failed = match e.expected {
                 Expected::Prev(p) => (p != prev).then_some(Actual::Prev(prev)),
                 Expected::Version(v) => {
                     (Some(v) != version || stream.is_none()).then(|| Actual::Version {
-                        stream: stream.as_ref().map(|(id, _)| id.clone()),
+                        stream: stream.map(|(id, _)| id.clone()),
                         version: version.unwrap_or(0),
                     })
                 }
@@ -722,7 +729,7 @@ fn plan(
             }
             continue;
         }
-        if let (Some((_, h)), Some(v)) = (&stream, version) {
+        if let (Some((_, h)), Some(v)) = (stream, version) {
             versions.insert(*h, v + 1);
         }
         plan.data.extend_from_slice(line);

@@ -80,17 +80,7 @@ pub struct LockGuard<'a> {
 impl LockGuard<'_> {
     /// The newest day a writer has recorded, if any.
     pub fn head(&self) -> Result<Option<Day>> {
-        let mut buf = [0u8; 8];
-        match self.lock.file.read_exact_at(&mut buf, 0) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
-            Err(e) => return Err(Error::read("read", &self.lock.path, e)),
-        }
-        let text = std::str::from_utf8(&buf).unwrap_or("");
-        Ok(text
-            .parse::<u32>()
-            .ok()
-            .and_then(|n| Day::from_number(n, "lock file").ok()))
+        read_head(&self.lock.file).map_err(|e| Error::read("read", &self.lock.path, e))
     }
 
     /// Keeps the lock held when the guard goes (release it with `WriterLock::unlock`).
@@ -106,6 +96,29 @@ impl LockGuard<'_> {
             .write_all_at(text.as_bytes(), 0)
             .map_err(|e| Error::write("write", &self.lock.path, e))
     }
+}
+
+/// The head recorded in a lock file (8 digits at its start), if any.
+fn read_head(file: &File) -> io::Result<Option<Day>> {
+    let mut buf = [0u8; 8];
+    match file.read_exact_at(&mut buf, 0) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) => return Err(e),
+    }
+    let text = std::str::from_utf8(&buf).unwrap_or("");
+    Ok(text
+        .parse::<u32>()
+        .ok()
+        .and_then(|n| Day::from_number(n, "lock file").ok()))
+}
+
+/// The newest day any writer has recorded, read without the lock (for a reader: every day
+/// before it is sealed, since writers append to it or later). `None` if there is no lock
+/// file, or it records none.
+pub fn recorded_head(files: &OwnFiles) -> Option<Day> {
+    let file = File::open(files.lock()).ok()?;
+    read_head(&file).ok().flatten()
 }
 
 impl Drop for LockGuard<'_> {

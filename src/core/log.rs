@@ -181,8 +181,10 @@ impl Log {
         }
         if options.writable {
             log.start_writer()?;
-            if let Some(streams) = log.history.streams.get() {
-                streams.index_in_background(log.history.clone());
+            if let (Some(streams), Ok(writer)) = (log.history.streams.get(), log.writer()) {
+                let handle = writer.sealer();
+                let seal = Box::new(move |today| handle.seal_before(today));
+                streams.index_in_background(log.history.clone(), seal);
             }
         }
         Ok(log)
@@ -315,9 +317,14 @@ impl Log {
         Ok(TypeFilter::stream(self.streams()?.key().as_str(), id))
     }
 
-    /// Indexes every sealed day's streams now.
+    /// Indexes every sealed day's streams now; a writable log first seals the days before
+    /// today (as its archiver does), so that yesterday is indexed too.
     pub fn index_streams(&self) -> Result<IndexReport> {
-        self.streams()?.index_sealed(&self.history)
+        let streams = self.streams()?;
+        if let Ok(writer) = self.writer() {
+            writer.sealer().seal_before(self.history.clock.today())?;
+        }
+        streams.index_sealed(&self.history)
     }
 
     pub(crate) fn is_writable(&self) -> bool {

@@ -87,6 +87,12 @@ pub struct IndexReport {
     pub millis: u64,
 }
 
+/// How a log's writer seals the days before a given day (`Appender::seal_before`).
+pub type Sealer = Box<dyn FnOnce(Day) -> Result<Day> + Send>;
+
+/// Streams whose counts before the writer's day are remembered, at most (then it starts over).
+const TOTALS_MAX: usize = 1 << 20;
+
 /// The stream index of one log for one key.
 pub struct StreamIndex {
     key: StreamKey,
@@ -134,23 +140,27 @@ impl StreamIndex {
 
     /// Lets this index save what it builds (the log is writable), and index the sealed days
     /// on a thread of its own (once).
-    pub fn index_in_background(self: &Arc<Self>, history: Arc<History>) {
+    /// `seal`: how the log's writer seals the days before today (so that yesterday, the
+    /// newest logfile until something is written today, is indexed too).
+    pub fn index_in_background(self: &Arc<Self>, history: Arc<History>, seal: Sealer) {
         if self.save.swap(true, Ordering::Relaxed) {
             return;
         }
         let me = self.clone();
         let spawned = std::thread::Builder::new()
             .name("eventlog-streams".into())
-            .spawn(move || match me.index_sealed(&history) {
-                Ok(r) => debug!(
-                    "streams",
-                    "indexed {} days ({} built, {} events) in {} ms",
-                    r.days,
-                    r.built,
-                    r.events,
-                    r.millis
-                ),
-                Err(e) => debug!("streams", "indexing stopped: {e}"),
+            .spawn(move || {
+                match seal(history.clock.today()).and_then(|_| me.index_sealed(&history)) {
+                    Ok(r) => debug!(
+                        "streams",
+                        "indexed {} days ({} built, {} events) in {} ms",
+                        r.days,
+                        r.built,
+                        r.events,
+                        r.millis
+                    ),
+                    Err(e) => debug!("streams", "indexing stopped: {e}"),
+                }
             });
         if let (Ok(thread), Ok(mut slot)) = (spawned, self.background.lock()) {
             *slot = Some(thread);
@@ -171,8 +181,9 @@ impl StreamIndex {
     pub fn index_sealed(&self, history: &History) -> Result<IndexReport> {
         let started = Instant::now();
         let days = refresh(history)?;
+        let sealed = sealed_rule(history);
         let mut report = IndexReport::default();
-        for entry in days.iter().filter(|e| history.is_sealed(e.day)) {
+        for entry in days.iter().filter(|e| sealed(e.day)) {
             let (ix, built) = self.sealed_of(history, entry)?;
             report.days += 1;
             report.events += ix.events;
@@ -324,10 +335,10 @@ impl StreamIndex {
     ) -> Result<Part> {
         for attempt in 0..2 {
             let (ix, _) = self.sealed_of(history, entry)?;
-            let found = ix.lookup(h).and_then(|g| match g {
-                Some(g) if entries => Ok((u64::from(g.count), ix.entries(g)?)),
-                Some(g) => Ok((u64::from(g.count), Vec::new())),
-                None => Ok((0, Vec::new())),
+            let found = ix.stream(h).map(|list| match list {
+                Some(list) if entries => (list.len() as u64, list.as_ref().clone()),
+                Some(list) => (list.len() as u64, Vec::new()),
+                None => (0, Vec::new()),
             });
             match found {
                 Ok((count, list)) => {
@@ -395,9 +406,10 @@ impl StreamIndex {
     /// Every day's part of the stream `h`.
     fn parts(&self, history: &History, h: u64, entries: bool) -> Result<Vec<Part>> {
         let days = refresh(history)?;
+        let sealed = sealed_rule(history);
         days.iter()
             .map(|e| {
-                if history.is_sealed(e.day) {
+                if sealed(e.day) {
                     self.sealed_part(history, e, h, entries)
                 } else {
                     self.open_part(history, e, h, entries)
@@ -484,36 +496,57 @@ impl StreamIndex {
         })
     }
 
-    /// The writer's count of the stream `h` before `day` (every earlier day is sealed: the
-    /// writer is on `day`). `None` if that needs reading and `direct` says not to.
-    pub(crate) fn count_before(
+    /// The writer's counts of the streams `hashes` on the days before `day` (every earlier day
+    /// is sealed: the writer is on `day`), remembered for the next batches. `None` if that
+    /// needs reading and `direct` says not to.
+    pub(crate) fn counts_before(
         &self,
         history: &History,
         day: Day,
-        h: u64,
+        hashes: &[u64],
         direct: bool,
-    ) -> Result<Option<u64>> {
+    ) -> Result<Option<HashMap<u64, u64>>> {
+        let mut out = HashMap::with_capacity(hashes.len());
+        let mut missing = Vec::new();
         {
             let mut totals = self.totals.lock().unwrap_or_else(|e| e.into_inner());
-            if totals.0 != Some(day) {
+            if totals.0 != Some(day) || totals.1.len() > TOTALS_MAX {
                 *totals = (Some(day), HashMap::new());
             }
-            if let Some(n) = totals.1.get(&h) {
-                return Ok(Some(*n));
+            for &h in hashes {
+                match totals.1.get(&h) {
+                    Some(n) => {
+                        out.insert(h, *n);
+                    }
+                    None => missing.push(h),
+                }
             }
         }
-        if direct {
+        if missing.is_empty() {
+            return Ok(Some(out));
+        }
+        let earlier: Vec<DayEntry> = history
+            .catalog
+            .days(None)
+            .into_iter()
+            .filter(|e| e.day < day)
+            .collect();
+        // With no earlier day there is nothing to read: a new log's streams start at 0.
+        if direct && !earlier.is_empty() {
             return Ok(None);
         }
-        let mut n = 0;
-        for entry in history.catalog.days(None).iter().filter(|e| e.day < day) {
-            n += self.sealed_part(history, entry, h, false)?.count;
+        let mut counted: HashMap<u64, u64> = missing.iter().map(|&h| (h, 0)).collect();
+        for entry in &earlier {
+            for (h, n) in counted.iter_mut() {
+                *n += self.sealed_part(history, entry, *h, false)?.count;
+            }
         }
         let mut totals = self.totals.lock().unwrap_or_else(|e| e.into_inner());
         if totals.0 == Some(day) {
-            totals.1.insert(h, n);
+            totals.1.extend(counted.iter().map(|(h, n)| (*h, *n)));
         }
-        Ok(Some(n))
+        out.extend(counted);
+        Ok(Some(out))
     }
 
     /// The writer's day, caught up to `len` bytes of `file` (held under the writers' lock, so
@@ -549,6 +582,15 @@ impl StreamIndex {
             ds.record(offset, data, hashes);
         }
     }
+}
+
+/// Which days no writer can append to any more: those the log's history says are sealed (a
+/// later day has a logfile, or the day is archived), and those before the newest day a writer
+/// has recorded in the writers' lock file (a writer that opened today, or sealed the days
+/// before it, though nothing is written today yet).
+fn sealed_rule(history: &History) -> impl Fn(Day) -> bool + '_ {
+    let head = crate::lock::recorded_head(&history.files);
+    move |day| history.is_sealed(day) || head.is_some_and(|h| h > day)
 }
 
 /// The log's days: listed here, and (the first time) in its archive.
@@ -612,10 +654,12 @@ impl Point {
         }
     }
 
-    /// How much to read at once: lines near each other come in one read.
+    /// How much to read at once: lines near each other come in one read (a longer line grows
+    /// the window). Small for a local file, where a read costs little but its bytes are
+    /// copied; larger for the archive, where each read is a request.
     fn window(&self) -> usize {
         match self {
-            Point::Day(_) => 64 * 1024,
+            Point::Day(_) => 1024,
             Point::Archive { .. } => 16 * 1024,
         }
     }
@@ -623,21 +667,23 @@ impl Point {
 
 /// How to read lines of `entry`: its local file if it has one, else its archived object.
 fn point_source(history: &History, entry: &DayEntry) -> Result<Point> {
-    let local = entry
-        .local
-        .as_ref()
-        .is_some_and(|p| std::path::Path::new(p).exists());
-    if let (false, Some(archived), Some(remote)) = (local, &entry.archived, history.remote()) {
-        return Ok(Point::Archive {
+    let name = || history.name_of(entry.day);
+    if let Some(path) = &entry.local {
+        match File::open(path) {
+            Ok(file) => return Ok(Point::Day(DaySource::Local(file))),
+            // Pruned since it was listed: the archive has it.
+            Err(e) if e.kind() == io::ErrorKind::NotFound && entry.archived.is_some() => {}
+            Err(e) => return Err(Error::read("open", name(), e)),
+        }
+    }
+    match (&entry.archived, history.remote()) {
+        (Some(archived), Some(remote)) => Ok(Point::Archive {
             remote: remote.clone(),
             key: object_store::path::Path::from(archived.key.as_str()),
             size: archived.size,
-        });
+        }),
+        _ => Err(Error::read("open", name(), io::ErrorKind::NotFound.into())),
     }
-    history
-        .open(entry)
-        .map(Point::Day)
-        .map_err(|e| Error::read("open", history.name_of(entry.day), e))
 }
 
 /// Reads whole lines at given offsets of a day, through a window that serves nearby lines

@@ -135,7 +135,13 @@ pub struct SealedStreams {
     fence: Vec<(u64, u32)>,
     table_at: u64,
     entries_at: u64,
+    /// Streams looked up before, with their entries (`None`: not in the day): a sealed day
+    /// never changes, so a warm process reads a stream without reading the index again.
+    seen: std::sync::Mutex<std::collections::HashMap<u64, Option<Arc<Vec<Entry>>>>>,
 }
+
+/// Streams remembered per day before the memory is cleared and starts over.
+const SEEN_MAX: usize = 4096;
 
 /// A stream's run of entries in an index.
 #[derive(Clone, Copy, Debug)]
@@ -209,7 +215,26 @@ impl SealedStreams {
             fence,
             table_at,
             entries_at,
+            seen: Default::default(),
         })
+    }
+
+    /// The entries of the stream `h` in this day (none if it has none), remembered.
+    pub fn stream(&self, h: u64) -> io::Result<Option<Arc<Vec<Entry>>>> {
+        if let Some(found) = self.seen.lock().ok().and_then(|s| s.get(&h).cloned()) {
+            return Ok(found);
+        }
+        let found = match self.lookup(h)? {
+            Some(g) => Some(Arc::new(self.entries(g)?)),
+            None => None,
+        };
+        if let Ok(mut seen) = self.seen.lock() {
+            if seen.len() >= SEEN_MAX {
+                seen.clear();
+            }
+            seen.insert(h, found.clone());
+        }
+        Ok(found)
     }
 
     /// The run of the stream `h`, if the day has events of it: reads one block of the table.
