@@ -224,6 +224,13 @@ impl StreamIndex {
         if let Some(ix) = on_disk() {
             return Ok((self.remember(entry.day, ix), false));
         }
+        Ok((self.build(history, entry)?, true))
+    }
+
+    /// Builds the index of a sealed day from its data, saves it (a writable log) and
+    /// remembers it. The caller holds `building`.
+    fn build(&self, history: &History, entry: &DayEntry) -> Result<Arc<SealedStreams>> {
+        let path = self.dir.join(format!("{:08}.sidx", entry.day.number()));
         let name = history.name_of(entry.day);
         let mut source = history
             .open(entry)
@@ -252,7 +259,7 @@ impl StreamIndex {
         let ix = SealedStreams::open(store, self.key.as_str())
             .map_err(|e| Error::read("read", &path, e))?;
         debug!("streams", "indexed {name}: {} events in streams", ix.events);
-        Ok((self.remember(entry.day, ix), true))
+        Ok(self.remember(entry.day, ix))
     }
 
     /// The index uploaded with a day that is only in the archive, read there in ranges; `None`
@@ -354,11 +361,13 @@ impl StreamIndex {
                         "streams",
                         "the index of {} is damaged ({e}); building it again", entry.day
                     );
+                    // Its file is let go of first (Windows replaces no file that is open).
+                    drop(ix);
                     if let Ok(mut sealed) = self.sealed.lock() {
                         sealed.remove(&entry.day);
                     }
-                    let path = self.dir.join(format!("{:08}.sidx", entry.day.number()));
-                    let _ = std::fs::remove_file(path);
+                    let _one = self.building.lock().unwrap_or_else(|e| e.into_inner());
+                    self.build(history, entry)?;
                 }
                 Err(e) => {
                     return Err(Error::read(
@@ -898,6 +907,12 @@ mod tests {
             .iter()
             .map(|id| summary(&streams.read(&history, id, all(1)).unwrap()))
             .collect();
+        // Let go of every open index first: on Windows no file that is open elsewhere can be
+        // replaced (a reader then keeps the index it built in memory, and results stay the
+        // same, but the file is rebuilt only once nobody holds it).
+        let pattern = history.pattern.clone();
+        drop((a, b, streams, history));
+        let history = Arc::new(History::new(pattern, Clock::system()));
         for damage in 0..3 {
             let fresh = Arc::new(StreamIndex::new(&history, StreamKey::parse("acc").unwrap()));
             fresh.save.store(true, Ordering::Relaxed);
