@@ -66,6 +66,20 @@ test('a stream reads the same from local days, archived days and both; the index
   const mixed = await writer.readStream('s7')
   assert.deepEqual(summary(mixed).slice(0, -1), expected(all, 's7'))
   assert.equal(mixed.events.at(-1).event.today, true)
+  if (process.platform === 'linux') {
+    // The logfiles the first read kept open, deleted since, are let go of (their space freed).
+    const deleted = fs
+      .readdirSync('/proc/self/fd')
+      .map((fd) => {
+        try {
+          return fs.readlinkSync(`/proc/self/fd/${fd}`)
+        } catch {
+          return ''
+        }
+      })
+      .filter((target) => target.startsWith(dir) && target.endsWith('(deleted)'))
+    assert.deepEqual(deleted, [])
+  }
 
   // A reader elsewhere, with only the archive, through a proxy that counts what the store sends.
   const readThroughProxy = async () => {

@@ -41,6 +41,7 @@ use crate::files::write_atomically;
 use crate::history::History;
 use crate::position::encode;
 use crate::source::DaySource;
+use crate::sys::FileExt;
 
 /// One event of a stream, as read.
 #[derive(Debug)]
@@ -101,6 +102,10 @@ pub struct StreamIndex {
     open: Mutex<HashMap<Day, DayStreams>>,
     /// The writer's cache: per stream, its events on the sealed days before `.0`.
     totals: Mutex<(Option<Day>, HashMap<u64, u64>)>,
+    /// Sealed days' logfiles kept open for reading their lines, with their size (Unix only:
+    /// there a file deleted while open stays readable; on Windows an open file could not be
+    /// pruned).
+    data: Mutex<HashMap<Day, (u64, Arc<File>)>>,
     /// Held while a day is being indexed, so that two threads do not build the same day.
     building: Mutex<()>,
     stop: AtomicBool,
@@ -113,6 +118,8 @@ pub struct StreamIndex {
 /// A day's part of a stream.
 struct Part {
     entry: DayEntry,
+    /// For a sealed day, the size of its data (checked against it by this read).
+    sealed_size: Option<u64>,
     /// Lines of the day looked at.
     lines: u64,
     entries: Vec<day_streams::Entry>,
@@ -126,6 +133,7 @@ impl StreamIndex {
             key,
             sealed: Mutex::default(),
             open: Mutex::default(),
+            data: Mutex::default(),
             totals: Mutex::default(),
             building: Mutex::default(),
             stop: AtomicBool::new(false),
@@ -262,6 +270,36 @@ impl StreamIndex {
         Ok(self.remember(entry.day, ix))
     }
 
+    /// How to read the lines of a day's part: a sealed local day's logfile is kept open
+    /// between reads (on Unix), anything else is opened for this read.
+    fn point_for(&self, history: &History, part: &Part) -> Result<Point> {
+        let day = part.entry.day;
+        let Some(size) = part.sealed_size.filter(|_| cfg!(unix)) else {
+            return point_source(history, &part.entry);
+        };
+        if part.entry.local.is_none() {
+            // Deleted here (pruned after its upload): let go of it, so its space is freed.
+            if let Ok(mut data) = self.data.lock() {
+                data.remove(&day);
+            }
+            return point_source(history, &part.entry);
+        }
+        let kept = self.data.lock().ok().and_then(|d| d.get(&day).cloned());
+        if let Some((_, file)) = kept.filter(|(s, _)| *s == size) {
+            return Ok(Point::Shared(file));
+        }
+        match point_source(history, &part.entry)? {
+            Point::Day(DaySource::Local(file)) => {
+                let file = Arc::new(file);
+                if let Ok(mut data) = self.data.lock() {
+                    data.insert(day, (size, file.clone()));
+                }
+                Ok(Point::Shared(file))
+            }
+            other => Ok(other),
+        }
+    }
+
     /// The index uploaded with a day that is only in the archive, read there in ranges; `None`
     /// if there is none that fits the day (then it is built from the day's bytes).
     fn in_archive(&self, history: &History, entry: &DayEntry, size: u64) -> Option<SealedStreams> {
@@ -351,6 +389,7 @@ impl StreamIndex {
                 Ok((count, list)) => {
                     return Ok(Part {
                         entry: entry.clone(),
+                        sealed_size: Some(ix.file_size),
                         lines: ix.lines,
                         entries: list,
                         count,
@@ -406,6 +445,7 @@ impl StreamIndex {
         };
         Ok(Part {
             entry: entry.clone(),
+            sealed_size: None,
             lines: day.lines,
             entries: list,
             count: day.count(h),
@@ -468,7 +508,7 @@ impl StreamIndex {
         for (i, version, (line, offset)) in wanted {
             let part = &parts[i];
             if reader.as_ref().is_none_or(|(at, _)| *at != i) {
-                reader = Some((i, LineAt::new(point_source(history, &part.entry)?)));
+                reader = Some((i, LineAt::new(self.point_for(history, part)?)));
             }
             let Some((_, lines)) = reader.as_mut() else {
                 continue;
@@ -639,6 +679,8 @@ fn day_size(history: &History, entry: &DayEntry) -> Result<u64> {
 /// which suits a replay, not a point read).
 enum Point {
     Day(DaySource),
+    /// A sealed day's logfile, kept open.
+    Shared(Arc<File>),
     Archive {
         remote: Arc<crate::remote::Remote>,
         key: object_store::path::Path,
@@ -650,6 +692,12 @@ impl Point {
     fn read_at(&mut self, buf: &mut [u8], at: u64) -> io::Result<usize> {
         match self {
             Point::Day(source) => source.read_at(buf, at),
+            Point::Shared(file) => loop {
+                match file.read_at(buf, at) {
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    other => return other,
+                }
+            },
             Point::Archive { remote, key, size } => {
                 let end = (at + buf.len() as u64).min(*size);
                 if at >= end {
@@ -668,7 +716,7 @@ impl Point {
     /// copied; larger for the archive, where each read is a request.
     fn window(&self) -> usize {
         match self {
-            Point::Day(_) => 1024,
+            Point::Day(_) | Point::Shared(_) => 1024,
             Point::Archive { .. } => 16 * 1024,
         }
     }
