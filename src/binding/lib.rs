@@ -58,6 +58,29 @@ pub(crate) fn let_go(log: Arc<Log>, then: impl FnOnce() + Send + 'static) {
     }
 }
 
+/// A log held by work off the JavaScript thread (a stat, a read of a stream…). It is let go
+/// of through `let_go` when the work is done: the log may have been stopped meanwhile, and
+/// then this closes it, on a thread of its own.
+pub(crate) struct HeldLog(Option<Arc<Log>>);
+
+impl HeldLog {
+    pub(crate) fn new(log: Option<Arc<Log>>) -> HeldLog {
+        HeldLog(log)
+    }
+
+    pub(crate) fn get(&self) -> Option<&Arc<Log>> {
+        self.0.as_ref()
+    }
+}
+
+impl Drop for HeldLog {
+    fn drop(&mut self) {
+        if let Some(log) = self.0.take() {
+            let_go(log, || {});
+        }
+    }
+}
+
 /// A log being closed, and what to call once it is: both happen when this drops, on whichever
 /// thread that is.
 struct Closing<F: FnOnce()>(Option<(Log, F)>);

@@ -13,7 +13,7 @@ use eventlog_core::{
     Pattern, METRIC_BUCKETS,
 };
 
-use crate::throwable;
+use crate::{throwable, HeldLog};
 
 /// The upper bounds, in seconds, of every histogram's buckets (a last one, `+Inf`, follows).
 #[napi]
@@ -128,24 +128,15 @@ impl From<Metrics> for NativeMetrics {
 }
 
 pub struct MetricsTask {
-    log: Option<Arc<Log>>,
+    log: HeldLog,
     positions: Vec<u64>,
 }
 
 impl MetricsTask {
     pub(crate) fn new(log: Arc<Log>, positions: Vec<u64>) -> MetricsTask {
         MetricsTask {
-            log: Some(log),
+            log: HeldLog::new(Some(log)),
             positions,
-        }
-    }
-}
-
-impl Drop for MetricsTask {
-    fn drop(&mut self) {
-        // The log may have been stopped meanwhile: then this closes it, never here.
-        if let Some(log) = self.log.take() {
-            crate::let_go(log, || {});
         }
     }
 }
@@ -155,7 +146,7 @@ impl Task for MetricsTask {
     type JsValue = NativeMetrics;
 
     fn compute(&mut self) -> Result<Self::Output> {
-        Ok(match &self.log {
+        Ok(match self.log.get() {
             Some(log) => log.metrics(&self.positions),
             None => Err(CoreError::Stopped),
         })

@@ -4,12 +4,10 @@
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use std::sync::Arc;
-
-use eventlog_core::{Clock, DayStat, Error as CoreError, Log, Pattern};
+use eventlog_core::{Clock, DayStat, Error as CoreError, Pattern};
 
 use crate::log::ArchiveOptionsJs;
-use crate::throwable;
+use crate::{throwable, HeldLog};
 
 /// One day, as `stat` found it: its logfile, or its upload record once only the archive
 /// holds it.
@@ -50,15 +48,7 @@ impl From<DayStat> for StatDay {
 pub struct StatTask {
     pattern: Pattern,
     /// With an archive: the log opened with it (days only there are counted too).
-    log: Option<Arc<Log>>,
-}
-
-impl Drop for StatTask {
-    fn drop(&mut self) {
-        if let Some(log) = self.log.take() {
-            crate::let_go(log, || {});
-        }
-    }
+    log: HeldLog,
 }
 
 impl Task for StatTask {
@@ -70,7 +60,7 @@ impl Task for StatTask {
         let today = Clock::system().today();
         Ok(
             eventlog_core::stat(&self.pattern, today).and_then(|mut days| {
-                if let Some(log) = &self.log {
+                if let Some(log) = self.log.get() {
                     eventlog_core::add_archived(&mut days, log, today)?;
                 }
                 Ok(days)
@@ -94,5 +84,8 @@ pub fn stat(
 ) -> Result<AsyncTask<StatTask>> {
     let (pattern, log) =
         crate::log::open_for_scan(&pattern, archive).map_err(|e| throwable(env, e))?;
-    Ok(AsyncTask::new(StatTask { pattern, log }))
+    Ok(AsyncTask::new(StatTask {
+        pattern,
+        log: HeldLog::new(log),
+    }))
 }

@@ -9,7 +9,7 @@ use napi_derive::napi;
 
 use eventlog_core::{Error as CoreError, IndexReport, Log, ReadRange, StreamRead};
 
-use crate::throwable;
+use crate::{throwable, HeldLog};
 
 /// A stream's events as read: `lines` is a JSON array of their logfile lines, and the other
 /// arrays hold each one's position, previous position (-1: none) and version.
@@ -86,24 +86,15 @@ pub enum StreamDone {
 }
 
 pub struct StreamTask {
-    log: Option<Arc<Log>>,
+    log: HeldLog,
     job: StreamJob,
 }
 
 impl StreamTask {
     pub(crate) fn new(log: Arc<Log>, job: StreamJob) -> StreamTask {
         StreamTask {
-            log: Some(log),
+            log: HeldLog::new(Some(log)),
             job,
-        }
-    }
-}
-
-impl Drop for StreamTask {
-    fn drop(&mut self) {
-        // The log may have been stopped meanwhile: then this closes it, never here.
-        if let Some(log) = self.log.take() {
-            crate::let_go(log, || {});
         }
     }
 }
@@ -113,7 +104,7 @@ impl Task for StreamTask {
     type JsValue = Either3<NativeStreamRead, f64, NativeIndexReport>;
 
     fn compute(&mut self) -> Result<Self::Output> {
-        let Some(log) = &self.log else {
+        let Some(log) = self.log.get() else {
             return Ok(Err(CoreError::Stopped));
         };
         Ok(match &self.job {

@@ -3,12 +3,10 @@
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use std::sync::Arc;
-
-use eventlog_core::{Clock, Error as CoreError, Log, Pattern};
+use eventlog_core::{Clock, Error as CoreError, Pattern};
 
 use crate::log::ArchiveOptionsJs;
-use crate::throwable;
+use crate::{throwable, HeldLog};
 
 /// One problem `verify` found.
 #[napi(object)]
@@ -35,15 +33,7 @@ pub struct VerifyReport {
 pub struct VerifyTask {
     pattern: Pattern,
     /// With an archive: the log opened with it (days only there are read too).
-    log: Option<Arc<Log>>,
-}
-
-impl Drop for VerifyTask {
-    fn drop(&mut self) {
-        if let Some(log) = self.log.take() {
-            crate::let_go(log, || {});
-        }
-    }
+    log: HeldLog,
 }
 
 impl Task for VerifyTask {
@@ -55,7 +45,7 @@ impl Task for VerifyTask {
         Ok(eventlog_core::verify_with(
             &self.pattern,
             Clock::system().today(),
-            self.log.as_deref(),
+            self.log.get().map(|l| l.as_ref()),
         ))
     }
 
@@ -92,5 +82,8 @@ pub fn verify(
 ) -> Result<AsyncTask<VerifyTask>> {
     let (pattern, log) =
         crate::log::open_for_scan(&pattern, archive).map_err(|e| throwable(env, e))?;
-    Ok(AsyncTask::new(VerifyTask { pattern, log }))
+    Ok(AsyncTask::new(VerifyTask {
+        pattern,
+        log: HeldLog::new(log),
+    }))
 }
