@@ -133,6 +133,46 @@ function checkRows(results, rows) {
 }
 
 /**
+ * Starts `procs` children (`start(p, markReady)` returns a bench/common.js `startNode`
+ * handle), waits until every one has warmed up (failing if one ends first), tells each to go
+ * (`go(handle)`), and returns their results, checked; `label` names a child in errors.
+ */
+async function runTogether(procs, label, timeoutMs, start, go) {
+  const ready = []
+  const children = []
+  for (let p = 0; p < procs; p++) {
+    let markReady
+    ready.push(new Promise((r) => (markReady = r)))
+    children.push(start(p, () => markReady()))
+  }
+  const early = await Promise.race([Promise.all(ready).then(() => null), ...children.map((c) => c.done)])
+  if (early) throw new Error(`a ${label} ended before it was ready: ${early.error || early.status}`)
+  for (const c of children) go(c)
+  const outcomes = await Promise.all(children.map((c) => c.done))
+  return outcomes.map((o, p) => {
+    if (o.status !== 'ok')
+      throw new Error(`${label} ${p}: ${o.status === 'timeout' ? `killed after ${timeoutMs / 1000} s` : o.error}`)
+    if (!o.result.ok) throw new Error(`${label} ${p}: ${o.result.failures.slice(0, 3).join('; ')}`)
+    return o.result
+  })
+}
+
+/** What every measurement reports of its processes' results (`rows`: lines or rows stored). */
+function summary(procs, results, rows) {
+  const adds = results.reduce((a, r) => a + r.adds, 0)
+  return {
+    procs,
+    adds,
+    rows,
+    eventsPerSec: results.reduce((a, r) => a + r.eventsPerSec, 0),
+    cpuUsPerEvent: results.reduce((a, r) => a + r.cpuUs, 0) / adds,
+    medianLatencyUs: median(results.map((r) => r.medianUs)),
+    p99LatencyUs: Math.max(...results.map((r) => r.p99Us)),
+    perProcess: results.map((r) => r.adds),
+  }
+}
+
+/**
  * The peer: `procs` Python processes on a fresh SQLite database (WAL, synchronous=FULL);
  * `busy`: "timeout" (busy_timeout) or "retry" (retry at once on "database is locked").
  */
@@ -142,48 +182,23 @@ async function measureSqlite(procs, busy) {
   const timeoutMs = opts.seconds * 1000 + 60000
   try {
     runPython(['init', db])
-    const ready = []
-    const children = []
-    for (let p = 0; p < procs; p++) {
-      let markReady
-      ready.push(new Promise((r) => (markReady = r)))
-      children.push(
+    const results = await runTogether(
+      procs,
+      'sqlite process',
+      timeoutMs,
+      (p, markReady) =>
         startNode(null, [], {
           spawnAs: [opts.python, [SQLITE_CHILD, 'proc', db, String(p), busy]],
           stdin: 'pipe',
           timeoutMs,
           onLine: (line, m) => m && m.type === 'ready' && markReady(),
         }),
-      )
-    }
-    const early = await Promise.race([Promise.all(ready).then(() => null), ...children.map((c) => c.done)])
-    if (early) throw new Error(`a sqlite process ended before it was ready: ${early.error || early.status}`)
-    for (const c of children)
-      c.child.stdin.write(JSON.stringify({ type: 'go', durationMs: opts.seconds * 1000 }) + '\n')
-    const outcomes = await Promise.all(children.map((c) => c.done))
-    const results = outcomes.map((o, p) => {
-      if (o.status !== 'ok')
-        throw new Error(
-          `sqlite process ${p}: ${o.status === 'timeout' ? `killed after ${timeoutMs / 1000} s` : o.error}`,
-        )
-      if (!o.result.ok) throw new Error(`sqlite process ${p}: ${o.result.failures.slice(0, 3).join('; ')}`)
-      return o.result
-    })
+      (c) => c.child.stdin.write(JSON.stringify({ type: 'go', durationMs: opts.seconds * 1000 }) + '\n'),
+    )
     const dumped = runPython(['dump', db])
     if (dumped.journalMode !== 'wal') throw new Error(`the database's journal_mode is ${dumped.journalMode}`)
     checkRows(results, dumped.rows)
-    const adds = results.reduce((a, r) => a + r.adds, 0)
-    return {
-      procs,
-      adds,
-      rows: dumped.rows.length,
-      eventsPerSec: results.reduce((a, r) => a + r.eventsPerSec, 0),
-      cpuUsPerEvent: results.reduce((a, r) => a + r.cpuUs, 0) / adds,
-      medianLatencyUs: median(results.map((r) => r.medianUs)),
-      p99LatencyUs: Math.max(...results.map((r) => r.p99Us)),
-      perProcess: results.map((r) => r.adds),
-      retries: results.reduce((a, r) => a + r.retries, 0),
-    }
+    return { ...summary(procs, results, dumped.rows.length), retries: results.reduce((a, r) => a + r.retries, 0) }
   } finally {
     removeDir(dir)
   }
@@ -199,12 +214,11 @@ async function measure(impl, procs) {
   const timeoutMs = opts.seconds * 1000 + 60000
   let syncs = 0
   try {
-    const ready = []
-    const children = []
-    for (let p = 0; p < procs; p++) {
-      let markReady
-      ready.push(new Promise((r) => (markReady = r)))
-      children.push(
+    const results = await runTogether(
+      procs,
+      'process',
+      timeoutMs,
+      (p, markReady) =>
         startNode(WORKLOADS_JS, [impl, 'durable-proc', dir, String(p)], {
           timeoutMs,
           ipc: true,
@@ -214,19 +228,8 @@ async function measure(impl, procs) {
             ? (chunk) => (syncs += (String(chunk).match(/fdatasync/g) || []).length)
             : undefined,
         }),
-      )
-    }
-    // All warmed up (or one failed before it was).
-    const early = await Promise.race([Promise.all(ready).then(() => null), ...children.map((c) => c.done)])
-    if (early) throw new Error(`a process ended before it was ready: ${early.error || early.status}`)
-    for (const c of children) c.child.send({ type: 'go', durationMs: opts.seconds * 1000 })
-    const outcomes = await Promise.all(children.map((c) => c.done))
-    const results = outcomes.map((o, p) => {
-      if (o.status !== 'ok')
-        throw new Error(`process ${p}: ${o.status === 'timeout' ? `killed after ${timeoutMs / 1000} s` : o.error}`)
-      if (!o.result.ok) throw new Error(`process ${p}: ${o.result.failures.slice(0, 3).join('; ')}`)
-      return o.result
-    })
+      (c) => c.child.send({ type: 'go', durationMs: opts.seconds * 1000 }),
+    )
 
     // The file against what every process was told.
     const day = todayNumber()
@@ -248,16 +251,8 @@ async function measure(impl, procs) {
         }
       })
     }
-    const adds = results.reduce((a, r) => a + r.adds, 0)
     return {
-      procs,
-      adds,
-      rows: lines.length,
-      eventsPerSec: results.reduce((a, r) => a + r.eventsPerSec, 0),
-      cpuUsPerEvent: results.reduce((a, r) => a + r.cpuUs, 0) / adds,
-      medianLatencyUs: median(results.map((r) => r.medianUs)),
-      p99LatencyUs: Math.max(...results.map((r) => r.p99Us)),
-      perProcess: results.map((r) => r.adds),
+      ...summary(procs, results, lines.length),
       syncs: opts['count-syncs'] ? syncs : undefined,
       // From log.stats(), where the implementation has it (ours): fdatasync calls made.
       flushes: results.every((r) => typeof r.flushes === 'number')
